@@ -1,0 +1,99 @@
+// Language models running natively in libtorch from checkpoints on disk.
+//
+// A CausalLM is loaded once and is immutable afterwards; all per-request state lives in a KvCache, so
+// one model may serve several caches (and threads) at once.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "breadth/tokenizer.hpp"
+
+namespace breadth {
+
+struct ModelOptions {
+  torch::Device device = torch::kCPU;
+  /// Weights and activations. float32 and bfloat16 on CPU; float16/bfloat16/float32 on CUDA.
+  torch::ScalarType dtype = torch::kFloat32;
+};
+
+/// Hyper-parameters read from config.json or GGUF metadata.
+struct ModelConfig {
+  std::string architecture;  ///< e.g. "LlamaForCausalLM", "Qwen3ForCausalLM"
+  std::string family;        ///< "llama", "qwen2", "qwen3", "olmo2", "mistral", "gemma2", "gemma3"
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;
+  int64_t num_kv_heads = 0;
+  int64_t head_dim = 0;
+  int64_t max_position = 0;
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  bool tie_embeddings = false;
+  int64_t num_labels = 0;  ///< > 0 for *ForSequenceClassification (a score head instead of lm_head)
+};
+
+/// Keys and values of a batch of sequences. Rows are sequences; each row has its own length and
+/// positions (padding columns are masked). Cheap to fork: select() shares nothing it need not copy.
+class KvCache {
+ public:
+  KvCache() = default;
+  int64_t batch() const;
+  /// Columns in use (the longest row, padding included).
+  int64_t columns() const;
+  /// Real (unpadded) tokens in each row, [B] int64 on the cache's device.
+  const torch::Tensor& lengths() const;
+  /// A new cache whose row i is row `rows[i]` of this one (rows may repeat: n samples of one prompt).
+  KvCache select(const torch::Tensor& rows) const;
+
+  struct State;
+  std::shared_ptr<State> state;  // implementation detail of lib/model
+};
+
+struct ForwardOptions {
+  bool last_only = true;       ///< logits only at each row's last real token: [B, V]; else [B, T, V]
+  bool want_hidden = false;    ///< also return the final-norm hidden states at the same positions
+};
+
+struct ForwardOutput {
+  torch::Tensor logits;  ///< float32, [B, V] or [B, T, V]
+  torch::Tensor hidden;  ///< model dtype, [B, H] or [B, T, H] when requested
+};
+
+class CausalLM {
+ public:
+  virtual ~CausalLM() = default;
+
+  /// Loads a Hugging Face directory (config.json + safetensors, sharded or not) or a GGUF file.
+  /// Throws IoError, FormatError (corrupt/truncated), Unsupported (unknown architecture or quant),
+  /// InvalidArgument (dtype/device not possible).
+  static std::shared_ptr<CausalLM> load(const std::string& path, const ModelOptions& options = {});
+
+  virtual const ModelConfig& config() const = 0;
+  virtual torch::Device device() const = 0;
+  virtual torch::ScalarType dtype() const = 0;
+  /// The tokenizer stored with the checkpoint (nullptr if the directory holds none).
+  virtual std::shared_ptr<const Tokenizer> tokenizer() const = 0;
+
+  /// An empty cache for `batch` rows that can grow to `capacity` columns without reallocating.
+  virtual KvCache new_cache(int64_t batch, int64_t capacity) const = 0;
+
+  /// Appends `ids` ([B, T] int64) to the cache. `valid` ([B, T] bool, optional) marks real tokens; a
+  /// false entry is padding that is neither attended to nor advances that row's position.
+  virtual ForwardOutput forward(KvCache& cache, const torch::Tensor& ids,
+                                const torch::Tensor& valid = {},
+                                const ForwardOptions& options = {}) const = 0;
+
+  /// Convenience: prefill ragged prompts (left padded) into `cache` (new if empty); returns [B, V].
+  torch::Tensor prefill(KvCache& cache, const std::vector<std::vector<int32_t>>& prompts) const;
+  /// Convenience: one token per row ([B] int64); returns [B, V].
+  torch::Tensor decode(KvCache& cache, const torch::Tensor& next_ids) const;
+};
+
+}  // namespace breadth

@@ -1,0 +1,77 @@
+// Tokenizers: Hugging Face tokenizer.json (byte-level BPE, BPE with byte fallback, WordPiece),
+// SentencePiece .model files, and the vocabularies embedded in GGUF files.
+//
+// Encoding equals the reference `tokenizers` library id for id. Decoding of a prefix never emits half a
+// UTF-8 character when done through IncrementalDecoder.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace breadth {
+
+class ChatTemplate;
+
+/// Per-vocabulary token text classes used by BACO's routing rules (SPEC §3), computed once at load.
+struct TokenClasses {
+  std::vector<uint8_t> starts_word;     ///< text begins with whitespace/space marker, or is punctuation
+  std::vector<uint8_t> is_punctuation;  ///< punctuation/formatting (whitespace-only, P*/S*, special)
+  std::vector<uint8_t> ends_word;       ///< text ends in whitespace or punctuation
+  std::vector<uint8_t> is_function_word;///< the word it starts is in the English function-word list
+  std::vector<uint8_t> is_special;      ///< a special/control token
+};
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  /// Loads from a directory (tokenizer.json, or tokenizer.model for SentencePiece, plus
+  /// tokenizer_config.json for specials and the chat template), a tokenizer.json/.model file, or a
+  /// .gguf file's embedded vocabulary. Throws IoError/FormatError/Unsupported.
+  static std::shared_ptr<Tokenizer> load(const std::string& path);
+
+  /// Ids for `text`. Special-token strings inside the text are recognized. `add_special` adds what the
+  /// post-processor adds (e.g. BOS). Invalid UTF-8 is replaced by U+FFFD before encoding.
+  virtual std::vector<int32_t> encode(std::string_view text, bool add_special = false) const = 0;
+  /// Text for `ids`; `skip_special` drops special tokens.
+  virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const = 0;
+  /// The raw bytes token `id` contributes when decoded in the middle of a sequence.
+  virtual std::string token_bytes(int32_t id) const = 0;
+  virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;
+  virtual int32_t vocab_size() const = 0;
+
+  std::optional<int32_t> bos_id() const { return bos_id_; }
+  /// All ids that end a generation (EOS, plus e.g. <|eot_id|> / <|im_end|> for chat models).
+  const std::vector<int32_t>& eos_ids() const { return eos_ids_; }
+  std::optional<int32_t> pad_id() const { return pad_id_; }
+  const TokenClasses& token_classes() const;
+  /// The checkpoint's chat template, or nullptr when it has none (base models).
+  const ChatTemplate* chat_template() const { return chat_template_.get(); }
+
+ protected:
+  std::optional<int32_t> bos_id_, pad_id_;
+  std::vector<int32_t> eos_ids_;
+  std::shared_ptr<ChatTemplate> chat_template_;
+  mutable std::shared_ptr<TokenClasses> classes_;
+};
+
+/// Streams text from ids one at a time, holding back bytes until they form whole UTF-8 characters.
+class IncrementalDecoder {
+ public:
+  explicit IncrementalDecoder(std::shared_ptr<const Tokenizer> tokenizer);
+  /// Appends `id` and returns the newly completed text (possibly empty).
+  std::string push(int32_t id);
+  /// Returns whatever is still held back (invalid trailing bytes become U+FFFD).
+  std::string flush();
+
+ private:
+  std::shared_ptr<const Tokenizer> tokenizer_;
+  std::vector<int32_t> ids_;
+  size_t emitted_bytes_ = 0;
+};
+
+}  // namespace breadth

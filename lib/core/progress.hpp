@@ -1,0 +1,30 @@
+// Progress reporting for long work: a callback in the API, a bar on a terminal.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace breadth {
+
+/// Called with (done, total, label); returning false asks the work to stop (it throws Cancelled).
+using ProgressCallback = std::function<bool(int64_t done, int64_t total, const std::string& label)>;
+
+/// A one-line bar on stderr, redrawn at most 10 times a second; silent when stderr is not a terminal.
+class TerminalProgress {
+ public:
+  explicit TerminalProgress(std::string label, bool force = false);
+  ~TerminalProgress();
+  void update(int64_t done, int64_t total);
+  /// A ProgressCallback that draws this bar.
+  ProgressCallback callback();
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace breadth
