@@ -1,0 +1,37 @@
+// The one error-translation point of the C API: BREADTH_C_TRY wraps a body, turns every C++
+// exception into a breadth_status and stores the message in a thread-local slot.
+#pragma once
+
+#include <exception>
+#include <new>
+#include <string>
+
+#include "breadth.h"
+#include "breadth/error.hpp"
+
+namespace breadth::capi {
+
+void set_last_error(const std::string& message);
+void clear_last_error();
+breadth_status status_from(const std::exception& e);
+
+}  // namespace breadth::capi
+
+#define BREADTH_C_TRY(...)                                                   \
+  try {                                                                      \
+    ::breadth::capi::clear_last_error();                                     \
+    __VA_ARGS__                                                              \
+    return BREADTH_OK;                                                       \
+  } catch (const std::exception& e) {                                        \
+    ::breadth::capi::set_last_error(e.what());                               \
+    return ::breadth::capi::status_from(e);                                  \
+  } catch (...) {                                                            \
+    ::breadth::capi::set_last_error("unknown exception");                    \
+    return BREADTH_ERR_INTERNAL;                                             \
+  }
+
+/// Argument checks for the C layer (NULL pointers, struct versions) reuse breadth's InvalidArgument.
+#define BREADTH_C_REQUIRE(cond, what) \
+  do {                                \
+    if (!(cond)) throw ::breadth::InvalidArgument(what); \
+  } while (0)

@@ -1,0 +1,107 @@
+// C API: models and tokens.
+#include <cstdlib>
+#include <cstring>
+
+#include "breadth/chat_template.hpp"
+#include "capi_internal.hpp"
+#include "handles.hpp"
+
+namespace breadth::capi {
+
+const Tokenizer& tokenizer_of(const breadth_model* model) {
+  BREADTH_C_REQUIRE(model, "model is NULL; load one with breadth_model_load");
+  auto tok = model->model->tokenizer();
+  BREADTH_C_REQUIRE(tok, "the model has no tokenizer; load a checkpoint that includes one");
+  return *tok;
+}
+
+char* to_c_string(const std::string& s) {
+  char* out = static_cast<char*>(std::malloc(s.size() + 1));
+  if (!out) throw std::bad_alloc();
+  std::memcpy(out, s.data(), s.size());
+  out[s.size()] = '\0';
+  return out;
+}
+
+namespace {
+torch::ScalarType to_scalar_type(breadth_dtype d) {
+  switch (d) {
+    case BREADTH_DTYPE_FLOAT32: return torch::kFloat32;
+    case BREADTH_DTYPE_BFLOAT16: return torch::kBFloat16;
+    case BREADTH_DTYPE_FLOAT16: return torch::kFloat16;
+  }
+  throw InvalidArgument("options->dtype is not a breadth_dtype value");
+}
+}  // namespace
+
+}  // namespace breadth::capi
+
+extern "C" {
+
+breadth_status breadth_model_load(const char* path, const breadth_model_options* options,
+                                  breadth_model** out) {
+  BREADTH_C_TRY({
+    BREADTH_C_REQUIRE(path && out, "breadth_model_load: path and out must not be NULL");
+    *out = nullptr;
+    breadth_model_options defaults = BREADTH_MODEL_OPTIONS_INIT;
+    const breadth_model_options& o = options ? *options : defaults;
+    BREADTH_C_REQUIRE(o.version >= 1 && o.version <= BREADTH_MODEL_OPTIONS_VERSION,
+                      "options->version is unknown; initialise options with BREADTH_MODEL_OPTIONS_INIT");
+    breadth::ModelOptions mo;
+    mo.device = torch::Device(o.device ? o.device : "cpu");
+    mo.dtype = breadth::capi::to_scalar_type(o.dtype);
+    auto m = std::make_unique<breadth_model>();
+    m->model = breadth::CausalLM::load(path, mo);
+    *out = m.release();
+  })
+}
+
+void breadth_model_free(breadth_model* model) { delete model; }
+
+breadth_status breadth_model_vocab_size(const breadth_model* model, int32_t* out) {
+  BREADTH_C_TRY({
+    BREADTH_C_REQUIRE(model && out, "breadth_model_vocab_size: model and out must not be NULL");
+    *out = static_cast<int32_t>(model->model->config().vocab_size);
+  })
+}
+
+breadth_status breadth_tokenize(const breadth_model* model, const char* text, int add_special,
+                                int chat, breadth_tokens* out) {
+  BREADTH_C_TRY({
+    BREADTH_C_REQUIRE(text && out, "breadth_tokenize: text and out must not be NULL");
+    *out = breadth_tokens{nullptr, 0};
+    const auto& tok = breadth::capi::tokenizer_of(model);
+    std::string input = text;
+    if (chat) {
+      BREADTH_C_REQUIRE(tok.chat_template(), "breadth_tokenize: chat=1 but the model has no chat template");
+      input = tok.chat_template()->render_user_turn(input);
+    }
+    auto ids = tok.encode(input, add_special != 0);
+    out->ids = static_cast<int32_t*>(std::malloc(std::max<size_t>(1, ids.size()) * sizeof(int32_t)));
+    if (!out->ids) throw std::bad_alloc();
+    std::memcpy(out->ids, ids.data(), ids.size() * sizeof(int32_t));
+    out->count = ids.size();
+  })
+}
+
+void breadth_tokens_free(breadth_tokens* tokens) {
+  if (!tokens) return;
+  std::free(tokens->ids);
+  tokens->ids = nullptr;
+  tokens->count = 0;
+}
+
+breadth_status breadth_detokenize(const breadth_model* model, const int32_t* ids, size_t count,
+                                  int skip_special, char** out) {
+  BREADTH_C_TRY({
+    BREADTH_C_REQUIRE(out && (ids || count == 0), "breadth_detokenize: ids and out must not be NULL");
+    *out = nullptr;
+    const auto& tok = breadth::capi::tokenizer_of(model);
+    std::vector<int32_t> v(ids, ids + count);
+    *out = breadth::capi::to_c_string(tok.decode(v, skip_special != 0));
+  })
+}
+
+void breadth_string_free(char* s) { std::free(s); }
+
+}  // extern "C"
