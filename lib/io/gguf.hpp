@@ -51,6 +51,7 @@ enum class GgmlType : uint32_t {
   BF16 = 30,
   TQ1_0 = 34,
   TQ2_0 = 35,
+  MXFP4 = 39,
 };
 
 /// "Q4_1", "F16", ... or "type#<n>" for a number breadth does not know.

@@ -1,0 +1,464 @@
+#include "io/dequant.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "core/check.hpp"
+
+// Block layouts follow ggml-common.h. The arithmetic mirrors ggml's reference dequantizers
+// operation by operation (and this file is compiled with -ffp-contract=off), so results are
+// bit-identical to ggml and to gguf-py's numpy port of it.
+
+namespace breadth::io {
+
+namespace {
+
+constexpr int kQK = 32;    // elements per block of the legacy formats
+constexpr int kQKK = 256;  // elements per super-block of the K-quants
+
+inline uint16_t ld16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+inline uint32_t ld32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+float half_bits_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: renormalise
+      uint32_t e = 113;  // 127 - 15 + 1
+      while (!(mant & 0x400u)) {
+        mant <<= 1;
+        --e;
+      }
+      bits = sign | (e << 23) | ((mant & 0x3ffu) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// 256 KiB table, built once: a lookup beats bit twiddling in the hot loops.
+const float* half_table() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t i = 0; i < 65536; ++i) t[i] = half_bits_to_float(static_cast<uint16_t>(i));
+    return t;
+  }();
+  return table.data();
+}
+
+inline float h2f(const float* T, const uint8_t* p) { return T[ld16(p)]; }
+
+// ------------------------------------------------------------------ plain types
+void deq_f32(const uint8_t* x, float* y, int64_t n) { std::memcpy(y, x, static_cast<size_t>(n) * 4); }
+
+void deq_f16(const uint8_t* x, float* y, int64_t n) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < n; ++i) y[i] = T[ld16(x + 2 * i)];
+}
+
+void deq_bf16(const uint8_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits = static_cast<uint32_t>(ld16(x + 2 * i)) << 16;
+    std::memcpy(y + i, &bits, 4);
+  }
+}
+
+template <typename T>
+void deq_cast(const uint8_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, x + sizeof(T) * i, sizeof(T));
+    y[i] = static_cast<float>(v);
+  }
+}
+
+// ------------------------------------------------------------------ legacy 32-element blocks
+// block_q4_0 { half d; uint8 qs[16]; }: x = (nibble - 8) * d; low nibbles are elements 0..15.
+void deq_q4_0(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 18, y += kQK) {
+    const float d = h2f(T, x);
+    const uint8_t* qs = x + 2;
+    for (int j = 0; j < 16; ++j) {
+      y[j] = static_cast<float>((qs[j] & 0x0f) - 8) * d;
+      y[j + 16] = static_cast<float>((qs[j] >> 4) - 8) * d;
+    }
+  }
+}
+
+// block_q4_1 { half d, m; uint8 qs[16]; }: x = nibble * d + m.
+void deq_q4_1(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 20, y += kQK) {
+    const float d = h2f(T, x), m = h2f(T, x + 2);
+    const uint8_t* qs = x + 4;
+    for (int j = 0; j < 16; ++j) {
+      y[j] = static_cast<float>(qs[j] & 0x0f) * d + m;
+      y[j + 16] = static_cast<float>(qs[j] >> 4) * d + m;
+    }
+  }
+}
+
+// block_q5_0 { half d; uint32 qh; uint8 qs[16]; }: bit j of qh is the 5th bit of element j.
+void deq_q5_0(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 22, y += kQK) {
+    const float d = h2f(T, x);
+    const uint32_t qh = ld32(x + 2);
+    const uint8_t* qs = x + 6;
+    for (int j = 0; j < 16; ++j) {
+      const int h0 = ((qh >> j) & 1u) << 4;
+      const int h1 = ((qh >> (j + 16)) & 1u) << 4;
+      y[j] = static_cast<float>(((qs[j] & 0x0f) | h0) - 16) * d;
+      y[j + 16] = static_cast<float>(((qs[j] >> 4) | h1) - 16) * d;
+    }
+  }
+}
+
+// block_q5_1 { half d, m; uint32 qh; uint8 qs[16]; }
+void deq_q5_1(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 24, y += kQK) {
+    const float d = h2f(T, x), m = h2f(T, x + 2);
+    const uint32_t qh = ld32(x + 4);
+    const uint8_t* qs = x + 8;
+    for (int j = 0; j < 16; ++j) {
+      const int h0 = ((qh >> j) & 1u) << 4;
+      const int h1 = ((qh >> (j + 16)) & 1u) << 4;
+      y[j] = static_cast<float>((qs[j] & 0x0f) | h0) * d + m;
+      y[j + 16] = static_cast<float>((qs[j] >> 4) | h1) * d + m;
+    }
+  }
+}
+
+// block_q8_0 { half d; int8 qs[32]; }
+void deq_q8_0(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 34, y += kQK) {
+    const float d = h2f(T, x);
+    const int8_t* qs = reinterpret_cast<const int8_t*>(x + 2);
+    for (int j = 0; j < kQK; ++j) y[j] = static_cast<float>(qs[j]) * d;
+  }
+}
+
+// block_iq4_nl { half d; uint8 qs[16]; }: nibbles index a fixed non-linear table.
+constexpr int8_t kIQ4NL[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+void deq_iq4_nl(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 18, y += kQK) {
+    const float d = h2f(T, x);
+    const uint8_t* qs = x + 2;
+    for (int j = 0; j < 16; ++j) {
+      y[j] = d * static_cast<float>(kIQ4NL[qs[j] & 0x0f]);
+      y[j + 16] = d * static_cast<float>(kIQ4NL[qs[j] >> 4]);
+    }
+  }
+}
+
+// block_mxfp4 { uint8 e; uint8 qs[16]; }: e2m1 values (doubled) times half of 2^(e-127).
+constexpr int8_t kMXFP4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+void deq_mxfp4(const uint8_t* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += 17, y += kQK) {
+    const uint32_t e = x[0];
+    const uint32_t bits = e < 2 ? (0x00200000u << e) : ((e - 1) << 23);
+    float d;
+    std::memcpy(&d, &bits, 4);
+    const uint8_t* qs = x + 1;
+    for (int j = 0; j < 16; ++j) {
+      y[j] = d * static_cast<float>(kMXFP4[qs[j] & 0x0f]);
+      y[j + 16] = d * static_cast<float>(kMXFP4[qs[j] >> 4]);
+    }
+  }
+}
+
+// ------------------------------------------------------------------ K-quants (256-element super-blocks)
+// block_q2_K { uint8 scales[16]; uint8 qs[64]; half d, dmin; }: 16 groups of 16, each with a 4-bit
+// scale (low nibble) and 4-bit min (high nibble); 2-bit quants, four per byte across 32-byte rows.
+void deq_q2_k(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 84) {
+    const uint8_t* sc = x;
+    const uint8_t* q = x + 16;
+    const float d = h2f(T, x + 80), dmin = h2f(T, x + 82);
+    int is = 0;
+    for (int n = 0; n < kQKK; n += 128) {
+      for (int shift = 0; shift < 8; shift += 2) {
+        for (int half = 0; half < 2; ++half) {
+          const uint8_t s = sc[is++];
+          const float dl = d * static_cast<float>(s & 0x0f);
+          const float ml = dmin * static_cast<float>(s >> 4);
+          for (int l = 0; l < 16; ++l)
+            *y++ = dl * static_cast<float>((q[l + 16 * half] >> shift) & 3) - ml;
+        }
+      }
+      q += 32;
+    }
+  }
+}
+
+// block_q3_K { uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; half d; }: 16 six-bit signed scales,
+// 2 low bits per quant in qs, the 3rd bit in hmask (a clear bit subtracts 4).
+void deq_q3_k(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 110) {
+    const uint8_t* hm = x;
+    const uint8_t* q = x + 32;
+    const uint8_t* s = x + 96;
+    const float d_all = h2f(T, x + 108);
+    int8_t scales[16];
+    for (int j = 0; j < 16; ++j) {
+      const int lo = j < 8 ? (s[j] & 0x0f) : (s[j - 8] >> 4);
+      const int hi = (s[8 + (j & 3)] >> (2 * (j >> 2))) & 3;
+      scales[j] = static_cast<int8_t>((lo | (hi << 4)) - 32);
+    }
+    int is = 0;
+    uint8_t m = 1;
+    for (int n = 0; n < kQKK; n += 128) {
+      for (int shift = 0; shift < 8; shift += 2) {
+        for (int half = 0; half < 2; ++half) {
+          const float dl = d_all * static_cast<float>(scales[is++]);
+          for (int l = 16 * half; l < 16 * half + 16; ++l) {
+            const int v = ((q[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4);
+            *y++ = dl * static_cast<float>(v);
+          }
+        }
+        m = static_cast<uint8_t>(m << 1);
+      }
+      q += 32;
+    }
+  }
+}
+
+// The 12 scale bytes of Q4_K/Q5_K pack 8 six-bit scales and 8 six-bit mins.
+inline void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
+  if (j < 4) {
+    *d = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *d = static_cast<uint8_t>((q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4));
+    *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+  }
+}
+
+// block_q4_K { half d, dmin; uint8 scales[12]; uint8 qs[128]; }: 8 groups of 32.
+void deq_q4_k(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 144) {
+    const float d = h2f(T, x), dmin = h2f(T, x + 2);
+    const uint8_t* sc = x + 4;
+    const uint8_t* q = x + 16;
+    int is = 0;
+    for (int j = 0; j < kQKK; j += 64) {
+      uint8_t s, m;
+      scale_min_k4(is + 0, sc, &s, &m);
+      const float d1 = d * static_cast<float>(s), m1 = dmin * static_cast<float>(m);
+      scale_min_k4(is + 1, sc, &s, &m);
+      const float d2 = d * static_cast<float>(s), m2 = dmin * static_cast<float>(m);
+      for (int l = 0; l < 32; ++l) *y++ = d1 * static_cast<float>(q[l] & 0x0f) - m1;
+      for (int l = 0; l < 32; ++l) *y++ = d2 * static_cast<float>(q[l] >> 4) - m2;
+      q += 32;
+      is += 2;
+    }
+  }
+}
+
+// block_q5_K { half d, dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128]; }
+void deq_q5_k(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 176) {
+    const float d = h2f(T, x), dmin = h2f(T, x + 2);
+    const uint8_t* sc = x + 4;
+    const uint8_t* qh = x + 16;
+    const uint8_t* ql = x + 48;
+    int is = 0;
+    uint8_t u1 = 1, u2 = 2;
+    for (int j = 0; j < kQKK; j += 64) {
+      uint8_t s, m;
+      scale_min_k4(is + 0, sc, &s, &m);
+      const float d1 = d * static_cast<float>(s), m1 = dmin * static_cast<float>(m);
+      scale_min_k4(is + 1, sc, &s, &m);
+      const float d2 = d * static_cast<float>(s), m2 = dmin * static_cast<float>(m);
+      for (int l = 0; l < 32; ++l)
+        *y++ = d1 * static_cast<float>((ql[l] & 0x0f) + ((qh[l] & u1) ? 16 : 0)) - m1;
+      for (int l = 0; l < 32; ++l)
+        *y++ = d2 * static_cast<float>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0)) - m2;
+      ql += 32;
+      is += 2;
+      u1 = static_cast<uint8_t>(u1 << 2);
+      u2 = static_cast<uint8_t>(u2 << 2);
+    }
+  }
+}
+
+// block_q6_K { uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d; }: 6-bit quants minus 32.
+void deq_q6_k(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 210) {
+    const uint8_t* ql = x;
+    const uint8_t* qh = x + 128;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(x + 192);
+    const float d = h2f(T, x + 208);
+    for (int n = 0; n < kQKK; n += 128) {
+      for (int l = 0; l < 32; ++l) {
+        const int is = l / 16;
+        const int q1 = ((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32;
+        const int q2 = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        y[l] = (d * static_cast<float>(sc[is + 0])) * static_cast<float>(q1);
+        y[l + 32] = (d * static_cast<float>(sc[is + 2])) * static_cast<float>(q2);
+        y[l + 64] = (d * static_cast<float>(sc[is + 4])) * static_cast<float>(q3);
+        y[l + 96] = (d * static_cast<float>(sc[is + 6])) * static_cast<float>(q4);
+      }
+      y += 128;
+      ql += 64;
+      qh += 32;
+      sc += 8;
+    }
+  }
+}
+
+// block_q8_K { float d; int8 qs[256]; int16 bsums[16]; } (bsums only serve dot products).
+void deq_q8_k(const uint8_t* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += 292, y += kQKK) {
+    float d;
+    std::memcpy(&d, x, 4);
+    const int8_t* qs = reinterpret_cast<const int8_t*>(x + 4);
+    for (int j = 0; j < kQKK; ++j) y[j] = d * static_cast<float>(qs[j]);
+  }
+}
+
+// block_iq4_xs { half d; uint16 scales_h; uint8 scales_l[4]; uint8 qs[128]; }: 8 groups of 32 with
+// 6-bit signed scales over the IQ4_NL table.
+void deq_iq4_xs(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 136) {
+    const float d = h2f(T, x);
+    const uint16_t sh = ld16(x + 2);
+    const uint8_t* sl = x + 4;
+    const uint8_t* qs = x + 8;
+    for (int ib = 0; ib < 8; ++ib, qs += 16, y += 32) {
+      const int ls = ((sl[ib / 2] >> (4 * (ib % 2))) & 0x0f) | (((sh >> (2 * ib)) & 3) << 4);
+      const float dl = d * static_cast<float>(ls - 32);
+      for (int j = 0; j < 16; ++j) {
+        y[j] = dl * static_cast<float>(kIQ4NL[qs[j] & 0x0f]);
+        y[j + 16] = dl * static_cast<float>(kIQ4NL[qs[j] >> 4]);
+      }
+    }
+  }
+}
+
+// block_tq2_0 { uint8 qs[64]; half d; }: ternary {-1, 0, 1} in 2 bits.
+void deq_tq2_0(const uint8_t* x, float* y, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 66) {
+    const float d = h2f(T, x + 64);
+    for (int j = 0; j < 64; j += 32)
+      for (int shift = 0; shift < 8; shift += 2)
+        for (int l = 0; l < 32; ++l)
+          *y++ = d * static_cast<float>(static_cast<int>((x[j + l] >> shift) & 3) - 1);
+  }
+}
+
+using Kernel = void (*)(const uint8_t*, float*, int64_t);
+
+// For plain types the kernel's count is elements; for block types it is blocks.
+Kernel kernel_for(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32: return deq_f32;
+    case GgmlType::F16: return deq_f16;
+    case GgmlType::BF16: return deq_bf16;
+    case GgmlType::F64: return deq_cast<double>;
+    case GgmlType::I8: return deq_cast<int8_t>;
+    case GgmlType::I16: return deq_cast<int16_t>;
+    case GgmlType::I32: return deq_cast<int32_t>;
+    case GgmlType::I64: return deq_cast<int64_t>;
+    case GgmlType::Q4_0: return deq_q4_0;
+    case GgmlType::Q4_1: return deq_q4_1;
+    case GgmlType::Q5_0: return deq_q5_0;
+    case GgmlType::Q5_1: return deq_q5_1;
+    case GgmlType::Q8_0: return deq_q8_0;
+    case GgmlType::Q2_K: return deq_q2_k;
+    case GgmlType::Q3_K: return deq_q3_k;
+    case GgmlType::Q4_K: return deq_q4_k;
+    case GgmlType::Q5_K: return deq_q5_k;
+    case GgmlType::Q6_K: return deq_q6_k;
+    case GgmlType::Q8_K: return deq_q8_k;
+    case GgmlType::IQ4_NL: return deq_iq4_nl;
+    case GgmlType::IQ4_XS: return deq_iq4_xs;
+    case GgmlType::TQ2_0: return deq_tq2_0;
+    case GgmlType::MXFP4: return deq_mxfp4;
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+float fp16_to_fp32(uint16_t h) { return half_table()[h]; }
+
+float bf16_to_fp32(uint16_t h) {
+  uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+bool ggml_can_dequantize(GgmlType t) { return kernel_for(t) != nullptr; }
+
+void dequantize_blocks(GgmlType t, const uint8_t* src, float* dst, int64_t n_blocks) {
+  Kernel k = kernel_for(t);
+  if (!k) fail<Unsupported>("dequantizing ggml type {} is not supported by breadth", ggml_type_name(t));
+  if (n_blocks > 0) k(src, dst, n_blocks);
+}
+
+void dequantize(GgmlType t, const uint8_t* src, float* dst, int64_t numel, int max_threads) {
+  Kernel k = kernel_for(t);
+  if (!k) fail<Unsupported>("dequantizing ggml type {} is not supported by breadth", ggml_type_name(t));
+  const GgmlBlockInfo bi = ggml_block_info(t);
+  BREADTH_CHECK_ARG(numel >= 0 && numel % bi.block_elems == 0,
+                    "dequantize: {} elements are not a whole number of {}-element {} blocks", numel,
+                    bi.block_elems, ggml_type_name(t));
+  const int64_t nb = numel / bi.block_elems;
+  if (nb == 0) return;
+  // Below ~1M elements a thread costs more than it saves.
+  constexpr int64_t kMinElemsPerThread = int64_t{1} << 20;
+  int threads = max_threads > 0 ? max_threads : static_cast<int>(std::thread::hardware_concurrency());
+  threads = static_cast<int>(std::clamp<int64_t>(std::min<int64_t>(threads, numel / kMinElemsPerThread), 1, 64));
+  if (threads == 1) {
+    k(src, dst, nb);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads - 1));
+  const int64_t per = (nb + threads - 1) / threads;
+  auto run = [&](int64_t b0) {
+    const int64_t b1 = std::min(nb, b0 + per);
+    if (b0 < b1) k(src + b0 * bi.block_bytes, dst + b0 * bi.block_elems, b1 - b0);
+  };
+  for (int i = 1; i < threads; ++i) pool.emplace_back(run, per * i);
+  run(0);
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace breadth::io
