@@ -303,7 +303,12 @@ struct GgufFile::Impl {
       }
       const uint32_t type = c.read<uint32_t>("a tensor type");
       t.type = static_cast<GgmlType>(type);
-      const GgmlBlockInfo bi = ggml_block_info(t.type);  // Unsupported for an unknown type
+      GgmlBlockInfo bi{};
+      try {
+        bi = ggml_block_info(t.type);
+      } catch (const Unsupported& e) {
+        fail<Unsupported>("'{}': tensor '{}': {}", label, t.name, e.what());
+      }
       t.offset = c.read<uint64_t>("a tensor offset");
       if (!t.shape.empty() && t.shape[0] % bi.block_elems != 0)
         fail<FormatError>("'{}' is corrupt: tensor '{}' has rows of {} elements, not a multiple of the "

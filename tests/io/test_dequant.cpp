@@ -1,0 +1,186 @@
+// Hand-worked blocks for the dequantizers: the expected values below are worked out from the block
+// definitions in ggml-common.h, not produced by breadth. (test_gguf compares every type against
+// gguf-py on random blocks.)
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "breadth/error.hpp"
+#include "io/dequant.hpp"
+
+using namespace breadth::io;
+
+namespace {
+
+void put16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
+void put32f(uint8_t* p, float v) { std::memcpy(p, &v, 4); }
+
+std::vector<float> run(GgmlType t, const std::vector<uint8_t>& block, int64_t numel) {
+  std::vector<float> out(static_cast<size_t>(numel), -999.f);
+  dequantize(t, block.data(), out.data(), numel);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("fp16 and bf16 conversions", "[dequant]") {
+  CHECK(fp16_to_fp32(0x3c00) == 1.0f);
+  CHECK(fp16_to_fp32(0xc000) == -2.0f);
+  CHECK(fp16_to_fp32(0x3555) == 0.333251953125f);
+  CHECK(fp16_to_fp32(0x7bff) == 65504.0f);  // largest half
+  CHECK(fp16_to_fp32(0x0001) == std::ldexp(1.0f, -24));  // smallest subnormal
+  CHECK(fp16_to_fp32(0x03ff) == std::ldexp(1023.0f, -24));  // largest subnormal
+  CHECK(fp16_to_fp32(0x0400) == std::ldexp(1.0f, -14));  // smallest normal
+  CHECK(std::signbit(fp16_to_fp32(0x8000)));
+  CHECK(fp16_to_fp32(0x8000) == 0.0f);
+  CHECK(fp16_to_fp32(0x7c00) == std::numeric_limits<float>::infinity());
+  CHECK(fp16_to_fp32(0xfc00) == -std::numeric_limits<float>::infinity());
+  CHECK(std::isnan(fp16_to_fp32(0x7e00)));
+  CHECK(bf16_to_fp32(0x3f80) == 1.0f);
+  CHECK(bf16_to_fp32(0xc040) == -3.0f);
+  CHECK(bf16_to_fp32(0x3e20) == 0.15625f);
+}
+
+TEST_CASE("Q4_0 block: (nibble - 8) * d, low nibbles first", "[dequant]") {
+  std::vector<uint8_t> b(18);
+  put16(b.data(), 0x3800);  // d = 0.5
+  for (int j = 0; j < 16; ++j) b[2 + j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+  auto y = run(GgmlType::Q4_0, b, 32);
+  for (int j = 0; j < 16; ++j) {
+    CHECK(y[j] == 0.5f * static_cast<float>(j - 8));
+    CHECK(y[16 + j] == 0.5f * static_cast<float>(7 - j));
+  }
+}
+
+TEST_CASE("Q4_1 block: nibble * d + m", "[dequant]") {
+  std::vector<uint8_t> b(20);
+  put16(b.data(), 0x4000);      // d = 2
+  put16(b.data() + 2, 0xbc00);  // m = -1
+  for (int j = 0; j < 16; ++j) b[4 + j] = 0xf3;  // low 3, high 15
+  auto y = run(GgmlType::Q4_1, b, 32);
+  for (int j = 0; j < 16; ++j) {
+    CHECK(y[j] == 5.0f);        // 3*2 - 1
+    CHECK(y[16 + j] == 29.0f);  // 15*2 - 1
+  }
+}
+
+TEST_CASE("Q5_0 block: qh bit j is element j's fifth bit", "[dequant]") {
+  std::vector<uint8_t> b(22);
+  put16(b.data(), 0x3c00);  // d = 1
+  const uint32_t qh = (1u << 0) | (1u << 17);  // elements 0 and 17 get +16
+  std::memcpy(b.data() + 2, &qh, 4);
+  for (int j = 0; j < 16; ++j) b[6 + j] = 0x21;  // low 1, high 2
+  auto y = run(GgmlType::Q5_0, b, 32);
+  CHECK(y[0] == 1.0f);    // (1 | 16) - 16
+  CHECK(y[1] == -15.0f);  // 1 - 16
+  CHECK(y[16] == -14.0f);  // 2 - 16
+  CHECK(y[17] == 2.0f);   // (2 | 16) - 16
+}
+
+TEST_CASE("Q5_1 block", "[dequant]") {
+  std::vector<uint8_t> b(24);
+  put16(b.data(), 0x3800);      // d = 0.5
+  put16(b.data() + 2, 0x4200);  // m = 3
+  const uint32_t qh = 0x80000000u;  // element 31
+  std::memcpy(b.data() + 4, &qh, 4);
+  for (int j = 0; j < 16; ++j) b[8 + j] = 0xff;
+  auto y = run(GgmlType::Q5_1, b, 32);
+  CHECK(y[0] == 10.5f);   // 15*0.5 + 3
+  CHECK(y[30] == 10.5f);
+  CHECK(y[31] == 18.5f);  // 31*0.5 + 3
+}
+
+TEST_CASE("Q8_0 block", "[dequant]") {
+  std::vector<uint8_t> b(34);
+  put16(b.data(), 0x3400);  // d = 0.25
+  for (int j = 0; j < 32; ++j) b[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(j * 8 - 128));
+  auto y = run(GgmlType::Q8_0, b, 32);
+  for (int j = 0; j < 32; ++j) CHECK(y[j] == 0.25f * static_cast<float>(j * 8 - 128));
+}
+
+TEST_CASE("Q8_K block: float d times int8", "[dequant]") {
+  std::vector<uint8_t> b(292);
+  put32f(b.data(), 0.125f);
+  for (int j = 0; j < 256; ++j) b[4 + j] = static_cast<uint8_t>(j);  // int8: j for j<128, j-256 after
+  auto y = run(GgmlType::Q8_K, b, 256);
+  CHECK(y[0] == 0.0f);
+  CHECK(y[127] == 15.875f);
+  CHECK(y[128] == -16.0f);
+  CHECK(y[255] == -0.125f);
+}
+
+TEST_CASE("Q4_K block: 6-bit scales and mins, the high 2 bits of groups 4..7 packed apart", "[dequant]") {
+  std::vector<uint8_t> b(144, 0);
+  put16(b.data(), 0x3c00);      // d = 1
+  put16(b.data() + 2, 0x3800);  // dmin = 0.5
+  uint8_t* s = b.data() + 4;
+  // groups 0..3: scale = s[j] & 63, min = s[j+4] & 63
+  s[0] = 2;  s[4] = 4;                 // group 0: scale 2, min 4
+  // group 4: scale = (s[8] & 15) | (s[0] >> 6) << 4 ; min = (s[8] >> 4) | (s[4] >> 6) << 4
+  s[0] |= 1 << 6;                       // scale high bits 01 -> +16
+  s[4] |= 2 << 6;                       // min high bits 10 -> +32
+  s[8] = 0x31;                          // scale low 1, min low 3  => scale 17, min 35
+  uint8_t* q = b.data() + 16;
+  for (int l = 0; l < 32; ++l) q[l] = 0x5a;        // elements 0..31 nibble 10, 32..63 nibble 5
+  for (int l = 0; l < 32; ++l) q[64 + l] = 0x07;   // group 4 = elements 128..159, low nibble 7
+  auto y = run(GgmlType::Q4_K, b, 256);
+  CHECK(y[0] == 2.0f * 10 - 0.5f * 4);   // 18
+  CHECK(y[31] == 18.0f);
+  // group 1: scale s[1] = 0, min s[5] = 0
+  CHECK(y[32] == 0.0f);
+  CHECK(y[128] == 17.0f * 7 - 0.5f * 35);  // 101.5
+  CHECK(y[160] == 0.0f);                   // group 5: nothing set
+}
+
+TEST_CASE("Q6_K block: ql low/high nibbles, two qh bits, int8 scales", "[dequant]") {
+  std::vector<uint8_t> b(210, 0);
+  uint8_t* ql = b.data();
+  uint8_t* qh = b.data() + 128;
+  int8_t* sc = reinterpret_cast<int8_t*>(b.data() + 192);
+  put16(b.data() + 208, 0x3800);  // d = 0.5
+  for (int i = 0; i < 16; ++i) sc[i] = static_cast<int8_t>(i - 8);
+  ql[0] = 0x95;   // element 0 low nibble 5; element 64 high nibble 9
+  qh[0] = 0xe2;   // bits 0-1 = 2 -> element 0; 2-3 = 0 -> element 32; 4-5 = 2 -> 64; 6-7 = 3 -> 96
+  auto y = run(GgmlType::Q6_K, b, 256);
+  CHECK(y[0] == 0.5f * -8 * ((5 | (2 << 4)) - 32));    // scale 0 = -8: -20
+  CHECK(y[32] == 0.5f * -6 * (0 - 32));                // scale 2 = -6: 96
+  CHECK(y[64] == 0.5f * -4 * ((9 | (2 << 4)) - 32));   // scale 4 = -4: -18
+  CHECK(y[96] == 0.5f * -2 * ((0 | (3 << 4)) - 32));   // scale 6 = -2: -16
+  CHECK(y[255] == 0.5f * 7 * -32);                     // scale 15 = 7: -112
+}
+
+TEST_CASE("dequantize rejects partial blocks and unsupported types", "[dequant]") {
+  std::vector<uint8_t> b(34);
+  std::vector<float> y(64);
+  CHECK_THROWS_AS(dequantize(GgmlType::Q8_0, b.data(), y.data(), 31), breadth::InvalidArgument);
+  CHECK_THROWS_AS(dequantize(GgmlType::IQ2_XXS, b.data(), y.data(), 256), breadth::Unsupported);
+  CHECK_THROWS_AS(dequantize(static_cast<GgmlType>(99), b.data(), y.data(), 32), breadth::Unsupported);
+  CHECK_FALSE(ggml_can_dequantize(GgmlType::Q8_1));
+  CHECK(ggml_type_name(static_cast<GgmlType>(99)) == "type#99");
+  CHECK(ggml_block_info(GgmlType::Q4_K).block_bytes == 144);
+}
+
+TEST_CASE("multi-threaded dequantization equals single-threaded", "[dequant]") {
+  for (GgmlType t : {GgmlType::Q4_1, GgmlType::Q6_K, GgmlType::F16}) {
+    const auto bi = ggml_block_info(t);
+    const int64_t numel = int64_t{3} << 20;  // 3 Mi elements: several 1 Mi chunks
+    std::vector<uint8_t> src(static_cast<size_t>(numel / bi.block_elems * bi.block_bytes));
+    std::mt19937 rng(7);
+    for (auto& x : src) x = static_cast<uint8_t>(rng());
+    // keep scales finite so that NaN != NaN cannot hide a mismatch
+    if (t == GgmlType::Q4_1)
+      for (size_t i = 0; i < src.size(); i += 20) put16(&src[i], 0x3c00), put16(&src[i + 2], 0x3800);
+    if (t == GgmlType::Q6_K)
+      for (size_t i = 0; i < src.size(); i += 210) put16(&src[i + 208], 0x3000);
+    if (t == GgmlType::F16)
+      for (size_t i = 1; i < src.size(); i += 2) src[i] &= 0x3f;
+    std::vector<float> one(static_cast<size_t>(numel)), many(static_cast<size_t>(numel));
+    dequantize(t, src.data(), one.data(), numel, 1);
+    dequantize(t, src.data(), many.data(), numel, 4);
+    CHECK(std::memcmp(one.data(), many.data(), one.size() * 4) == 0);
+  }
+}
