@@ -34,6 +34,15 @@ sanitize: setup
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -L sanitize
 
+# libFuzzer (clang) builds of the file-reader and tokenizer fuzz targets, each fuzzed for
+# BREADTH_FUZZ_SECONDS (default 25) s from generated seeds. Crashes land in build-fuzz/fuzz-artifacts/.
+fuzz: setup
+	cmake -S . -B build-fuzz $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBREADTH_FUZZ=ON \
+	  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DBREADTH_BUILD_EXAMPLES=OFF \
+	  -DBREADTH_BUILD_BENCHMARKS=OFF -DBREADTH_BUILD_CLI=OFF $(CMAKE_ARGS)
+	cmake --build build-fuzz -j $(JOBS) --target breadth_fuzz_all
+	cd build-fuzz && ctest --output-on-failure -L libfuzzer
+
 # The CUDA code paths must compile and link on a machine without a GPU.
 cuda-check: setup
 	cmake -S . -B build-cuda $(GENERATOR) -DBREADTH_CUDA=ON -DBREADTH_BUILD_TESTS=OFF $(CMAKE_ARGS)
