@@ -28,6 +28,8 @@ find_package(nlohmann_json REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+# Unicode normalization (NFC/NFKC/...) and character properties for the tokenizers.
+find_package(ICU REQUIRED COMPONENTS uc)
 find_package(Eigen3 REQUIRED NO_MODULE)
 find_package(CLI11 QUIET)
 

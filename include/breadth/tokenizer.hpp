@@ -37,12 +37,21 @@ class Tokenizer {
   /// Ids for `text`. Special-token strings inside the text are recognized. `add_special` adds what the
   /// post-processor adds (e.g. BOS). Invalid UTF-8 is replaced by U+FFFD before encoding.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_special = false) const = 0;
-  /// Text for `ids`; `skip_special` drops special tokens.
+  /// Text for `ids`; `skip_special` drops special tokens. Ids outside the vocabulary are dropped
+  /// (as the reference does). Bytes that do not form UTF-8 become U+FFFD.
   virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const = 0;
+  /// decode() without the final UTF-8 repair: an unfinished character at the end stays as raw bytes,
+  /// so that a streaming decoder can hold it back until the next token completes it.
+  virtual std::string decode_raw(const std::vector<int32_t>& ids, bool skip_special = false) const {
+    return decode(ids, skip_special);
+  }
   /// The raw bytes token `id` contributes when decoded in the middle of a sequence.
   virtual std::string token_bytes(int32_t id) const = 0;
   virtual std::optional<int32_t> token_to_id(std::string_view token) const = 0;
+  /// One past the largest id the tokenizer knows (model vocabulary and added tokens).
   virtual int32_t vocab_size() const = 0;
+  /// True for special/control tokens (those decode(..., skip_special=true) drops).
+  virtual bool is_special(int32_t id) const { return false; }
 
   std::optional<int32_t> bos_id() const { return bos_id_; }
   /// All ids that end a generation (EOS, plus e.g. <|eot_id|> / <|im_end|> for chat models).
@@ -60,9 +69,12 @@ class Tokenizer {
 };
 
 /// Streams text from ids one at a time, holding back bytes until they form whole UTF-8 characters.
+/// The concatenation of everything push() and flush() return equals decode(ids) for valid UTF-8
+/// output. Work per token is bounded: only the tokens since the last complete character (plus one
+/// token of context, for decoders that treat the first token specially) are decoded again.
 class IncrementalDecoder {
  public:
-  explicit IncrementalDecoder(std::shared_ptr<const Tokenizer> tokenizer);
+  explicit IncrementalDecoder(std::shared_ptr<const Tokenizer> tokenizer, bool skip_special = false);
   /// Appends `id` and returns the newly completed text (possibly empty).
   std::string push(int32_t id);
   /// Returns whatever is still held back (invalid trailing bytes become U+FFFD).
@@ -70,8 +82,11 @@ class IncrementalDecoder {
 
  private:
   std::shared_ptr<const Tokenizer> tokenizer_;
-  std::vector<int32_t> ids_;
-  size_t emitted_bytes_ = 0;
+  bool skip_special_;
+  std::vector<int32_t> ids_;   // ids from the context token on
+  size_t read_start_ = 0;      // ids_[read_start_..] are not fully emitted yet
+  std::string prefix_text_;    // decode_raw(ids_[0..read_start_])
+  size_t emitted_bytes_ = 0;   // bytes after prefix_text_ already returned
 };
 
 }  // namespace breadth

@@ -1,0 +1,25 @@
+// Special ids and the chat template from checkpoint configuration (tokenizer_config.json,
+// generation_config.json, config.json, special_tokens_map.json, or GGUF metadata).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "breadth/chat_template.hpp"
+#include "breadth/tokenizer.hpp"
+
+namespace breadth::tok {
+
+/// ChatTemplate::from_jinja, or nullptr when the template uses a construct outside the supported
+/// Jinja subset (Unsupported); the tokenizer stays usable without it.
+std::shared_ptr<ChatTemplate> make_chat_template(const std::string& source, const std::string& bos,
+                                                 const std::string& eos);
+
+/// Adds the ids of the well-known end-of-turn / end-of-text tokens that exist in `t` as special
+/// tokens (<|endoftext|>, <|im_end|>, <|eot_id|>, <|end_of_text|>, <|eom_id|>, </s>, <end_of_turn>,
+/// <|end|>) to `eos_ids`, keeping it free of repeats.
+void add_known_end_tokens(const Tokenizer& t, std::vector<int32_t>& eos_ids);
+
+}  // namespace breadth::tok
