@@ -94,7 +94,9 @@ void SafetensorsFile::parse(const uint8_t* data, size_t size) {
       BREADTH_CHECK_FORMAT(d.is_number_unsigned(), "'{}': tensor '{}' has a non-integer dimension",
                            label_, name);
       uint64_t dim = d.get<uint64_t>();
-      BREADTH_CHECK_FORMAT(dim == 0 || numel <= std::numeric_limits<uint64_t>::max() / 16 / dim,
+      // A dimension must fit the int64 shape even when another dimension is 0.
+      BREADTH_CHECK_FORMAT(dim <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) &&
+                               (dim == 0 || numel <= std::numeric_limits<uint64_t>::max() / 16 / dim),
                            "'{}': tensor '{}' has an absurd shape", label_, name);
       numel *= dim;
       t.shape.push_back(static_cast<int64_t>(dim));

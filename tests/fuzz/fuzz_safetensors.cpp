@@ -18,6 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       sink = sink ^ acc;
       if (static_cast<uint64_t>(t.numel()) * dtype_size(t.dtype) != t.nbytes) __builtin_trap();
       if (f.find(name) != &t) __builtin_trap();
+      for (int64_t d : t.shape)
+        if (d < 0) __builtin_trap();
     }
     for (const auto& [k, v] : f.metadata()) sink = sink ^ static_cast<uint8_t>(k.size() + v.size());
     (void)sink;
