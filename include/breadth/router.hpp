@@ -1,0 +1,367 @@
+// Query routing for sample diversity (router paper, SPEC §6).
+//
+// A router ranks a pool of candidate models for a query by how well each is expected to cover the
+// query's answer space (div-cov). It is trained from a table of measured div-cov, one row per
+// (query, model), and query features: one text encoder for all models ("agnostic") or each candidate
+// model's own last-token hidden state ("specific"). The pieces are separate so that each can be used
+// (and tested) alone: table I/O and splits, features, classifiers, baselines, the Table 3 report.
+//
+// Conventions: the pool is an ordered list of model names and every [.., M] tensor follows that
+// order; ties in a ranking always go to the lower pool index, ties among neighbours (KNN) to the lower
+// training row, so results never depend on sort implementation details.
+#pragma once
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace breadth {
+
+// ============================================================================ training data
+
+/// The four figures of an answer set (router paper §4.2): number of unique answers, mean quality over
+/// all answers, mean quality over unique answers, and div-cov.
+struct SetFigures {
+  double unq = 0, qual = 0, unq_qual = 0, div_cov = 0;
+};
+
+/// One JSONL line of a routing table: a model's answer set for a query and its figures.
+/// JSON keys: query_id, query, model, div_cov, unq, qual, unq_qual, answers (optional array of
+/// strings, in generation order; needed for exact two-model figures).
+struct RoutingRow {
+  std::string query_id;
+  std::string query;
+  std::string model;
+  SetFigures figures;
+  std::vector<std::string> answers;
+};
+
+/// Rows grouped by query into [Q, M] matrices. Query order is first appearance in the input; model
+/// order is `TableOptions::pool` when given, else first appearance.
+struct RoutingTable {
+  std::vector<std::string> query_ids;
+  std::vector<std::string> queries;
+  std::vector<std::string> models;
+  torch::Tensor div_cov, unq, qual, unq_qual;  ///< float64 [Q, M]
+  /// answers[q][m]; all empty when the input had no answers.
+  std::vector<std::vector<std::vector<std::string>>> answers;
+
+  int64_t num_queries() const { return static_cast<int64_t>(query_ids.size()); }
+  int64_t num_models() const { return static_cast<int64_t>(models.size()); }
+  /// True when every cell carries its answer list.
+  bool has_answers() const;
+  SetFigures figures(int64_t q, int64_t m) const;
+  /// The table restricted to `rows` (query indices), in that order.
+  RoutingTable select(const std::vector<int64_t>& rows) const;
+};
+
+struct TableOptions {
+  /// Model order of the [Q, M] matrices; models not listed are an error. Empty: first appearance.
+  std::vector<std::string> pool;
+  /// Queries lacking some model's row are dropped (instead of an InvalidArgument naming them).
+  bool drop_incomplete = false;
+};
+
+/// Groups rows into a table. Throws InvalidArgument on a duplicate (query, model) cell, a query whose
+/// text differs between rows, a model outside `pool`, or (unless drop_incomplete) a missing cell.
+RoutingTable make_routing_table(const std::vector<RoutingRow>& rows, const TableOptions& options = {});
+/// Reads a JSONL routing table. Throws IoError, FormatError (names file and line), InvalidArgument.
+RoutingTable load_routing_table(const std::string& path, const TableOptions& options = {});
+/// Parses one JSONL line (FormatError naming `where` on bad JSON or a missing/mistyped key).
+RoutingRow parse_routing_row(const std::string& line, const std::string& where = "routing row");
+/// One JSONL line (no trailing newline).
+std::string routing_row_json(const RoutingRow& row);
+
+/// Query indices of a seeded random split (Fisher–Yates with std::mt19937_64). Sizes are
+/// round(n·train) and round(n·val); the rest is test. The split depends only on (n, seed, fractions).
+struct Split {
+  std::vector<int64_t> train, val, test;
+};
+Split split_queries(int64_t n, uint64_t seed, double train_fraction = 0.7, double val_fraction = 0.1);
+
+// ============================================================================ features
+
+enum class FeatureKind { kAgnostic, kSpecific };
+const char* feature_kind_name(FeatureKind k);  ///< "agnostic" / "specific"
+FeatureKind parse_feature_kind(const std::string& s);
+
+/// Query features, row r for query r. Agnostic: one [N, D] matrix. Specific: one [N, D_m] matrix per
+/// pool model, in pool order (dimensions may differ between models).
+struct Features {
+  FeatureKind kind = FeatureKind::kAgnostic;
+  std::vector<torch::Tensor> mats;
+
+  int64_t rows() const;
+  std::vector<int64_t> dims() const;
+  Features select(const std::vector<int64_t>& rows) const;
+};
+
+/// Something that turns query texts into feature rows: a text encoder, or one candidate model's
+/// last-layer hidden state at the query's last token under its chat template.
+class FeatureExtractor {
+ public:
+  virtual ~FeatureExtractor() = default;
+  /// Identifies the extractor in cache keys (e.g. the model name); must change when features would.
+  virtual std::string name() const = 0;
+  /// [N, D] float32 features of `queries`.
+  virtual torch::Tensor extract(const std::vector<std::string>& queries) = 0;
+};
+
+/// On-disk cache of feature rows keyed by a hash of (extractor name, query text): one safetensors
+/// file per extractor under `dir`, rewritten atomically when rows are added. Only missing rows are
+/// computed, in batches.
+class FeatureCache {
+ public:
+  explicit FeatureCache(std::string dir);
+  /// Rows for `queries` (from the cache, else computed and stored).
+  torch::Tensor get(FeatureExtractor& extractor, const std::vector<std::string>& queries,
+                    int64_t batch_size = 16,
+                    const std::function<bool(int64_t, int64_t, const std::string&)>& progress = {});
+  /// FNV-1a 64 of name + '\0' + query: the cache key.
+  static uint64_t key(const std::string& extractor_name, const std::string& query);
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+/// Precomputed features in one safetensors file: tensor "agnostic" [Q, D], or one tensor
+/// "specific/<model name>" [Q, D_m] per pool model; metadata "query_ids" is a JSON array naming the
+/// query of each row. Loading picks rows for `query_ids` (in that order) and models for `pool`.
+void save_features_file(const std::string& path, const Features& features,
+                        const std::vector<std::string>& query_ids,
+                        const std::vector<std::string>& pool);
+Features load_features_file(const std::string& path, FeatureKind kind,
+                            const std::vector<std::string>& query_ids,
+                            const std::vector<std::string>& pool);
+
+// ============================================================================ routers
+
+enum class RouterKind { kKnn, kMwayMlp, kBinaryMlp };
+const char* router_kind_name(RouterKind k);  ///< "knn", "mway_mlp", "binary_mlp"
+RouterKind parse_router_kind(const std::string& s);
+
+/// Training targets (router paper, Appendix E). one-hot: 1[i = i*]; soft: div-cov_i / max_j div-cov_j.
+enum class LabelType { kOneHot, kSoft };
+const char* label_type_name(LabelType t);  ///< "one_hot", "soft"
+LabelType parse_label_type(const std::string& s);
+
+/// Grid searched on the validation split; each point is trained with early stopping.
+struct MlpGrid {
+  std::vector<int64_t> hidden = {64, 256};
+  std::vector<double> weight_decay = {0.0, 1e-4, 1e-2};
+  std::vector<LabelType> labels = {LabelType::kSoft, LabelType::kOneHot};
+  double learning_rate = 1e-3;  ///< Adam (paper: 1e-3)
+  int64_t batch_size = 64;
+  int64_t max_epochs = 200;
+  int64_t patience = 20;  ///< epochs without a lower validation loss before stopping
+};
+
+struct TrainOptions {
+  RouterKind kind = RouterKind::kBinaryMlp;
+  int64_t knn_k = 5;
+  MlpGrid grid;
+  uint64_t seed = 0;
+  /// Called after each grid point (done, total, label); false cancels (throws Cancelled).
+  std::function<bool(int64_t, int64_t, const std::string&)> progress;
+};
+
+/// Everything needed to rebuild a router and to check it is used with the right pool and features.
+struct RouterConfig {
+  RouterKind kind = RouterKind::kBinaryMlp;
+  FeatureKind feature_kind = FeatureKind::kAgnostic;
+  std::vector<std::string> pool;
+  std::vector<int64_t> feature_dims;  ///< one entry (agnostic) or one per pool model (specific)
+  std::string feature_source;         ///< free text: which encoder/models made the features
+  int64_t knn_k = 0;
+  int64_t hidden = 0;
+  double weight_decay = 0;
+  LabelType labels = LabelType::kSoft;
+  uint64_t seed = 0;
+  int64_t epochs = 0;            ///< epochs of the selected grid point (best validation loss)
+  double val_div_cov = 0;        ///< mean div-cov of the router's top-1 on the validation split
+  /// Training-split summaries, so baselines can be rebuilt for data the router was not trained on.
+  std::vector<double> train_mean_div_cov;
+  std::vector<int64_t> train_wins;
+};
+
+class Router {
+ public:
+  virtual ~Router() = default;
+  const RouterConfig& config() const { return config_; }
+  const std::vector<std::string>& pool() const { return config_.pool; }
+
+  /// [N, M] float64 scores (higher is better). Throws InvalidArgument when the features' kind or
+  /// dimensions differ from the ones the router was trained on.
+  virtual torch::Tensor scores(const Features& features) const = 0;
+  /// Pool indices of each row from best to worst (ties to the lower index).
+  std::vector<std::vector<int64_t>> rank(const Features& features) const;
+
+  /// Writes `dir`/router.json and `dir`/weights.safetensors (creates `dir`).
+  void save(const std::string& dir) const;
+  /// Loads a saved router. With a non-empty `expected_pool`, a router trained for another pool
+  /// (names or order) is refused with InvalidArgument naming both pools.
+  static std::shared_ptr<Router> load(const std::string& dir,
+                                      const std::vector<std::string>& expected_pool = {});
+
+ protected:
+  explicit Router(RouterConfig config) : config_(std::move(config)) {}
+  /// Named tensors written to weights.safetensors.
+  virtual std::vector<std::pair<std::string, torch::Tensor>> state() const = 0;
+  RouterConfig config_;
+};
+
+/// Trains one router on `split.train`, choosing hyper-parameters on `split.val` (MLPs: the grid point
+/// whose top-1 picks have the highest mean validation div-cov, ties to the lower validation loss).
+std::shared_ptr<Router> train_router(const RoutingTable& table, const Features& features,
+                                     const Split& split, const TrainOptions& options);
+
+/// Answers per model when a query goes to k models: even (remainder to the better-ranked models) or
+/// proportional to `ratios` (largest remainders, ties to the better-ranked).
+std::vector<int64_t> route_budgets(int64_t budget, int64_t k, const std::vector<double>& ratios = {});
+
+struct RouteDecision {
+  std::vector<std::string> models;  ///< best first
+  std::vector<int64_t> budgets;     ///< answers each model should produce
+  std::vector<double> scores;       ///< the router's scores of `models`
+};
+/// Routes row `row` of `features` to the router's top-k models.
+RouteDecision route(const Router& router, const Features& features, int64_t row, int64_t k = 1,
+                    int64_t budget = 50, const std::vector<double>& ratios = {});
+
+// ============================================================================ evaluation
+
+/// Figures of an arbitrary answer set for a query (DivCov with the table's equivalence and quality).
+/// Given to the report, it makes two-model figures exact; without it they are approximated (see
+/// `pair_figures`).
+using SetScorer =
+    std::function<SetFigures(const std::string& query, const std::vector<std::string>& answers)>;
+
+/// Figures of query q answered by models a then b with budgets (na, nb). Exact when `scorer` is set
+/// and the table has answers: the first na answers of a followed by the first nb of b, scored as one
+/// set. Otherwise the budget-weighted approximation: each model's share w = n/(na+nb) is assumed to
+/// carry w of its unique answers and unique-quality sum, with no duplicates across the two models:
+/// #Unq, Qual and Cov are w-weighted means, UnqQual is weighted by w·#Unq.
+SetFigures pair_figures(const RoutingTable& table, int64_t q, int64_t a, int64_t b, int64_t na,
+                        int64_t nb, const SetScorer& scorer = {});
+
+/// A method's choice for each query: one model, or two with their budgets.
+struct Pick {
+  std::vector<int64_t> models;
+  std::vector<int64_t> budgets;
+};
+
+/// Baselines (router paper §4.2), using only the training rows' labels except the oracles.
+namespace baselines {
+std::vector<Pick> top_overall(const RoutingTable& train, int64_t n_queries);
+std::vector<Pick> top_two_overall(const RoutingTable& train, int64_t n_queries, int64_t budget = 50);
+std::vector<Pick> random_model(int64_t n_models, int64_t n_queries, uint64_t seed);
+/// Models drawn in proportion to training wins (oracle top-1 counts on `train`).
+std::vector<Pick> frequency(const RoutingTable& train, int64_t n_queries, uint64_t seed);
+std::vector<Pick> oracle_top1(const RoutingTable& test);
+/// The best pair of all M(M-1)/2 per query (by pair_figures' Cov).
+std::vector<Pick> oracle_top2(const RoutingTable& test, int64_t budget = 50,
+                              const SetScorer& scorer = {});
+}  // namespace baselines
+
+/// Mean figures of picks over a table's queries, plus accuracy: the fraction of queries whose pick
+/// reaches the oracle's div-cov (of one model for one-model picks, of the best pair for pairs).
+struct MethodFigures {
+  SetFigures mean;
+  double accuracy = 0;
+  std::vector<double> per_query_cov;
+};
+MethodFigures evaluate_picks(const RoutingTable& table, const std::vector<Pick>& picks,
+                             int64_t budget = 50, const SetScorer& scorer = {});
+
+/// Paired tests over queries of x vs y (same length): two-sided paired t-test, and a two-sided
+/// sign-flip permutation test on the mean difference (`permutations` random flips, seeded, p with the
+/// +1 correction).
+struct PairedTest {
+  double mean_diff = 0;
+  double t = 0;
+  double t_p = 1;
+  double perm_p = 1;
+  int64_t n = 0;
+};
+PairedTest paired_test(const std::vector<double>& x, const std::vector<double>& y,
+                       int64_t permutations = 10000, uint64_t seed = 0);
+
+struct ReportOptions {
+  int64_t seeds = 5;          ///< training seeds (and random/frequency draws); the split is fixed
+  uint64_t first_seed = 0;
+  int64_t budget = 50;
+  int64_t permutations = 10000;
+  MlpGrid grid;
+  std::vector<int64_t> knn_k = {1, 5};
+  bool mway = true, binary = true, pairs = true;
+  SetScorer scorer;
+  std::function<bool(int64_t, int64_t, const std::string&)> progress;
+};
+
+/// One line of the report: mean and sample standard deviation over seeds of the test-split means.
+struct ReportRow {
+  std::string method;
+  bool two_models = false;
+  bool is_router = false;
+  SetFigures mean, spread;
+  double accuracy = 0, accuracy_spread = 0;
+  std::vector<double> per_query_cov;  ///< averaged over seeds
+};
+
+struct RoutingReport {
+  std::vector<ReportRow> rows;
+  int64_t test_queries = 0, seeds = 0;
+  bool exact_pairs = false;
+  /// Best one-model router vs Top overall, and best router top-2 vs Top 2 overall (when present).
+  std::string best_router, best_pair_router;
+  std::optional<PairedTest> vs_top_overall, vs_top_two_overall;
+
+  std::string to_markdown() const;
+  std::string to_json() const;
+};
+
+/// The Table 3 experiment: for each feature set (name -> features for all table rows), trains KNN,
+/// M-way and binary MLP routers on split.train (grid on split.val) for each seed and reports every
+/// router and baseline on split.test.
+RoutingReport routing_report(const RoutingTable& table,
+                             const std::vector<std::pair<std::string, Features>>& feature_sets,
+                             const Split& split, const ReportOptions& options = {});
+
+// ============================================================================ building the table
+
+/// Produces a model's answer set (B answers, generation order) for a query text. The pipeline gives
+/// the Sampler's collect-until-B loop here; tests give a function.
+using AnswerSampler =
+    std::function<std::vector<std::string>(const std::string& query, const std::string& model)>;
+
+struct BuildDataOptions {
+  /// Called after each computed cell (done, total cells to compute, "model"); false cancels (the
+  /// rows written so far stay; throws Cancelled).
+  std::function<bool(int64_t, int64_t, const std::string&)> progress;
+};
+
+/// Appends one routing row per (query, model) cell that `out_path` does not hold yet, model by model
+/// (so a sampler can keep one model loaded), flushing after each row: an interrupted run resumes
+/// where it stopped. A torn last line (a crash mid-write) is cut off first. `queries` are (id, text)
+/// pairs. Returns the number of cells computed.
+int64_t build_routing_data(const std::vector<std::pair<std::string, std::string>>& queries,
+                           const std::vector<std::string>& models, const AnswerSampler& sample,
+                           const SetScorer& score, const std::string& out_path,
+                           const BuildDataOptions& options = {});
+
+/// A trained router on every query of `table` (e.g. held-out or out-of-domain data), beside the
+/// baselines its training summary defines (Top overall / Top 2 overall from the training means,
+/// Frequency from the training wins), Random and the oracles. One run: spreads are 0. The router's
+/// pool must be the table's models (InvalidArgument naming both otherwise).
+RoutingReport evaluate_router(const Router& router, const RoutingTable& table, const Features& features,
+                              int64_t budget = 50, uint64_t seed = 0, const SetScorer& scorer = {},
+                              int64_t permutations = 10000);
+
+}  // namespace breadth
