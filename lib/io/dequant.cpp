@@ -68,14 +68,18 @@ const float* half_table() {
 inline float h2f(const float* T, const uint8_t* p) { return T[ld16(p)]; }
 
 // ------------------------------------------------------------------ plain types
-void deq_f32(const uint8_t* x, float* y, int64_t n) { std::memcpy(y, x, static_cast<size_t>(n) * 4); }
+// Kernels take __restrict pointers: without them a uint8_t source may alias the output and the
+// compiler keeps every loop scalar.
+void deq_f32(const uint8_t* __restrict x, float* __restrict y, int64_t n) {
+  std::memcpy(y, x, static_cast<size_t>(n) * 4);
+}
 
-void deq_f16(const uint8_t* x, float* y, int64_t n) {
+void deq_f16(const uint8_t* __restrict x, float* __restrict y, int64_t n) {
   const float* T = half_table();
   for (int64_t i = 0; i < n; ++i) y[i] = T[ld16(x + 2 * i)];
 }
 
-void deq_bf16(const uint8_t* x, float* y, int64_t n) {
+void deq_bf16(const uint8_t* __restrict x, float* __restrict y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     uint32_t bits = static_cast<uint32_t>(ld16(x + 2 * i)) << 16;
     std::memcpy(y + i, &bits, 4);
@@ -83,7 +87,7 @@ void deq_bf16(const uint8_t* x, float* y, int64_t n) {
 }
 
 template <typename T>
-void deq_cast(const uint8_t* x, float* y, int64_t n) {
+void deq_cast(const uint8_t* __restrict x, float* __restrict y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     T v;
     std::memcpy(&v, x + sizeof(T) * i, sizeof(T));
@@ -93,65 +97,58 @@ void deq_cast(const uint8_t* x, float* y, int64_t n) {
 
 // ------------------------------------------------------------------ legacy 32-element blocks
 // block_q4_0 { half d; uint8 qs[16]; }: x = (nibble - 8) * d; low nibbles are elements 0..15.
-void deq_q4_0(const uint8_t* x, float* y, int64_t nb) {
+void deq_q4_0(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 18, y += kQK) {
     const float d = h2f(T, x);
     const uint8_t* qs = x + 2;
-    for (int j = 0; j < 16; ++j) {
-      y[j] = static_cast<float>((qs[j] & 0x0f) - 8) * d;
-      y[j + 16] = static_cast<float>((qs[j] >> 4) - 8) * d;
-    }
+    // Separate loops for the two halves vectorize; interleaved stores do not.
+    for (int j = 0; j < 16; ++j) y[j] = static_cast<float>((qs[j] & 0x0f) - 8) * d;
+    for (int j = 0; j < 16; ++j) y[j + 16] = static_cast<float>((qs[j] >> 4) - 8) * d;
   }
 }
 
 // block_q4_1 { half d, m; uint8 qs[16]; }: x = nibble * d + m.
-void deq_q4_1(const uint8_t* x, float* y, int64_t nb) {
+void deq_q4_1(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 20, y += kQK) {
     const float d = h2f(T, x), m = h2f(T, x + 2);
     const uint8_t* qs = x + 4;
-    for (int j = 0; j < 16; ++j) {
-      y[j] = static_cast<float>(qs[j] & 0x0f) * d + m;
-      y[j + 16] = static_cast<float>(qs[j] >> 4) * d + m;
-    }
+    for (int j = 0; j < 16; ++j) y[j] = static_cast<float>(qs[j] & 0x0f) * d + m;
+    for (int j = 0; j < 16; ++j) y[j + 16] = static_cast<float>(qs[j] >> 4) * d + m;
   }
 }
 
 // block_q5_0 { half d; uint32 qh; uint8 qs[16]; }: bit j of qh is the 5th bit of element j.
-void deq_q5_0(const uint8_t* x, float* y, int64_t nb) {
+void deq_q5_0(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 22, y += kQK) {
     const float d = h2f(T, x);
     const uint32_t qh = ld32(x + 2);
     const uint8_t* qs = x + 6;
-    for (int j = 0; j < 16; ++j) {
-      const int h0 = ((qh >> j) & 1u) << 4;
-      const int h1 = ((qh >> (j + 16)) & 1u) << 4;
-      y[j] = static_cast<float>(((qs[j] & 0x0f) | h0) - 16) * d;
-      y[j + 16] = static_cast<float>(((qs[j] >> 4) | h1) - 16) * d;
-    }
+    for (int j = 0; j < 16; ++j)
+      y[j] = static_cast<float>(static_cast<int>((qs[j] & 0x0fu) | (((qh >> j) & 1u) << 4)) - 16) * d;
+    for (int j = 0; j < 16; ++j)
+      y[j + 16] = static_cast<float>(static_cast<int>((qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4)) - 16) * d;
   }
 }
 
 // block_q5_1 { half d, m; uint32 qh; uint8 qs[16]; }
-void deq_q5_1(const uint8_t* x, float* y, int64_t nb) {
+void deq_q5_1(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 24, y += kQK) {
     const float d = h2f(T, x), m = h2f(T, x + 2);
     const uint32_t qh = ld32(x + 4);
     const uint8_t* qs = x + 8;
-    for (int j = 0; j < 16; ++j) {
-      const int h0 = ((qh >> j) & 1u) << 4;
-      const int h1 = ((qh >> (j + 16)) & 1u) << 4;
-      y[j] = static_cast<float>((qs[j] & 0x0f) | h0) * d + m;
-      y[j + 16] = static_cast<float>((qs[j] >> 4) | h1) * d + m;
-    }
+    for (int j = 0; j < 16; ++j)
+      y[j] = static_cast<float>((qs[j] & 0x0fu) | (((qh >> j) & 1u) << 4)) * d + m;
+    for (int j = 0; j < 16; ++j)
+      y[j + 16] = static_cast<float>((qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4)) * d + m;
   }
 }
 
 // block_q8_0 { half d; int8 qs[32]; }
-void deq_q8_0(const uint8_t* x, float* y, int64_t nb) {
+void deq_q8_0(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 34, y += kQK) {
     const float d = h2f(T, x);
@@ -163,7 +160,7 @@ void deq_q8_0(const uint8_t* x, float* y, int64_t nb) {
 // block_iq4_nl { half d; uint8 qs[16]; }: nibbles index a fixed non-linear table.
 constexpr int8_t kIQ4NL[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
-void deq_iq4_nl(const uint8_t* x, float* y, int64_t nb) {
+void deq_iq4_nl(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 18, y += kQK) {
     const float d = h2f(T, x);
@@ -178,7 +175,7 @@ void deq_iq4_nl(const uint8_t* x, float* y, int64_t nb) {
 // block_mxfp4 { uint8 e; uint8 qs[16]; }: e2m1 values (doubled) times half of 2^(e-127).
 constexpr int8_t kMXFP4[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
-void deq_mxfp4(const uint8_t* x, float* y, int64_t nb) {
+void deq_mxfp4(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 17, y += kQK) {
     const uint32_t e = x[0];
     const uint32_t bits = e < 2 ? (0x00200000u << e) : ((e - 1) << 23);
@@ -195,7 +192,7 @@ void deq_mxfp4(const uint8_t* x, float* y, int64_t nb) {
 // ------------------------------------------------------------------ K-quants (256-element super-blocks)
 // block_q2_K { uint8 scales[16]; uint8 qs[64]; half d, dmin; }: 16 groups of 16, each with a 4-bit
 // scale (low nibble) and 4-bit min (high nibble); 2-bit quants, four per byte across 32-byte rows.
-void deq_q2_k(const uint8_t* x, float* y, int64_t nb) {
+void deq_q2_k(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 84) {
     const uint8_t* sc = x;
@@ -219,7 +216,7 @@ void deq_q2_k(const uint8_t* x, float* y, int64_t nb) {
 
 // block_q3_K { uint8 hmask[32]; uint8 qs[64]; uint8 scales[12]; half d; }: 16 six-bit signed scales,
 // 2 low bits per quant in qs, the 3rd bit in hmask (a clear bit subtracts 4).
-void deq_q3_k(const uint8_t* x, float* y, int64_t nb) {
+void deq_q3_k(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 110) {
     const uint8_t* hm = x;
@@ -262,7 +259,7 @@ inline void scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
 }
 
 // block_q4_K { half d, dmin; uint8 scales[12]; uint8 qs[128]; }: 8 groups of 32.
-void deq_q4_k(const uint8_t* x, float* y, int64_t nb) {
+void deq_q4_k(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 144) {
     const float d = h2f(T, x), dmin = h2f(T, x + 2);
@@ -284,7 +281,7 @@ void deq_q4_k(const uint8_t* x, float* y, int64_t nb) {
 }
 
 // block_q5_K { half d, dmin; uint8 scales[12]; uint8 qh[32]; uint8 qs[128]; }
-void deq_q5_k(const uint8_t* x, float* y, int64_t nb) {
+void deq_q5_k(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 176) {
     const float d = h2f(T, x), dmin = h2f(T, x + 2);
@@ -312,7 +309,7 @@ void deq_q5_k(const uint8_t* x, float* y, int64_t nb) {
 }
 
 // block_q6_K { uint8 ql[128]; uint8 qh[64]; int8 scales[16]; half d; }: 6-bit quants minus 32.
-void deq_q6_k(const uint8_t* x, float* y, int64_t nb) {
+void deq_q6_k(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 210) {
     const uint8_t* ql = x;
@@ -320,16 +317,19 @@ void deq_q6_k(const uint8_t* x, float* y, int64_t nb) {
     const int8_t* sc = reinterpret_cast<const int8_t*>(x + 192);
     const float d = h2f(T, x + 208);
     for (int n = 0; n < kQKK; n += 128) {
-      for (int l = 0; l < 32; ++l) {
-        const int is = l / 16;
-        const int q1 = ((ql[l] & 0x0f) | (((qh[l] >> 0) & 3) << 4)) - 32;
-        const int q2 = ((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32;
-        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-        y[l] = (d * static_cast<float>(sc[is + 0])) * static_cast<float>(q1);
-        y[l + 32] = (d * static_cast<float>(sc[is + 2])) * static_cast<float>(q2);
-        y[l + 64] = (d * static_cast<float>(sc[is + 4])) * static_cast<float>(q3);
-        y[l + 96] = (d * static_cast<float>(sc[is + 6])) * static_cast<float>(q4);
+      // Four 32-element rows per 128; each row is two 16-element groups with one scale. Row k takes
+      // its low 4 bits from ql[l] or ql[l + 32] (k odd), low or high nibble (k >= 2), and bits
+      // 2k..2k+1 of qh[l]. One loop per group keeps the scale constant and the loop vectorizable.
+      for (int k = 0; k < 4; ++k) {
+        const uint8_t* lo = ql + ((k & 1) ? 32 : 0);
+        const int nib = k >= 2 ? 4 : 0;
+        for (int h = 0; h < 2; ++h) {
+          const float dl = d * static_cast<float>(sc[h + 2 * k]);
+          for (int l = 16 * h; l < 16 * h + 16; ++l) {
+            const int q = static_cast<int>(((lo[l] >> nib) & 0x0f) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
+            y[32 * k + l] = dl * static_cast<float>(q);
+          }
+        }
       }
       y += 128;
       ql += 64;
@@ -340,7 +340,7 @@ void deq_q6_k(const uint8_t* x, float* y, int64_t nb) {
 }
 
 // block_q8_K { float d; int8 qs[256]; int16 bsums[16]; } (bsums only serve dot products).
-void deq_q8_k(const uint8_t* x, float* y, int64_t nb) {
+void deq_q8_k(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += 292, y += kQKK) {
     float d;
     std::memcpy(&d, x, 4);
@@ -351,7 +351,7 @@ void deq_q8_k(const uint8_t* x, float* y, int64_t nb) {
 
 // block_iq4_xs { half d; uint16 scales_h; uint8 scales_l[4]; uint8 qs[128]; }: 8 groups of 32 with
 // 6-bit signed scales over the IQ4_NL table.
-void deq_iq4_xs(const uint8_t* x, float* y, int64_t nb) {
+void deq_iq4_xs(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 136) {
     const float d = h2f(T, x);
@@ -370,7 +370,7 @@ void deq_iq4_xs(const uint8_t* x, float* y, int64_t nb) {
 }
 
 // block_tq2_0 { uint8 qs[64]; half d; }: ternary {-1, 0, 1} in 2 bits.
-void deq_tq2_0(const uint8_t* x, float* y, int64_t nb) {
+void deq_tq2_0(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 66) {
     const float d = h2f(T, x + 64);
