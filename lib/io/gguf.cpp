@@ -1,5 +1,6 @@
 #include "io/gguf.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <string_view>
@@ -265,7 +266,9 @@ struct GgufFile::Impl {
                         "in {} bytes",
                         label, n_kv, n_tensors, size);
 
-    kv.reserve(static_cast<size_t>(n_kv));
+    // The counts are only plausible, not proven (a big file leaves room for a big corrupt count):
+    // reserve a bounded amount and let the vectors grow as entries actually parse.
+    kv.reserve(static_cast<size_t>(std::min<uint64_t>(n_kv, 4096)));
     for (uint64_t i = 0; i < n_kv; ++i) {
       std::string key = c.read_string("a metadata key");
       const GgufValueType t = read_value_type(c, "a metadata value type");
@@ -285,7 +288,7 @@ struct GgufFile::Impl {
       alignment = static_cast<uint64_t>(a);
     }
 
-    tensors.reserve(static_cast<size_t>(n_tensors));
+    tensors.reserve(static_cast<size_t>(std::min<uint64_t>(n_tensors, 4096)));
     for (uint64_t i = 0; i < n_tensors; ++i) {
       GgufTensorInfo t;
       t.name = c.read_string("a tensor name");
