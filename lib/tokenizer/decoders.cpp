@@ -12,6 +12,10 @@ namespace {
 // Bytes of a byte-level token: each character mapped back to its byte; a token with a character
 // outside the mapping (an added token such as "a b") contributes its UTF-8 as it is.
 void byte_level_bytes(const std::string& t, std::string& out) {
+  if (!is_valid_utf8(t)) {  // raw bytes from an earlier stage of a streaming decode
+    out += t;
+    return;
+  }
   const size_t mark = out.size();
   for (size_t i = 0; i < t.size();) {
     const auto b0 = static_cast<unsigned char>(t[i]);
@@ -130,41 +134,45 @@ class FuseDec final : public Decoder {
   void mid_token(std::string&) const override {}
 };
 
+// Removes up to `start` leading and `stop` trailing copies of one character. Works on the encoded
+// character, so raw (not yet valid) bytes in a streaming decode are safe to pass through.
 class StripDec final : public Decoder {
  public:
-  StripDec(char32_t c, size_t start, size_t stop) : c_(c), start_(start), stop_(stop) {}
+  StripDec(std::string c, size_t start, size_t stop) : c_(std::move(c)), start_(start), stop_(stop) {}
   void decode_chain(std::vector<std::string>& tokens, bool) const override {
     for (auto& t : tokens) {
-      std::vector<std::pair<size_t, char32_t>> chars;  // (byte offset, code point)
-      for (size_t i = 0; i < t.size();) {
-        const size_t b = i;
-        chars.emplace_back(b, next_cp(t, i));
-      }
-      size_t start_cut = 0;
-      for (size_t i = 0; i < std::min(start_, chars.size()); ++i) {
-        if (chars[i].second != c_) break;
-        start_cut = i + 1;
-      }
-      size_t stop_cut = chars.size();
-      for (size_t i = 0; i < stop_ && i < chars.size(); ++i) {
-        const size_t idx = chars.size() - i - 1;
-        if (chars[idx].second != c_) break;
-        stop_cut = idx;
-      }
-      if (stop_cut <= start_cut) {
-        t.clear();
-        continue;
-      }
-      const size_t b = start_cut < chars.size() ? chars[start_cut].first : t.size();
-      const size_t e = stop_cut < chars.size() ? chars[stop_cut].first : t.size();
+      size_t b = 0, e = t.size();
+      for (size_t k = 0; k < start_ && t.compare(b, c_.size(), c_) == 0 && b + c_.size() <= e; ++k) b += c_.size();
+      for (size_t k = 0; k < stop_ && e >= b + c_.size() && t.compare(e - c_.size(), c_.size(), c_) == 0; ++k)
+        e -= c_.size();
       t = t.substr(b, e - b);
     }
   }
   void mid_token(std::string&) const override {}
  private:
-  char32_t c_;
+  std::string c_;
   size_t start_, stop_;
 };
+
+// Applies `fn` to each maximal valid UTF-8 stretch of `s`, copying invalid bytes as they are (a regex
+// must only ever see valid UTF-8).
+template <typename Fn>
+std::string on_valid_runs(const std::string& s, Fn fn) {
+  if (is_valid_utf8(s)) return fn(s);
+  std::string out, run;
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = static_cast<unsigned char>(s[i]) < 0x80 ? 1 : valid_seq_len(s, i);
+    if (n == 0) {
+      out += fn(run);
+      run.clear();
+      out.push_back(s[i++]);
+      continue;
+    }
+    run.append(s, i, n);
+    i += n;
+  }
+  return out + fn(run);
+}
 
 class ReplaceDec final : public Decoder {
  public:
@@ -178,17 +186,18 @@ class ReplaceDec final : public Decoder {
       t = replace_all(t, literal_, content_);
       return;
     }
-    const auto m = re_->find_all(t);
-    if (m.empty()) return;
-    std::string out;
-    size_t prev = 0;
-    for (const auto& [b, e] : m) {
-      out.append(t, prev, b - prev);
-      out += content_;
-      prev = e;
-    }
-    out.append(t, prev, std::string::npos);
-    t = std::move(out);
+    t = on_valid_runs(t, [&](const std::string& run) {
+      const auto m = re_->find_all(run);
+      std::string out;
+      size_t prev = 0;
+      for (const auto& [b, e] : m) {
+        out.append(run, prev, b - prev);
+        out += content_;
+        prev = e;
+      }
+      out.append(run, prev, std::string::npos);
+      return out;
+    });
   }
  private:
   std::string literal_;
@@ -314,10 +323,9 @@ std::unique_ptr<Decoder> make_decoder(const nlohmann::json& j, std::string_view 
   if (type == "Fuse") return std::make_unique<FuseDec>();
   if (type == "Strip") {
     const std::string c = j.at("content").get<std::string>();
-    BREADTH_CHECK_FORMAT(!c.empty() && is_valid_utf8(c), "{}: Strip decoder content must be one character", where);
-    size_t i = 0;
-    const char32_t cp = next_cp(c, i);
-    return std::make_unique<StripDec>(cp, j.value("start", size_t{0}), j.value("stop", size_t{0}));
+    BREADTH_CHECK_FORMAT(!c.empty() && is_valid_utf8(c) && valid_seq_len(c, 0) == c.size(),
+                         "{}: Strip decoder content must be one character", where);
+    return std::make_unique<StripDec>(c, j.value("start", size_t{0}), j.value("stop", size_t{0}));
   }
   if (type == "Replace") {
     const auto& p = j.at("pattern");

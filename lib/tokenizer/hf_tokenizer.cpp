@@ -131,6 +131,8 @@ std::shared_ptr<HfTokenizer> HfTokenizer::from_json(const nlohmann::json& j, std
         at.rstrip = a.value("rstrip", false);
         at.special = a.value("special", false);
         at.normalized = a.value("normalized", !at.special);
+        // Like the reference, a token the model vocabulary already holds takes the model's id.
+        if (auto mid = t->model_->token_to_id(at.content)) at.id = *mid;
         added.push_back(std::move(at));
       }
     }

@@ -72,9 +72,12 @@ std::vector<std::pair<size_t, size_t>> Regex::find_all(std::string_view text) co
   size_t last_end = 0;
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   while (pos <= text.size()) {
-    const int rc = impl_->jit ? pcre2_jit_match(impl_->code, subject, text.size(), pos, 0, md.get(), nullptr)
-                              : pcre2_match(impl_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK,
-                                            md.get(), nullptr);
+    int rc = impl_->jit ? pcre2_jit_match(impl_->code, subject, text.size(), pos, 0, md.get(), nullptr)
+                        : PCRE2_ERROR_JIT_STACKLIMIT;
+    // The interpreter keeps its backtracking state on the heap: it takes over when the JIT's small
+    // stack runs out (long runs of text for patterns such as \s+(?!\S)).
+    if (rc == PCRE2_ERROR_JIT_STACKLIMIT)
+      rc = pcre2_match(impl_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, md.get(), nullptr);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) {
       PCRE2_UCHAR msg[256];

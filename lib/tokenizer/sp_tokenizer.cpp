@@ -17,9 +17,6 @@ class SpTokenizer final : public Tokenizer {
     if (!std::filesystem::is_regular_file(path)) fail<IoError>("SentencePiece model '{}' does not exist", path);
     const auto st = sp_.Load(path);
     if (!st.ok()) fail<FormatError>("{}: not a readable SentencePiece model ({})", path, st.ToString());
-    const int n = sp_.GetPieceSize();
-    for (int id = 0; id < n; ++id)
-      if (sp_.IsControl(id) && !sp_.IdToPiece(id).empty()) controls_.emplace_back(sp_.IdToPiece(id), id);
     if (sp_.bos_id() >= 0) bos_id_ = sp_.bos_id();
     if (sp_.eos_id() >= 0) eos_ids_.push_back(sp_.eos_id());
     if (sp_.pad_id() >= 0) pad_id_ = sp_.pad_id();
@@ -27,28 +24,13 @@ class SpTokenizer final : public Tokenizer {
 
   std::vector<int32_t> encode(std::string_view text, bool add_special) const override {
     const std::string clean = is_valid_utf8(text) ? std::string(text) : sanitize_utf8(text);
+    std::vector<int> part;
+    const auto st = sp_.Encode(clean, &part);
+    if (!st.ok()) fail<Error>("SentencePiece encode failed: {}", st.ToString());
     std::vector<int32_t> ids;
+    ids.reserve(part.size() + 1);
     if (add_special && bos_id_) ids.push_back(*bos_id_);
-    size_t start = 0, pos = 0;
-    while (pos < clean.size()) {
-      // Leftmost-longest control-token string at pos.
-      int best = -1;
-      size_t best_len = 0;
-      for (const auto& [piece, id] : controls_)
-        if (piece.size() > best_len && clean.compare(pos, piece.size(), piece) == 0) {
-          best = id;
-          best_len = piece.size();
-        }
-      if (best < 0) {
-        ++pos;
-        continue;
-      }
-      encode_plain(std::string_view(clean).substr(start, pos - start), ids);
-      ids.push_back(best);
-      pos += best_len;
-      start = pos;
-    }
-    encode_plain(std::string_view(clean).substr(start), ids);
+    ids.insert(ids.end(), part.begin(), part.end());
     return ids;
   }
 
@@ -105,16 +87,7 @@ class SpTokenizer final : public Tokenizer {
   }
 
  private:
-  void encode_plain(std::string_view s, std::vector<int32_t>& ids) const {
-    if (s.empty()) return;
-    std::vector<int> part;
-    const auto st = sp_.Encode(s, &part);
-    if (!st.ok()) fail<Error>("SentencePiece encode failed: {}", st.ToString());
-    ids.insert(ids.end(), part.begin(), part.end());
-  }
-
   sentencepiece::SentencePieceProcessor sp_;
-  std::vector<std::pair<std::string, int32_t>> controls_;
 };
 
 }  // namespace

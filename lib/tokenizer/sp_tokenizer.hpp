@@ -5,9 +5,10 @@
 
 namespace breadth::tok {
 
-/// Loads a SentencePiece model. encode() equals SentencePieceProcessor::Encode on each stretch of
-/// text between control-token strings (e.g. "<s>"), which are recognized as their ids; add_special
-/// prepends BOS when the model has one. Throws IoError/FormatError.
+/// Loads a SentencePiece model. encode() equals SentencePieceProcessor::Encode (so, as in
+/// sentencepiece itself, control-token strings such as "<s>" in the text are plain text);
+/// add_special prepends BOS when the model has one. decode() equals DecodeIds; skip_special also
+/// drops the unknown token. Throws IoError/FormatError.
 std::shared_ptr<Tokenizer> load_sentencepiece(const std::string& path);
 
 }  // namespace breadth::tok

@@ -72,7 +72,7 @@ size_t complete_utf8_prefix(std::string_view s) {
     const size_t lead = s.size() - k;
     const auto b = static_cast<unsigned char>(s[lead]);
     if ((b & 0xC0) == 0x80) continue;
-    if (b < 0x80) return s.size();
+    if (b < 0xC2 || b > 0xF4) return s.size();  // ASCII, or a byte no character starts with
     bool complete;
     const size_t n = maximal_subpart(s, lead, complete);
     // Unfinished only when the well-formed part runs to the end of the string without completing.

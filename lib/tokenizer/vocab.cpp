@@ -17,6 +17,10 @@ void Vocab::assign(std::vector<std::pair<std::string, int32_t>> entries, std::st
     last[tok] = k;
     max_id = std::max(max_id, id);
   }
+  // Ids index a dense table: refuse sparse ones that would make it absurdly large.
+  BREADTH_CHECK_FORMAT(static_cast<size_t>(max_id) < entries.size() * 8 + 65536,
+                       "{}: token id {} is implausibly large for a vocabulary of {} tokens", where, max_id,
+                       entries.size());
   std::vector<uint8_t> keep(entries.size());
   for (size_t k = 0; k < entries.size(); ++k) keep[k] = last.at(entries[k].first) == k;
   const size_t distinct = last.size();

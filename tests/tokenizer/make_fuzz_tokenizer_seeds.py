@@ -1,0 +1,53 @@
+"""Seeds for the tokenizer fuzz targets: small tokenizer.json files cut from the real tokenizers
+(each pipeline kept, vocabulary cut to a few hundred ids) and short texts.
+
+usage: make_fuzz_tokenizer_seeds.py <outdir>  ->  outdir/json/*.json, outdir/text/*.txt
+"""
+import json
+import os
+import shutil
+import sys
+
+out = sys.argv[1]
+shared = os.environ.get("BREADTH_SHARED_DIR", os.path.join(os.path.dirname(__file__), "../../../shared"))
+models_dir = os.environ.get("BREADTH_MODELS_DIR", os.path.expanduser("~/.cache/breadth/models"))
+for sub in ("json", "text"):
+    shutil.rmtree(os.path.join(out, sub), ignore_errors=True)
+    os.makedirs(os.path.join(out, sub))
+
+
+def cut(j, keep=400):
+    """The same pipeline with only the tokens of id < keep and the merges among them."""
+    m = j["model"]
+    vocab = {t: i for t, i in m["vocab"].items() if i < keep}
+    m["vocab"] = vocab
+    if "merges" in m:
+        kept = []
+        for mg in m["merges"]:
+            a, b = mg.split(" ", 1) if isinstance(mg, str) else mg
+            if a in vocab and b in vocab and a + b in vocab:
+                kept.append(mg)
+        m["merges"] = kept
+    j["added_tokens"] = [dict(a, id=keep + k) for k, a in enumerate(j.get("added_tokens", [])[:8])]
+    j["truncation"] = None
+    j["padding"] = None
+    return j
+
+
+sources = {name: os.path.join(shared, "data", "tokenizers", name, "tokenizer.json") for name in ("qwen3", "llama3_1", "llama2")}
+sources["minilm"] = os.path.join(models_dir, "all-minilm-l6-v2", "tokenizer.json")
+for name, path in sources.items():
+    if not os.path.exists(path):
+        continue
+    with open(path, encoding="utf-8") as f:
+        j = cut(json.load(f))
+    with open(os.path.join(out, "json", name + ".json"), "w", encoding="utf-8") as f:
+        json.dump(j, f, ensure_ascii=False)
+
+texts = ["Hello world! It's 2024.", "  spaces\tand\nlines  ", "日本語 中文 한국어 مرحبا", "😀👍🏽🇫🇷",
+         "<|im_start|>user<|im_end|><s></s>[CLS]", "e\u0301 ﬁ Ｈｅｌｌｏ", "def f(x):\n    return x**2\n"]
+for k, t in enumerate(texts):
+    with open(os.path.join(out, "text", f"t{k}.txt"), "wb") as f:
+        f.write(t.encode("utf-8"))
+with open(os.path.join(out, "text", "invalid.txt"), "wb") as f:
+    f.write(b"ab\xff\xc3(\xe2\x82 \xf0\x9f\x98")
