@@ -47,8 +47,13 @@ class KvCache {
   int64_t batch() const;
   /// Columns in use (the longest row, padding included).
   int64_t columns() const;
-  /// Real (unpadded) tokens in each row, [B] int64 on the cache's device.
+  /// Columns that fit before the buffers must grow (they grow by themselves when needed).
+  int64_t capacity() const;
+  /// Real (unpadded) tokens in each row, [B] int64 on the cache's device. Also the position the
+  /// next real token of that row will get.
   const torch::Tensor& lengths() const;
+  /// True until the first forward() (or new_cache()) gives the cache its buffers.
+  bool empty() const { return state == nullptr; }
   /// A new cache whose row i is row `rows[i]` of this one (rows may repeat: n samples of one prompt).
   KvCache select(const torch::Tensor& rows) const;
 
@@ -57,14 +62,23 @@ class KvCache {
 };
 
 struct ForwardOptions {
-  bool last_only = true;       ///< logits only at each row's last real token: [B, V]; else [B, T, V]
+  /// Logits only at each row's last real token among the new ones: [B, V]; else [B, T, V]. A row
+  /// with no real token in this call gets the (meaningless) logits of its last column.
+  bool last_only = true;
   bool want_hidden = false;    ///< also return the final-norm hidden states at the same positions
+  /// Throw NumericError when a logit is NaN/Inf. Costs one device->host sync per call.
+  bool check_finite = false;
 };
 
 struct ForwardOutput {
-  torch::Tensor logits;  ///< float32, [B, V] or [B, T, V]
+  /// float32, [B, V] or [B, T, V]. For a *ForSequenceClassification checkpoint the "vocabulary" is
+  /// the label set: [B, num_labels] scores (a reward model's scalar is [B, 1]).
+  torch::Tensor logits;
   torch::Tensor hidden;  ///< model dtype, [B, H] or [B, T, H] when requested
 };
+
+/// Throws NumericError naming `what` when `t` holds a NaN or an infinity (one host sync).
+void check_finite(const torch::Tensor& t, const std::string& what);
 
 class CausalLM {
  public:
@@ -94,6 +108,12 @@ class CausalLM {
   torch::Tensor prefill(KvCache& cache, const std::vector<std::vector<int32_t>>& prompts) const;
   /// Convenience: one token per row ([B] int64); returns [B, V].
   torch::Tensor decode(KvCache& cache, const torch::Tensor& next_ids) const;
+  /// Convenience for *ForSequenceClassification (reward) models: the score head at each sequence's
+  /// last token, [B, num_labels] float32. Throws InvalidArgument for a plain causal LM.
+  torch::Tensor score(const std::vector<std::vector<int32_t>>& sequences) const;
+
+  /// config.json `architectures` values that load() accepts.
+  static const std::vector<std::string>& supported_architectures();
 };
 
 }  // namespace breadth

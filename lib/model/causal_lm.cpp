@@ -1,0 +1,119 @@
+// CausalLM's entry points that do not depend on the family: load() dispatch and the convenience
+// wrappers over forward().
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/check.hpp"
+#include "model/arch.hpp"
+#include "model/decoder.hpp"
+#include "model/gguf_model.hpp"
+#include "model/weights.hpp"
+
+namespace breadth {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_gguf_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::string(magic, 4) == "GGUF";
+}
+
+std::shared_ptr<CausalLM> load_hf_dir(const std::string& dir, const ModelOptions& options) {
+  fs::path config = fs::path(dir) / "config.json";
+  if (!fs::exists(config))
+    fail<IoError>("'{}' has no config.json; a Hugging Face checkpoint directory needs one (or pass "
+                  "a .gguf file)",
+                  dir);
+  std::ifstream in(config);
+  if (!in) fail<IoError>("cannot read '{}'", config.string());
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  BREADTH_CHECK_FORMAT(!j.is_discarded(), "'{}' is not valid JSON", config.string());
+  model::ArchConfig arch;
+  try {
+    arch = model::parse_hf_config(j, config.string());
+  } catch (const nlohmann::json::exception& e) {
+    fail<FormatError>("'{}': unexpected field type ({})", config.string(), e.what());
+  }
+  model::validate_options(options);
+  auto weights = model::open_safetensors_dir(dir);
+  std::string tok;
+  if (fs::exists(fs::path(dir) / "tokenizer.json") || fs::exists(fs::path(dir) / "tokenizer.model"))
+    tok = dir;
+  return model::make_decoder(std::move(arch), *weights, options, tok);
+}
+
+}  // namespace
+
+std::shared_ptr<CausalLM> CausalLM::load(const std::string& path, const ModelOptions& options) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return load_hf_dir(path, options);
+  if (!fs::exists(path, ec))
+    fail<IoError>("model path '{}' does not exist; give a Hugging Face directory or a .gguf file",
+                  path);
+  if (is_gguf_file(path)) return model::load_gguf_model(path, options);
+  fail<FormatError>("'{}' is neither a directory (Hugging Face checkpoint) nor a GGUF file (no "
+                    "'GGUF' magic)",
+                    path);
+}
+
+const std::vector<std::string>& CausalLM::supported_architectures() {
+  return model::supported_architectures();
+}
+
+torch::Tensor CausalLM::prefill(KvCache& cache, const std::vector<std::vector<int32_t>>& prompts) const {
+  BREADTH_CHECK_ARG(!prompts.empty(), "prefill: no prompts given");
+  size_t longest = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    BREADTH_CHECK_ARG(!prompts[i].empty(), "prefill: prompt {} is empty", i);
+    longest = std::max(longest, prompts[i].size());
+  }
+  const int64_t B = static_cast<int64_t>(prompts.size()), T = static_cast<int64_t>(longest);
+  // Left padding keeps every row's last token in the last column.
+  auto ids = torch::zeros({B, T}, torch::kInt64);
+  auto valid = torch::zeros({B, T}, torch::kBool);
+  auto ia = ids.accessor<int64_t, 2>();
+  auto va = valid.accessor<bool, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& pr = prompts[static_cast<size_t>(b)];
+    const int64_t off = T - static_cast<int64_t>(pr.size());
+    for (size_t t = 0; t < pr.size(); ++t) {
+      ia[b][off + static_cast<int64_t>(t)] = pr[t];
+      va[b][off + static_cast<int64_t>(t)] = true;
+    }
+  }
+  return forward(cache, ids, valid).logits;
+}
+
+torch::Tensor CausalLM::decode(KvCache& cache, const torch::Tensor& next_ids) const {
+  BREADTH_CHECK_ARG(next_ids.defined() && next_ids.dim() == 1,
+                    "decode: next_ids must be a [batch] tensor of token ids");
+  return forward(cache, next_ids.reshape({-1, 1})).logits;
+}
+
+torch::Tensor CausalLM::score(const std::vector<std::vector<int32_t>>& sequences) const {
+  BREADTH_CHECK_ARG(config().num_labels > 0,
+                    "score: '{}' is not a sequence classifier (no score head); load a "
+                    "*ForSequenceClassification checkpoint",
+                    config().architecture);
+  KvCache cache;
+  return prefill(cache, sequences);
+}
+
+void check_finite(const torch::Tensor& t, const std::string& what) {
+  if (!t.defined()) return;
+  if (!torch::isfinite(t).all().item<bool>()) {
+    auto nan = torch::isnan(t).sum().item<int64_t>();
+    auto inf = torch::isinf(t).sum().item<int64_t>();
+    fail<NumericError>("{}: {} NaN and {} infinite values; the weights or inputs are broken, or "
+                       "the dtype overflowed (try float32)",
+                       what, nan, inf);
+  }
+}
+
+}  // namespace breadth

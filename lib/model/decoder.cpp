@@ -1,0 +1,327 @@
+#include "model/decoder.hpp"
+
+#include <torch/torch.h>
+
+#include <mutex>
+
+#include "core/check.hpp"
+#include "model/kv_cache_state.hpp"
+#include "model/ops.hpp"
+#include "model/tokenizer_hook.hpp"
+
+namespace breadth::model {
+
+namespace {
+
+using torch::indexing::Slice;
+
+struct Norm {
+  torch::Tensor w;  // model dtype, or float32 when applied in float32
+  double eps = 1e-6;
+  bool in_f32 = false;
+  bool defined() const { return w.defined(); }
+  torch::Tensor operator()(const torch::Tensor& x) const { return rms_norm(x, w, eps, in_f32); }
+};
+
+struct Layer {
+  Norm attn_in, attn_out, ff_in, ff_out, q_norm, k_norm;
+  torch::Tensor wqkv, bqkv, wo, bo;  // q, k, v stacked along the output dimension
+  torch::Tensor wgu, bgu, wdown, bdown;  // gate and up stacked
+  bool sliding = false;
+};
+
+class Decoder final : public CausalLM {
+ public:
+  Decoder(ArchConfig arch, const WeightSource& src, const ModelOptions& opt, std::string tok_path)
+      : arch_(std::move(arch)), device_(opt.device), dtype_(opt.dtype),
+        tokenizer_path_(std::move(tok_path)) {
+    c10::InferenceMode guard;
+    load(src);
+  }
+
+  const ModelConfig& config() const override { return arch_.pub; }
+  torch::Device device() const override { return device_; }
+  torch::ScalarType dtype() const override { return dtype_; }
+
+  std::shared_ptr<const Tokenizer> tokenizer() const override {
+    std::call_once(tokenizer_once_, [&] {
+      if (!tokenizer_path_.empty()) tokenizer_ = load_tokenizer(tokenizer_path_);
+    });
+    return tokenizer_;
+  }
+
+  KvCache new_cache(int64_t batch, int64_t capacity) const override {
+    const auto& p = arch_.pub;
+    KvCache c;
+    c.state = KvCache::State::create(batch, capacity, p.num_layers, p.num_kv_heads, p.head_dim,
+                                     dtype_, device_);
+    return c;
+  }
+
+  ForwardOutput forward(KvCache& cache, const torch::Tensor& ids_in, const torch::Tensor& valid_in,
+                        const ForwardOptions& options) const override;
+
+ private:
+  void load(const WeightSource& src);
+  Norm load_norm(const WeightSource& src, const std::string& name, int64_t dim) const;
+  torch::Tensor attention(const Layer& L, size_t index, const torch::Tensor& x,
+                          KvCache::State& st, int64_t past, const torch::Tensor& mask,
+                          const torch::Tensor& cos, const torch::Tensor& sin) const;
+  torch::Tensor mlp(const Layer& L, const torch::Tensor& x) const;
+
+  ArchConfig arch_;
+  torch::Device device_;
+  torch::ScalarType dtype_;
+  std::string tokenizer_path_;
+  mutable std::once_flag tokenizer_once_;
+  mutable std::shared_ptr<const Tokenizer> tokenizer_;
+
+  torch::Tensor embed_, head_;
+  Norm final_norm_;
+  std::vector<Layer> layers_;
+  torch::Tensor inv_freq_, inv_freq_local_;
+  bool any_sliding_ = false;
+};
+
+Norm Decoder::load_norm(const WeightSource& src, const std::string& name, int64_t dim) const {
+  Norm n;
+  n.eps = arch_.pub.rms_norm_eps;
+  n.in_f32 = arch_.norm_weight_in_f32 || arch_.norm_add_one;
+  auto w = load_checked(src, name, {dim}, torch::kFloat32);
+  if (arch_.norm_add_one) w = w + 1.0;
+  n.w = w.to(device_, n.in_f32 ? torch::kFloat32 : dtype_);
+  return n;
+}
+
+void Decoder::load(const WeightSource& src) {
+  const auto& p = arch_.pub;
+  const int64_t H = p.hidden_size, D = p.head_dim, I = p.intermediate_size;
+  const int64_t qdim = p.num_heads * D, kvdim = p.num_kv_heads * D;
+  auto get = [&](const std::string& name, std::vector<int64_t> shape) {
+    return load_checked(src, name, shape, dtype_);
+  };
+  auto dev = [&](torch::Tensor t) { return t.to(device_).contiguous(); };
+
+  embed_ = dev(get("model.embed_tokens.weight", {p.vocab_size, H}));
+  layers_.resize(static_cast<size_t>(p.num_layers));
+  for (int64_t i = 0; i < p.num_layers; ++i) {
+    Layer& L = layers_[static_cast<size_t>(i)];
+    const std::string pre = "model.layers." + std::to_string(i) + ".";
+    const std::string att = pre + "self_attn.";
+    L.wqkv = dev(torch::cat({get(att + "q_proj.weight", {qdim, H}), get(att + "k_proj.weight", {kvdim, H}),
+                             get(att + "v_proj.weight", {kvdim, H})}));
+    if (arch_.qkv_bias || src.has(att + "q_proj.bias")) {
+      L.bqkv = dev(torch::cat({get(att + "q_proj.bias", {qdim}), get(att + "k_proj.bias", {kvdim}),
+                               get(att + "v_proj.bias", {kvdim})}));
+    }
+    L.wo = dev(get(att + "o_proj.weight", {H, qdim}));
+    if (arch_.o_bias || src.has(att + "o_proj.bias")) L.bo = dev(get(att + "o_proj.bias", {H}));
+    if (arch_.qk_norm == QkNorm::kPerHead) {
+      L.q_norm = load_norm(src, att + "q_norm.weight", D);
+      L.k_norm = load_norm(src, att + "k_norm.weight", D);
+    } else if (arch_.qk_norm == QkNorm::kFull) {
+      L.q_norm = load_norm(src, att + "q_norm.weight", qdim);
+      L.k_norm = load_norm(src, att + "k_norm.weight", kvdim);
+    }
+    const std::string m = pre + "mlp.";
+    L.wgu = dev(torch::cat({get(m + "gate_proj.weight", {I, H}), get(m + "up_proj.weight", {I, H})}));
+    L.wdown = dev(get(m + "down_proj.weight", {H, I}));
+    if (arch_.mlp_bias || src.has(m + "gate_proj.bias")) {
+      L.bgu = dev(torch::cat({get(m + "gate_proj.bias", {I}), get(m + "up_proj.bias", {I})}));
+      L.bdown = dev(get(m + "down_proj.bias", {H}));
+    }
+    if (!arch_.norm_attn_in.empty()) L.attn_in = load_norm(src, pre + arch_.norm_attn_in + ".weight", H);
+    if (!arch_.norm_attn_out.empty()) L.attn_out = load_norm(src, pre + arch_.norm_attn_out + ".weight", H);
+    if (!arch_.norm_ff_in.empty()) L.ff_in = load_norm(src, pre + arch_.norm_ff_in + ".weight", H);
+    if (!arch_.norm_ff_out.empty()) L.ff_out = load_norm(src, pre + arch_.norm_ff_out + ".weight", H);
+    L.sliding = arch_.sliding_window > 0 && arch_.layer_sliding[static_cast<size_t>(i)];
+    any_sliding_ = any_sliding_ || L.sliding;
+  }
+  final_norm_ = load_norm(src, "model.norm.weight", H);
+  if (arch_.classifier()) {
+    head_ = dev(get("score.weight", {p.num_labels, H}));
+  } else if (p.tie_embeddings) {
+    head_ = embed_;
+  } else {
+    if (!src.has("lm_head.weight"))
+      fail<FormatError>("checkpoint '{}' has no 'lm_head.weight' and its config does not tie the "
+                        "embeddings (tie_word_embeddings is false)",
+                        src.origin());
+    head_ = dev(get("lm_head.weight", {p.vocab_size, H}));
+  }
+  inv_freq_ = rope_inv_freq(arch_.rope, D, device_);
+  inv_freq_local_ = rope_inv_freq(arch_.rope_local, D, device_);
+}
+
+torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tensor& x,
+                                 KvCache::State& st, int64_t past, const torch::Tensor& mask,
+                                 const torch::Tensor& cos, const torch::Tensor& sin) const {
+  const auto& p = arch_.pub;
+  const int64_t B = x.size(0), T = x.size(1), D = p.head_dim;
+  const int64_t nq = p.num_heads, nkv = p.num_kv_heads;
+  auto qkv = torch::nn::functional::linear(x, L.wqkv, L.bqkv);
+  auto q = qkv.narrow(-1, 0, nq * D);
+  auto k = qkv.narrow(-1, nq * D, nkv * D);
+  auto v = qkv.narrow(-1, (nq + nkv) * D, nkv * D);
+  if (arch_.qk_norm == QkNorm::kFull) {
+    q = L.q_norm(q);
+    k = L.k_norm(k);
+  }
+  q = q.reshape({B, T, nq, D});
+  k = k.reshape({B, T, nkv, D});
+  if (arch_.qk_norm == QkNorm::kPerHead) {
+    q = L.q_norm(q);
+    k = L.k_norm(k);
+  }
+  q = apply_rope(q.transpose(1, 2), cos, sin);  // [B, nq, T, D]
+  k = apply_rope(k.transpose(1, 2), cos, sin);
+  st.k[index].narrow(2, past, T).copy_(k);
+  st.v[index].narrow(2, past, T).copy_(v.reshape({B, T, nkv, D}).transpose(1, 2));
+  auto keys = st.k[index].narrow(2, 0, past + T);
+  auto values = st.v[index].narrow(2, 0, past + T);
+
+  torch::Tensor out;
+  if (arch_.attn_softcap > 0) {
+    // Soft-capping sits between the scores and the softmax, where SDPA cannot reach: the explicit
+    // form, as transformers' eager attention computes it.
+    if (nq != nkv) {
+      keys = keys.repeat_interleave(nq / nkv, 1);
+      values = values.repeat_interleave(nq / nkv, 1);
+    }
+    auto scores = torch::matmul(q, keys.transpose(2, 3)) * arch_.attn_scale;
+    scores = softcap(scores, arch_.attn_softcap);
+    scores = scores.masked_fill(mask.logical_not(), -std::numeric_limits<double>::infinity());
+    auto probs = torch::softmax(scores, -1, torch::kFloat32).to(dtype_);
+    out = torch::matmul(probs, values);
+  } else {
+    out = at::scaled_dot_product_attention(q, keys, values, mask, 0.0, false, arch_.attn_scale,
+                                           /*enable_gqa=*/nq != nkv);
+  }
+  out = out.transpose(1, 2).reshape({B, T, nq * D});
+  return torch::nn::functional::linear(out, L.wo, L.bo);
+}
+
+torch::Tensor Decoder::mlp(const Layer& L, const torch::Tensor& x) const {
+  const int64_t I = arch_.pub.intermediate_size;
+  auto gu = torch::nn::functional::linear(x, L.wgu, L.bgu);
+  auto gate = gu.narrow(-1, 0, I);
+  auto up = gu.narrow(-1, I, I);
+  auto act = arch_.activation == Activation::kSilu ? torch::silu(gate) : torch::gelu(gate, "tanh");
+  act.mul_(up);
+  return torch::nn::functional::linear(act, L.wdown, L.bdown);
+}
+
+ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
+                               const torch::Tensor& valid_in, const ForwardOptions& options) const {
+  c10::InferenceMode guard;
+  const auto& p = arch_.pub;
+  BREADTH_CHECK_ARG(ids_in.defined() && ids_in.dim() == 2 && ids_in.size(0) > 0 && ids_in.size(1) > 0,
+                    "forward: ids must be a non-empty [batch, tokens] tensor");
+  BREADTH_CHECK_ARG(!ids_in.is_floating_point() && !ids_in.is_complex(),
+                    "forward: ids must be an integer tensor (got {})", c10::toString(ids_in.scalar_type()));
+  const int64_t B = ids_in.size(0), T = ids_in.size(1);
+  auto ids = ids_in.to(device_, torch::kInt64);
+  if (device_.is_cpu()) {
+    // Free on the CPU (no device to wait for): a clear error instead of an index crash.
+    auto lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
+    BREADTH_CHECK_ARG(lo >= 0 && hi < p.vocab_size,
+                      "forward: token ids must lie in [0, {}) (the vocabulary); got {}..{}",
+                      p.vocab_size, lo, hi);
+  }
+  torch::Tensor valid;
+  if (valid_in.defined()) {
+    BREADTH_CHECK_ARG(valid_in.sizes() == ids_in.sizes(),
+                      "forward: valid must have the shape of ids ([{}, {}])", B, T);
+    valid = valid_in.to(device_, torch::kBool);
+  } else {
+    valid = torch::ones({B, T}, torch::TensorOptions().dtype(torch::kBool).device(device_));
+  }
+
+  if (!cache.state) cache = new_cache(B, T);
+  KvCache::State& st = *cache.state;
+  BREADTH_CHECK_ARG(st.layers == p.num_layers && st.kv_heads == p.num_kv_heads &&
+                        st.head_dim == p.head_dim && st.dtype == dtype_ && st.device == device_,
+                    "forward: this KvCache was made by a different model (layout, dtype or device "
+                    "differ); use the model's own new_cache()");
+  BREADTH_CHECK_ARG(st.batch == B, "forward: ids has {} rows but the cache has {}", B, st.batch);
+
+  const int64_t past = st.columns;
+  st.reserve(past + T);
+  auto positions = token_positions(st.lengths, valid);
+  // Written beyond `columns`: harmless until the commit at the end, so a throw leaves the cache as
+  // it was.
+  st.valid.narrow(1, past, T).copy_(valid);
+  st.pos.narrow(1, past, T).copy_(positions);
+  auto key_valid = st.valid.narrow(1, 0, past + T);
+  auto key_pos = st.pos.narrow(1, 0, past + T);
+  auto mask = attention_mask(key_valid, key_pos, positions, past, 0);
+  torch::Tensor mask_local;
+  if (any_sliding_) mask_local = attention_mask(key_valid, key_pos, positions, past, arch_.sliding_window);
+
+  auto [cos, sin] = rope_cos_sin(positions, inv_freq_, dtype_);
+  torch::Tensor cos_local = cos, sin_local = sin;
+  if (any_sliding_ && !torch::equal(inv_freq_, inv_freq_local_))
+    std::tie(cos_local, sin_local) = rope_cos_sin(positions, inv_freq_local_, dtype_);
+
+  auto h = torch::embedding(embed_, ids);
+  if (arch_.embed_scale > 0)
+    h = h * torch::scalar_tensor(arch_.embed_scale, torch::TensorOptions().dtype(dtype_));
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& L = layers_[i];
+    auto x = L.attn_in.defined() ? L.attn_in(h) : h;
+    auto a = L.sliding ? attention(L, i, x, st, past, mask_local, cos_local, sin_local)
+                       : attention(L, i, x, st, past, mask, cos, sin);
+    if (L.attn_out.defined()) a = L.attn_out(a);
+    h = h + a;
+    x = L.ff_in.defined() ? L.ff_in(h) : h;
+    auto m = mlp(L, x);
+    if (L.ff_out.defined()) m = L.ff_out(m);
+    h = h + m;
+  }
+
+  // Only the requested positions pay for the final norm and the (large) head.
+  if (options.last_only) {
+    auto idx = last_valid_index(valid);
+    h = h.index({torch::arange(B, idx.options()), idx});  // [B, H]
+  }
+  auto hn = final_norm_(h);
+  auto logits = torch::nn::functional::linear(hn, head_).to(torch::kFloat32);
+  if (arch_.final_softcap > 0) logits = softcap(logits, arch_.final_softcap);
+
+  st.lengths = st.lengths + valid.sum(1);
+  st.columns = past + T;
+
+  if (options.check_finite) check_finite(logits, "forward: logits");
+  ForwardOutput out;
+  out.logits = logits;
+  if (options.want_hidden) out.hidden = hn;
+  return out;
+}
+
+}  // namespace
+
+void validate_options(const ModelOptions& o) {
+  if (o.device.is_cuda()) {
+    BREADTH_CHECK_ARG(torch::cuda::is_available(),
+                      "ModelOptions.device is CUDA but no CUDA device is available; use torch::kCPU");
+    BREADTH_CHECK_ARG(o.dtype == torch::kFloat32 || o.dtype == torch::kFloat16 ||
+                          o.dtype == torch::kBFloat16,
+                      "ModelOptions.dtype must be float32, float16 or bfloat16 on CUDA (got {})",
+                      c10::toString(o.dtype));
+  } else {
+    BREADTH_CHECK_ARG(o.device.is_cpu(), "ModelOptions.device must be CPU or CUDA (got {})",
+                      o.device.str());
+    BREADTH_CHECK_ARG(o.dtype == torch::kFloat32 || o.dtype == torch::kBFloat16,
+                      "ModelOptions.dtype must be float32 or bfloat16 on CPU (got {}); float16 "
+                      "matmuls are not worth it there",
+                      c10::toString(o.dtype));
+  }
+}
+
+std::shared_ptr<CausalLM> make_decoder(ArchConfig arch, const WeightSource& weights,
+                                       const ModelOptions& options, std::string tokenizer_path) {
+  validate_options(options);
+  return std::make_shared<Decoder>(std::move(arch), weights, options, std::move(tokenizer_path));
+}
+
+}  // namespace breadth::model

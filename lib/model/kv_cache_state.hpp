@@ -1,0 +1,36 @@
+// What a KvCache holds (the public header keeps it opaque).
+#pragma once
+
+#include <torch/types.h>
+
+#include <vector>
+
+#include "breadth/model.hpp"
+
+namespace breadth {
+
+struct KvCache::State {
+  // Per layer [B, kv_heads, capacity, head_dim] in the model dtype. Columns >= `columns` are
+  // unused; columns < `columns` hold a token (real or padding, see `valid`).
+  std::vector<torch::Tensor> k, v;
+  torch::Tensor valid;    ///< [B, capacity] bool: the column holds a real token
+  torch::Tensor pos;      ///< [B, capacity] int64: the column's rotary position (sliding windows)
+  torch::Tensor lengths;  ///< [B] int64: real tokens per row (= the next token's position)
+  int64_t batch = 0;
+  int64_t columns = 0;
+  int64_t capacity = 0;
+
+  // The layout this cache was made for; forward() refuses a cache from a different model.
+  int64_t layers = 0, kv_heads = 0, head_dim = 0;
+  torch::ScalarType dtype = torch::kFloat32;
+  torch::Device device = torch::kCPU;
+
+  /// Zero-filled state for `batch` rows and `capacity` columns.
+  static std::shared_ptr<State> create(int64_t batch, int64_t capacity, int64_t layers,
+                                       int64_t kv_heads, int64_t head_dim, torch::ScalarType dtype,
+                                       torch::Device device);
+  /// Grows the buffers (amortized doubling) so that `needed` columns fit.
+  void reserve(int64_t needed);
+};
+
+}  // namespace breadth

@@ -1,0 +1,138 @@
+#include "model/weights.hpp"
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/check.hpp"
+#include "io/safetensors.hpp"
+
+namespace breadth::model {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+torch::ScalarType torch_dtype(io::DType d, const std::string& what) {
+  switch (d) {
+    case io::DType::F64: return torch::kFloat64;
+    case io::DType::F32: return torch::kFloat32;
+    case io::DType::F16: return torch::kFloat16;
+    case io::DType::BF16: return torch::kBFloat16;
+    default:
+      fail<Unsupported>("{} has dtype {}; model weights must be F64, F32, F16 or BF16", what,
+                        io::dtype_name(d));
+  }
+}
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+class SafetensorsSource : public WeightSource {
+ public:
+  explicit SafetensorsSource(const std::string& dir) : dir_(dir) {
+    fs::path index = fs::path(dir) / "model.safetensors.index.json";
+    fs::path single = fs::path(dir) / "model.safetensors";
+    if (fs::exists(index)) {
+      std::ifstream in(index);
+      if (!in) fail<IoError>("cannot read '{}'", index.string());
+      nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+      BREADTH_CHECK_FORMAT(!j.is_discarded() && j.is_object() && j.contains("weight_map") &&
+                               j["weight_map"].is_object(),
+                           "'{}' is not a valid safetensors index (needs a 'weight_map' object)",
+                           index.string());
+      std::map<std::string, size_t> file_index;
+      for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
+        BREADTH_CHECK_FORMAT(it.value().is_string(), "'{}': weight_map entry '{}' is not a file name",
+                             index.string(), it.key());
+        std::string shard = it.value().get<std::string>();
+        BREADTH_CHECK_FORMAT(shard.find("..") == std::string::npos && !shard.empty() && shard[0] != '/',
+                             "'{}': shard name '{}' must be a file inside the directory",
+                             index.string(), shard);
+        auto f = file_index.find(shard);
+        if (f == file_index.end()) {
+          files_.push_back(std::make_unique<io::SafetensorsFile>((fs::path(dir) / shard).string()));
+          f = file_index.emplace(shard, files_.size() - 1).first;
+        }
+        where_[it.key()] = f->second;
+      }
+      // The index must not promise tensors its shards lack.
+      for (const auto& [name, fi] : where_) {
+        BREADTH_CHECK_FORMAT(files_[fi]->find(name) != nullptr,
+                             "'{}' lists tensor '{}' in shard '{}', which does not contain it",
+                             index.string(), name, files_[fi]->path());
+      }
+    } else if (fs::exists(single)) {
+      files_.push_back(std::make_unique<io::SafetensorsFile>(single.string()));
+      for (const auto& [name, view] : files_[0]->tensors()) where_[name] = 0;
+    } else if (fs::exists(fs::path(dir) / "pytorch_model.bin") ||
+               fs::exists(fs::path(dir) / "pytorch_model.bin.index.json")) {
+      fail<Unsupported>("'{}' holds PyTorch pickle weights (pytorch_model.bin); breadth reads only "
+                        "safetensors. Convert with transformers: "
+                        "model.save_pretrained(dir, safe_serialization=True)",
+                        dir);
+    } else {
+      fail<IoError>("'{}' has no model.safetensors or model.safetensors.index.json", dir);
+    }
+  }
+
+  bool has(const std::string& name) const override { return where_.count(name) > 0; }
+
+  std::vector<int64_t> shape(const std::string& name) const override { return view(name).shape; }
+
+  torch::Tensor load(const std::string& name, torch::ScalarType dtype) const override {
+    const io::TensorView& v = view(name);
+    auto src_type = torch_dtype(v.dtype, describe(name));
+    // The mapping is read-only and outlives this call; the copy below is the only access.
+    auto raw = torch::from_blob(const_cast<uint8_t*>(v.data), v.shape,
+                                torch::TensorOptions().dtype(src_type));
+    return raw.to(dtype, /*non_blocking=*/false, /*copy=*/true).contiguous();
+  }
+
+  std::string describe(const std::string& name) const override {
+    auto it = where_.find(name);
+    if (it == where_.end()) return "tensor '" + name + "' (checkpoint " + dir_ + ")";
+    return "tensor '" + name + "' (file " + files_[it->second]->path() + ")";
+  }
+
+  const std::string& origin() const override { return dir_; }
+
+ private:
+  const io::TensorView& view(const std::string& name) const {
+    auto it = where_.find(name);
+    if (it == where_.end())
+      fail<FormatError>("checkpoint '{}' has no tensor '{}'", dir_, name);
+    return files_[it->second]->at(name);
+  }
+
+  std::string dir_;
+  std::vector<std::unique_ptr<io::SafetensorsFile>> files_;
+  std::map<std::string, size_t> where_;
+};
+
+}  // namespace
+
+std::unique_ptr<WeightSource> open_safetensors_dir(const std::string& dir) {
+  return std::make_unique<SafetensorsSource>(dir);
+}
+
+torch::Tensor load_checked(const WeightSource& src, const std::string& name,
+                           const std::vector<int64_t>& expected, torch::ScalarType dtype) {
+  if (!src.has(name))
+    fail<FormatError>("checkpoint '{}' is missing tensor '{}'; the file is incomplete or belongs to "
+                      "another architecture",
+                      src.origin(), name);
+  auto got = src.shape(name);
+  if (got != expected)
+    fail<FormatError>("{} has shape {} but the config implies {}; config.json and the weights "
+                      "disagree",
+                      src.describe(name), shape_str(got), shape_str(expected));
+  return src.load(name, dtype);
+}
+
+}  // namespace breadth::model
