@@ -1,0 +1,116 @@
+// The real SmolLM2-135M-Instruct GGUF (Q4_1) against transformers loading the same file
+// (tests/fixtures/make_smollm2_reference.py): same dequantized weights, same q/k un-permutation.
+#include <filesystem>
+
+#include "breadth/chat_template.hpp"
+#include "breadth/model.hpp"
+#include "model_test_util.hpp"
+
+using namespace breadth;
+using breadth::test::max_abs_diff;
+using breadth::test::read_tensors;
+using breadth::test::to_ids;
+
+namespace {
+
+std::string gguf_path() { return breadth::test::models_dir() + "/smollm2-135m-instruct.gguf"; }
+
+std::map<std::string, torch::Tensor> reference() {
+  return read_tensors(breadth::test::fixtures_dir() + "/smollm2_reference/smollm2.ref.safetensors");
+}
+
+// Both sides hold bit-identical float32 weights (the Q4_1/Q8_0 blocks decode exactly); the logits
+// differ only by float32 summation order through 30 layers. Logits here span about +-30, and float32
+// carries 7 significant digits, so per-layer reassociation noise of ~1e-6 relative compounds to a
+// few 1e-4 absolute at the output. 2e-3 leaves a margin of ~5x over what we observe and is still
+// 1000x below the gap between the top two logits that decides any greedy step in this test.
+constexpr double kTol = 2e-3;
+
+}  // namespace
+
+TEST_CASE("SmolLM2 GGUF: hyper-parameters from the metadata", "[model][gguf]") {
+  auto model = CausalLM::load(gguf_path());
+  const auto& c = model->config();
+  CHECK(c.architecture == "LlamaForCausalLM");
+  CHECK(c.family == "llama");
+  CHECK(c.num_layers == 30);
+  CHECK(c.hidden_size == 576);
+  CHECK(c.intermediate_size == 1536);
+  CHECK(c.num_heads == 9);
+  CHECK(c.num_kv_heads == 3);
+  CHECK(c.head_dim == 64);
+  CHECK(c.vocab_size == 49152);
+  CHECK(c.tie_embeddings);
+  CHECK(c.rope_theta == Approx(100000.0));
+  CHECK(c.rms_norm_eps == Approx(1e-5));
+}
+
+TEST_CASE("SmolLM2 GGUF: logits and greedy decoding equal transformers", "[model][gguf]") {
+  auto model = CausalLM::load(gguf_path());
+  auto ref = reference();
+
+  // Every position of the prompt.
+  KvCache cache;
+  ForwardOptions all;
+  all.last_only = false;
+  auto logits = model->forward(cache, ref["prompt_ids"].unsqueeze(0), {}, all).logits[0];
+  double prompt_err = max_abs_diff(logits, ref["prompt_logits"]);
+  INFO("max |breadth - transformers| over the prompt: " << prompt_err);
+  CHECK(prompt_err < kTol);
+
+  // 32 greedy steps with breadth's own argmax: the same token ids, and the same logits on the way.
+  auto last = logits[-1].unsqueeze(0);
+  std::vector<int64_t> ours;
+  double step_err = max_abs_diff(last[0], ref["greedy_logits"][0]);
+  const int64_t steps = ref["greedy_ids"].size(0);
+  for (int64_t s = 0; s < steps; ++s) {
+    auto next = last.argmax(-1);
+    ours.push_back(next.item<int64_t>());
+    last = model->decode(cache, next);
+    step_err = std::max(step_err, max_abs_diff(last[0], ref["greedy_logits"][s + 1]));
+  }
+  auto expected = ref["greedy_ids"];
+  CHECK(ours == std::vector<int64_t>(expected.data_ptr<int64_t>(), expected.data_ptr<int64_t>() + steps));
+  INFO("max |breadth - transformers| over the decode steps: " << step_err);
+  CHECK(step_err < kTol);
+}
+
+TEST_CASE("SmolLM2 GGUF: a padded batch equals the prompts run alone", "[model][gguf]") {
+  auto model = CausalLM::load(gguf_path());
+  auto ref = reference();
+  KvCache cache;
+  auto logits = model->prefill(cache, {to_ids(ref["prompt_ids"]), to_ids(ref["short_ids"])});
+  CHECK(max_abs_diff(logits[0], ref["prompt_logits"][-1]) < kTol);
+  CHECK(max_abs_diff(logits[1], ref["short_last_logits"]) < kTol);
+}
+
+TEST_CASE("SmolLM2 GGUF in bfloat16 keeps the greedy answer", "[model][gguf][bf16]") {
+  // bfloat16 keeps 8 significant bits, so logits move by ~1% of their size; what must survive is
+  // the decision: the prompt's top-1 token and the first greedy tokens (whose margins are large).
+  ModelOptions opt;
+  opt.dtype = torch::kBFloat16;
+  auto model = CausalLM::load(gguf_path(), opt);
+  auto ref = reference();
+  KvCache cache;
+  auto last = model->prefill(cache, {to_ids(ref["prompt_ids"])});
+  double err = max_abs_diff(last[0], ref["greedy_logits"][0]);
+  INFO("bfloat16 max abs error at the last prompt position: " << err);
+  CHECK(err < 1.5);
+  int64_t same = 0;
+  for (int64_t s = 0; s < 8; ++s) {
+    auto next = last.argmax(-1);
+    same += next.item<int64_t>() == ref["greedy_ids"][s].item<int64_t>();
+    last = model->decode(cache, ref["greedy_ids"].narrow(0, s, 1));
+  }
+  CHECK(same >= 7);
+}
+
+TEST_CASE("SmolLM2 GGUF: the embedded tokenizer and chat template reproduce the prompt ids",
+          "[model][gguf][tokenizer]") {
+  auto model = CausalLM::load(gguf_path());
+  auto tok = model->tokenizer();
+  REQUIRE(tok != nullptr);
+  REQUIRE(tok->chat_template() != nullptr);
+  auto text = tok->chat_template()->render_user_turn("What is the capital of France?");
+  CHECK(tok->encode(text, false) == to_ids(reference()["prompt_ids"]));
+}
