@@ -67,7 +67,7 @@ struct MethodControllability {
   std::string name;
   double coverage = 0;
   DominanceShare dominance;
-  int kept_points = 0;  ///< points inside the unit square
+  int kept_points = 0;  ///< points inside the unit square (in `mean`: the total over spaces)
 };
 struct SpaceResult {
   std::string name;
