@@ -45,7 +45,8 @@ class ChatTemplate {
   /// SmolLM2 and others, without a default system prompt). Throws InvalidArgument for other names.
   static std::shared_ptr<ChatTemplate> builtin(std::string_view name);
 
-  /// Renders the conversation; `add_generation_prompt` appends the assistant header.
+  /// Renders the conversation; `add_generation_prompt` appends the assistant header. Safe to call
+  /// from several threads at once (each call renders with its own state).
   /// Throws InvalidArgument for an empty conversation or one the template rejects (its
   /// raise_exception, e.g. a system turn for Gemma-2), FormatError when the template fails.
   virtual std::string render(const std::vector<ChatMessage>& messages,
