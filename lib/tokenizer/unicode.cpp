@@ -50,6 +50,12 @@ std::string normalize(std::string_view s, NormForm form) {
   return out;
 }
 
+bool is_python_space(char32_t c) {
+  if (u_charType(static_cast<UChar32>(c)) == U_SPACE_SEPARATOR) return true;
+  const auto d = u_charDirection(static_cast<UChar32>(c));
+  return d == U_WHITE_SPACE_NEUTRAL || d == U_BLOCK_SEPARATOR || d == U_SEGMENT_SEPARATOR;
+}
+
 bool is_whitespace(char32_t c) {
   if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
   return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_WHITE_SPACE);

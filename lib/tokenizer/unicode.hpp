@@ -16,6 +16,9 @@ bool is_normalized(std::string_view s, NormForm form);
 
 /// Rust's `char::is_whitespace`: the Unicode White_Space property.
 bool is_whitespace(char32_t c);
+/// Python's `str.isspace` for one character: general category Zs or bidirectional class WS, B or S
+/// (transformers' GGUF conversion tests tokens with it).
+bool is_python_space(char32_t c);
 /// Rust's `char::is_alphanumeric`: Alphabetic or a numeric category (Nd, Nl, No).
 bool is_alphanumeric(char32_t c);
 /// Rust's `char::is_numeric`: general category Nd, Nl or No.

@@ -10,6 +10,8 @@ Writes into <outdir>:
   ref_<name>.jsonl          per corpus line: {"ids", "ids_special", "decode", "decode_skip"}
   variants/<name>/tokenizer.json  synthetic pipelines (real vocabularies, other stages) that exercise
                             stages the real tokenizers do not use
+  gguf/                     GGUF files with SentencePiece-style vocabularies, facts.json, the merges
+                            transformers derives from scores, and bad files (gguf_vocab_sets.py)
 """
 import gettext
 import glob
@@ -278,6 +280,10 @@ def main():
         from transformers import AutoTokenizer
         ref = AutoTokenizer.from_pretrained(os.path.dirname(gguf), gguf_file=os.path.basename(gguf))
         write_refs("smollm2_gguf", ref.backend_tokenizer, corpus, gguf, manifest)
+    # SentencePiece-style GGUF vocabularies (llama/gemma/phi3/gemma4) over the real Llama-2 vocabulary.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from gguf_vocab_sets import make_gguf_sets
+    make_gguf_sets(OUT, TOK_DIR, corpus, manifest, write_refs)
     make_variants(corpus, manifest)
     with open(os.path.join(OUT, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1)
