@@ -3,10 +3,12 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include <ftw.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 
@@ -15,7 +17,6 @@
 #include "io/safetensors.hpp"
 
 using namespace breadth;
-namespace fs = std::filesystem;
 using Catch::Matchers::Contains;
 
 namespace {
@@ -68,20 +69,33 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-// A fresh directory per test holding a loadable tiny Llama.
+// A fresh directory per test holding a loadable tiny Llama. (POSIX calls rather than
+// std::filesystem: libtorch.so exports its own std::filesystem symbols, and its remove_all crashes
+// when the dynamic linker binds ours to it.)
 struct TinyCheckpoint {
-  fs::path dir;
+  std::string dir;
   explicit TinyCheckpoint(const std::string& tag) {
-    dir = fs::temp_directory_path() / ("breadth_bad_input_" + tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    write_text((dir / "config.json").string(), config_json());
-    write_weights((dir / "model.safetensors").string(), tiny_weights());
+    std::string tmpl = "/tmp/breadth_bad_input_" + tag + "_XXXXXX";
+    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+    dir = tmpl;
+    write_text(file("config.json"), config_json());
+    write_weights(file("model.safetensors"), tiny_weights());
   }
-  ~TinyCheckpoint() { fs::remove_all(dir); }
-  std::string path() const { return dir.string(); }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
+  ~TinyCheckpoint() {
+    ::nftw(
+        dir.c_str(),
+        [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 8,
+        FTW_DEPTH | FTW_PHYS);
+  }
+  std::string path() const { return dir; }
+  std::string file(const std::string& name) const { return dir + "/" + name; }
 };
+
+uint64_t file_size(const std::string& p) {
+  struct stat st {};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return static_cast<uint64_t>(st.st_size);
+}
 
 template <typename E, typename F>
 std::string message_of(F&& f) {
@@ -113,18 +127,18 @@ TEST_CASE("missing paths and files", "[model][bad_input]") {
              Contains("/nonexistent/breadth/model"));
 
   TinyCheckpoint ck("nocfg");
-  fs::remove(ck.file("config.json"));
+  std::remove(ck.file("config.json").c_str());
   CHECK_THAT(message_of<IoError>([&] { CausalLM::load(ck.path()); }), Contains("config.json"));
 
   TinyCheckpoint ck2("noweights");
-  fs::remove(ck2.file("model.safetensors"));
+  std::remove(ck2.file("model.safetensors").c_str());
   CHECK_THAT(message_of<IoError>([&] { CausalLM::load(ck2.path()); }), Contains("model.safetensors"));
 
   write_text(ck2.file("pytorch_model.bin"), "not really a pickle");
   CHECK_THAT(message_of<Unsupported>([&] { CausalLM::load(ck2.path()); }), Contains("safetensors"));
 
   // A plain file that is neither a directory nor GGUF.
-  CHECK_THAT(message_of<FormatError>([&] { CausalLM::load(ck.file("config.json")); }),
+  CHECK_THAT(message_of<FormatError>([&] { CausalLM::load(ck2.file("config.json")); }),
              Contains("GGUF"));
 }
 
@@ -159,8 +173,7 @@ TEST_CASE("corrupt config.json", "[model][bad_input]") {
 TEST_CASE("truncated and corrupt safetensors", "[model][bad_input]") {
   TinyCheckpoint ck("trunc");
   const auto file = ck.file("model.safetensors");
-  const auto size = fs::file_size(file);
-  fs::resize_file(file, size / 2);
+  REQUIRE(::truncate(file.c_str(), static_cast<off_t>(file_size(file) / 2)) == 0);
   auto msg = message_of<FormatError>([&] { CausalLM::load(ck.path()); });
   CHECK_THAT(msg, Contains("model.safetensors"));
 
@@ -204,7 +217,7 @@ TEST_CASE("config and tensor shapes that disagree", "[model][bad_input]") {
 
 TEST_CASE("broken shard indexes", "[model][bad_input]") {
   TinyCheckpoint ck("shards");
-  fs::rename(ck.file("model.safetensors"), ck.file("part-1.safetensors"));
+  REQUIRE(std::rename(ck.file("model.safetensors").c_str(), ck.file("part-1.safetensors").c_str()) == 0);
   std::string map = "{\"weight_map\": {";
   bool first = true;
   for (const auto& [name, t] : tiny_weights()) {
@@ -265,7 +278,7 @@ TEST_CASE("bad forward() calls", "[model][bad_input]") {
   TinyCheckpoint ck("fwd");
   auto m = CausalLM::load(ck.path());
   KvCache c;
-  CHECK_THAT(message_of<InvalidArgument>([&] { m->forward(c, torch::tensor({{1, kV}})); }),
+  CHECK_THAT(message_of<InvalidArgument>([&] { m->forward(c, torch::tensor({{int64_t{1}, kV}})); }),
              Contains("vocabulary"));
   CHECK_THROWS_AS(m->forward(c, torch::tensor({{-1, 2}})), InvalidArgument);
   CHECK_THROWS_AS(m->forward(c, torch::tensor({1, 2})), InvalidArgument);          // 1-D
@@ -303,6 +316,6 @@ TEST_CASE("NaN weights surface as NumericError when asked", "[model][bad_input]"
   o.check_finite = true;
   CHECK_THAT(message_of<NumericError>([&] { m->forward(c, torch::tensor({{1, 2}}), {}, o); }),
              Contains("NaN"));
-  CHECK_THROWS_AS(check_finite(torch::tensor({1.0, INFINITY}), "x"), NumericError);
+  CHECK_THROWS_AS(check_finite(torch::tensor({1.0, std::numeric_limits<double>::infinity()}), "x"), NumericError);
   CHECK_NOTHROW(check_finite(torch::tensor({1.0, 2.0}), "x"));
 }
