@@ -3,7 +3,8 @@
  *
  * Conventions, stated once (as in libgit2):
  *
- *  - Every function returns a breadth_status. BREADTH_OK (0) is success; on failure the calling
+ *  - Every function returns a breadth_status, except the free functions (void), the version
+ *    queries, breadth_last_error and breadth_status_name. BREADTH_OK (0) is success; on failure the calling
  *    thread's last-error message (breadth_last_error()) says what went wrong and how to fix it. The
  *    message stays valid until the next breadth call on the same thread.
  *  - Objects are opaque handles created by breadth_*_create/load and released by the matching
@@ -15,9 +16,14 @@
  *  - Option structs are versioned: declare them with their _INIT macro (which sets `version` and the
  *    defaults) and then change the fields you need. New fields are only ever appended, so a program
  *    built against an older header keeps working with a newer library.
- *  - Callbacks receive the `user_data` pointer given with them and return nonzero to continue, zero
- *    to stop the run early (the run then returns BREADTH_ERR_CANCELLED with what was done so far
- *    released).
+ *  - Results are opaque handles too; their contents are read through *_get functions that fill a
+ *    caller-declared view struct (declare it with its _INIT macro: the version tells the library
+ *    which fields the caller knows). Pointers inside a view are borrowed from the result handle and
+ *    stay valid until that handle is freed.
+ *  - Callbacks receive the `user_data` pointer given with them. A progress callback returns nonzero
+ *    to continue and zero to cancel the run (the call then returns BREADTH_ERR_CANCELLED and no
+ *    result). A token callback returning zero ends only the sample it was called for (its finish
+ *    reason is then BREADTH_FINISH_CALLBACK); the others go on. Callbacks run on the calling thread.
  *
  * The header is C99 and compiles with -std=c99 -pedantic -Werror.
  */
@@ -121,6 +127,446 @@ BREADTH_API void breadth_tokens_free(breadth_tokens* tokens);
 BREADTH_API breadth_status breadth_detokenize(const breadth_model* model, const int32_t* ids,
                                               size_t count, int skip_special, char** out);
 BREADTH_API void breadth_string_free(char* s);
+
+/* ------------------------------------------------------------------------------------------------
+ * Sampling and generation
+ * --------------------------------------------------------------------------------------------- */
+
+/* The standard transforms, applied in this order. Defaults leave the distribution untouched. */
+#define BREADTH_SAMPLING_OPTIONS_VERSION 1
+typedef struct breadth_sampling_options {
+  unsigned int version;
+  double temperature; /* >= 0; 0 = greedy */
+  int64_t top_k;      /* >= 0; 0 = off */
+  double top_p;       /* in (0, 1]; 1 = off */
+  double min_p;       /* in [0, 1); 0 = off */
+} breadth_sampling_options;
+#define BREADTH_SAMPLING_OPTIONS_INIT {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 1.0, 0.0}
+
+/* Which model emitted a token. Plain generation reports BREADTH_SOURCE_MODEL. */
+typedef enum breadth_source {
+  BREADTH_SOURCE_ALIGNED = 0,
+  BREADTH_SOURCE_BASE = 1,
+  BREADTH_SOURCE_MODEL = 2
+} breadth_source;
+
+/* One streamed token. Everything it points to is borrowed for the duration of the callback. */
+typedef struct breadth_token_event {
+  int64_t row;         /* the sample's index in the result */
+  int32_t id;          /* token id in the vocabulary of the model that emitted it */
+  const char* text;    /* newly completed UTF-8 text (NUL-terminated; may be empty) */
+  size_t text_len;
+  breadth_source source;
+} breadth_token_event;
+
+/* Returns nonzero to continue the sample, zero to end it (finish BREADTH_FINISH_CALLBACK). */
+typedef int (*breadth_token_callback)(const breadth_token_event* event, void* user_data);
+/* (work done, total, label); returns zero to cancel the whole call (BREADTH_ERR_CANCELLED). */
+typedef int (*breadth_progress_callback)(int64_t done, int64_t total, const char* label,
+                                         void* user_data);
+
+typedef enum breadth_finish {
+  BREADTH_FINISH_EOS = 0,      /* the model produced an end-of-sequence token */
+  BREADTH_FINISH_STOP = 1,     /* a stop string appeared (the text is cut before it) */
+  BREADTH_FINISH_LENGTH = 2,   /* max_new_tokens reached */
+  BREADTH_FINISH_CALLBACK = 3  /* the token callback returned 0 */
+} breadth_finish;
+
+#define BREADTH_GENERATE_OPTIONS_VERSION 1
+typedef struct breadth_generate_options {
+  unsigned int version;
+  breadth_sampling_options sampling;
+  int64_t num_samples;       /* n independent samples per prompt, decoded as one batch */
+  int64_t max_new_tokens;
+  uint64_t seed;             /* sample i of a prompt is the same alone or in any batch */
+  int64_t first_sample_index;
+  const char* const* stop_strings; /* borrowed; may be NULL when num_stop_strings is 0 */
+  size_t num_stop_strings;
+  int stop_at_eos;           /* nonzero: stop at the tokenizer's end-of-sequence ids */
+  int apply_chat_template;   /* nonzero: render each prompt as one user turn of the chat template */
+  breadth_token_callback on_token;       /* may be NULL */
+  breadth_progress_callback on_progress; /* may be NULL */
+  void* user_data;                       /* passed to both callbacks */
+} breadth_generate_options;
+#define BREADTH_GENERATE_OPTIONS_INIT                                                       \
+  {BREADTH_GENERATE_OPTIONS_VERSION, BREADTH_SAMPLING_OPTIONS_INIT, 1, 256, 0, 0, NULL, 0, 1, 1, \
+   NULL, NULL, NULL}
+
+typedef struct breadth_generation breadth_generation; /* a generate() result */
+
+/* A view of one sample; pointers are borrowed from the breadth_generation. */
+#define BREADTH_SAMPLE_VERSION 1
+typedef struct breadth_sample {
+  unsigned int version;
+  int64_t prompt_index;
+  int64_t sample_index;     /* first_sample_index + i */
+  const char* text;         /* decoded text, special tokens skipped, NUL-terminated */
+  size_t text_len;
+  const int32_t* tokens;    /* generated ids (EOS included when it ended the sample) */
+  size_t num_tokens;
+  const float* logprobs;    /* log P(token | prefix) under the untempered model, num_tokens entries */
+  breadth_finish finish;
+} breadth_sample;
+#define BREADTH_SAMPLE_INIT {BREADTH_SAMPLE_VERSION, 0, 0, NULL, 0, NULL, 0, NULL, BREADTH_FINISH_EOS}
+
+/* n samples for each of `num_prompts` UTF-8 prompts. On success *out owns the result (release with
+ * breadth_generation_free); samples are prompt-major: prompt p, sample i at p * n + i. */
+BREADTH_API breadth_status breadth_generate(const breadth_model* model, const char* const* prompts,
+                                            size_t num_prompts,
+                                            const breadth_generate_options* options,
+                                            breadth_generation** out);
+BREADTH_API void breadth_generation_free(breadth_generation* generation);
+BREADTH_API breadth_status breadth_generation_count(const breadth_generation* generation, size_t* out);
+BREADTH_API breadth_status breadth_generation_get(const breadth_generation* generation, size_t index,
+                                                  breadth_sample* out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Answer sets (router paper §3): ask models for many answers, parse them, repeat until B
+ * --------------------------------------------------------------------------------------------- */
+
+typedef enum breadth_answer_strategy {
+  BREADTH_STRATEGY_ONE = 0, /* one answer per generation */
+  BREADTH_STRATEGY_TWO = 1, /* two */
+  BREADTH_STRATEGY_ALL = 2  /* "list all the possible answers you can think of" (the default) */
+} breadth_answer_strategy;
+
+typedef enum breadth_question_kind {
+  BREADTH_QUESTION_OPEN = 0, /* free-form answers as {"answer-id": k, "content": "..."} objects */
+  BREADTH_QUESTION_FIXED = 1 /* a closed set of short answers as {a, b, ...} */
+} breadth_question_kind;
+
+#define BREADTH_QUESTION_VERSION 1
+typedef struct breadth_question {
+  unsigned int version;
+  const char* text;          /* the question as a user would ask it (required) */
+  breadth_question_kind kind;
+  const char* item;          /* fixed answers: the unit of one answer ("day"); NULL = "answer" */
+  const char* items;         /* its plural ("days"); NULL = "answers" */
+  const char* text_one;      /* optional rewording for generate-one; NULL = text */
+  const char* text_two;      /* optional rewording for generate-two; NULL = text */
+} breadth_question;
+#define BREADTH_QUESTION_INIT {BREADTH_QUESTION_VERSION, NULL, BREADTH_QUESTION_OPEN, NULL, NULL, NULL, NULL}
+
+#define BREADTH_ANSWER_SET_OPTIONS_VERSION 1
+typedef struct breadth_answer_set_options {
+  unsigned int version;
+  breadth_answer_strategy strategy;
+  int64_t budget;            /* B: answers to collect over all models */
+  const double* ratios;      /* share of the budget per model (normalised); NULL = equal shares */
+  size_t num_ratios;         /* 0, or the number of models */
+  int64_t batch;             /* generations per model and round */
+  int64_t max_generations;   /* retry budget per model; 0 = automatic */
+  breadth_generate_options generation; /* sampling, seed, lengths, chat template, callbacks */
+} breadth_answer_set_options;
+#define BREADTH_ANSWER_SET_OPTIONS_INIT                                                     \
+  {BREADTH_ANSWER_SET_OPTIONS_VERSION, BREADTH_STRATEGY_ALL, 50, NULL, 0, 10, 0,            \
+   BREADTH_GENERATE_OPTIONS_INIT}
+
+typedef struct breadth_answer_set breadth_answer_set;
+
+#define BREADTH_ANSWER_VERSION 1
+typedef struct breadth_answer {
+  unsigned int version;
+  const char* text;     /* borrowed from the answer set, NUL-terminated */
+  size_t text_len;
+  int64_t model;        /* index into the models passed in */
+  int64_t generation;   /* which of that model's generations it came from */
+} breadth_answer;
+#define BREADTH_ANSWER_INIT {BREADTH_ANSWER_VERSION, NULL, 0, 0, 0}
+
+/* Samples each model in turn until it has its share of the budget or its retry budget is spent.
+ * `models` is borrowed. On success *out owns the set (release with breadth_answer_set_free). */
+BREADTH_API breadth_status breadth_collect_answers(const breadth_model* const* models, size_t num_models,
+                                                   const breadth_question* question,
+                                                   const breadth_answer_set_options* options,
+                                                   breadth_answer_set** out);
+BREADTH_API void breadth_answer_set_free(breadth_answer_set* set);
+BREADTH_API breadth_status breadth_answer_set_count(const breadth_answer_set* set, size_t* out);
+BREADTH_API breadth_status breadth_answer_set_get(const breadth_answer_set* set, size_t index,
+                                                  breadth_answer* out);
+/* *out = nonzero when every model reached its share of the budget. */
+BREADTH_API breadth_status breadth_answer_set_complete(const breadth_answer_set* set, int* out);
+/* Generations model `model` took, and how many of them gave no answer. */
+BREADTH_API breadth_status breadth_answer_set_model_stats(const breadth_answer_set* set, size_t model,
+                                                          int64_t* generations,
+                                                          int64_t* failed_generations);
+
+/* ------------------------------------------------------------------------------------------------
+ * BACO decoding: a base and an aligned model write one text together
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct breadth_rule breadth_rule; /* a routing rule; immutable, thread-safe */
+typedef struct breadth_baco breadth_baco; /* a decoder over two models; thread-safe */
+typedef struct breadth_baco_result breadth_baco_result;
+
+typedef enum breadth_route {
+  BREADTH_ROUTE_ALIGNED = 0,
+  BREADTH_ROUTE_BASE = 1
+} breadth_route;
+
+/* What a rule reads (bit flags): a rule that reads only the base model lets the decoder skip the
+ * aligned model's forward pass on many steps. */
+#define BREADTH_NEEDS_BASE 1u
+#define BREADTH_NEEDS_ALIGNED 2u
+#define BREADTH_NEEDS_BOTH 3u
+
+/* The statistics a rule sees at one step of one sample (probabilities from the untempered softmax;
+ * entropies in nats). A statistic of a model the rule did not ask for is NaN and its ids are -1.
+ * Strings are borrowed for the duration of the callback. */
+typedef struct breadth_step_view {
+  int has_base, has_aligned;
+  float p_base_max, p_aligned_max;
+  float h_base, h_aligned;
+  int32_t base_candidate;     /* base vocabulary */
+  int32_t aligned_candidate;  /* aligned vocabulary */
+  int32_t aligned_top1;
+  int base_candidate_punct, base_candidate_function;
+  int aligned_top1_punct, aligned_top1_function;
+  double u;                   /* U(0,1) from the request's generator, fresh every step */
+  int64_t position;           /* index of the token being decided (0 = first) */
+  int64_t row;                /* the sample's row in the batch */
+  const char* prompt;         /* the user's prompt, untemplated (not NUL-terminated: use the length) */
+  size_t prompt_len;
+  const char* generated;      /* text of the sample so far (not NUL-terminated: use the length) */
+  size_t generated_len;
+} breadth_step_view;
+
+/* A rule written in C: returns BREADTH_ROUTE_BASE or BREADTH_ROUTE_ALIGNED. Any other value fails
+ * the run with BREADTH_ERR_INVALID_ARGUMENT. Called only at word boundaries (the decoder enforces
+ * BACO's invariants around it), possibly many times per step, on the thread that called generate. */
+typedef int (*breadth_rule_callback)(const breadth_step_view* step, void* user_data);
+
+/* A rule from its name: "p-punc:0.3", "rand:0.5", "punc", "h-fc:1.2", cascades "X-Y" (Y checked
+ * first). Release with breadth_rule_free. */
+BREADTH_API breadth_status breadth_rule_parse(const char* spec, breadth_rule** out);
+/* A rule implemented by `fn`. `needs` is a BREADTH_NEEDS_* mask of what it reads. `user_data` is
+ * borrowed: it must outlive the rule and every run that uses it. */
+BREADTH_API breadth_status breadth_rule_from_callback(const char* name, breadth_rule_callback fn,
+                                                      unsigned int needs, void* user_data,
+                                                      breadth_rule** out);
+/* A cascade: stage i routes to aligned -> aligned; otherwise the next stage decides. The stages are
+ * copied (shared), so they may be freed afterwards. `name` may be NULL. */
+BREADTH_API breadth_status breadth_rule_cascade(const breadth_rule* const* stages, size_t num_stages,
+                                                const char* name, breadth_rule** out);
+BREADTH_API void breadth_rule_free(breadth_rule* rule);
+/* The rule's name ("p-punc:0.3"); *out is owned by the rule. */
+BREADTH_API breadth_status breadth_rule_name(const breadth_rule* rule, const char** out);
+
+/* A decoder over two loaded models (borrowed: they are shared, so they may be freed afterwards). */
+BREADTH_API breadth_status breadth_baco_create(const breadth_model* base, const breadth_model* aligned,
+                                               breadth_baco** out);
+BREADTH_API void breadth_baco_free(breadth_baco* baco);
+/* *out = nonzero when the two models share a vocabulary (ids pass directly; otherwise text
+ * hand-off at word boundaries). */
+BREADTH_API breadth_status breadth_baco_shared_vocabulary(const breadth_baco* baco, int* out);
+
+#define BREADTH_BACO_OPTIONS_VERSION 1
+typedef struct breadth_baco_options {
+  unsigned int version;
+  breadth_sampling_options base_sampling;    /* default T = 1, top-p = 0.9 (BACO Appendix D) */
+  breadth_sampling_options aligned_sampling; /* same */
+  int64_t num_samples;       /* n per prompt (default 10) */
+  int64_t max_new_tokens;    /* EOS included (default 256) */
+  uint64_t seed;
+  int has_base_seed;         /* nonzero: base_seed is used, else a fixed mix of seed */
+  uint64_t base_seed;
+  int64_t first_sample_index;
+  int64_t min_new_tokens;    /* regenerate samples ending shorter (BACO §6.2); 0 = off */
+  int64_t max_retries;
+  int lazy;                  /* nonzero: compute a model's distribution only where needed */
+  breadth_token_callback on_token;
+  breadth_progress_callback on_progress;
+  void* user_data;
+} breadth_baco_options;
+#define BREADTH_BACO_OPTIONS_INIT                                                            \
+  {BREADTH_BACO_OPTIONS_VERSION, {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0},        \
+   {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0}, 10, 256, 0, 0, 0, 0, 0, 3, 1, NULL, NULL, NULL}
+
+/* n samples for each prompt with `rule`. On success *out owns the result. */
+BREADTH_API breadth_status breadth_baco_generate(const breadth_baco* baco, const char* const* prompts,
+                                                 size_t num_prompts, const breadth_rule* rule,
+                                                 const breadth_baco_options* options,
+                                                 breadth_baco_result** out);
+/* Same with a rule given by name ("p-punc:0.3"). */
+BREADTH_API breadth_status breadth_baco_generate_spec(const breadth_baco* baco, const char* const* prompts,
+                                                      size_t num_prompts, const char* rule_spec,
+                                                      const breadth_baco_options* options,
+                                                      breadth_baco_result** out);
+/* A γ sweep: the rule `rule_name` (no ":GAMMA") at each of `num_gammas` thresholds on the same
+ * prompts and seeds. `out` points to an array of num_gammas handles that the caller provides; on
+ * success each holds a result the caller releases with breadth_baco_result_free (on failure all are
+ * NULL). */
+BREADTH_API breadth_status breadth_baco_sweep(const breadth_baco* baco, const char* const* prompts,
+                                              size_t num_prompts, const char* rule_name,
+                                              const double* gammas, size_t num_gammas,
+                                              const breadth_baco_options* options,
+                                              breadth_baco_result** out);
+BREADTH_API void breadth_baco_result_free(breadth_baco_result* result);
+/* The rule's name; *out is owned by the result. */
+BREADTH_API breadth_status breadth_baco_result_rule(const breadth_baco_result* result, const char** out);
+/* Number of samples. */
+BREADTH_API breadth_status breadth_baco_result_count(const breadth_baco_result* result, size_t* out);
+
+#define BREADTH_BACO_SAMPLE_VERSION 1
+typedef struct breadth_baco_sample {
+  unsigned int version;
+  int64_t prompt_index;
+  int64_t sample_index;
+  const char* text;         /* borrowed from the result, NUL-terminated */
+  size_t text_len;
+  size_t num_tokens;        /* records, an accepted EOS included */
+  int64_t length;           /* tokens other than the final EOS */
+  int64_t base_tokens;
+  int64_t switches;
+  int64_t retries;          /* min-length regenerations */
+  breadth_finish finish;
+} breadth_baco_sample;
+#define BREADTH_BACO_SAMPLE_INIT {BREADTH_BACO_SAMPLE_VERSION, 0, 0, NULL, 0, 0, 0, 0, 0, 0, BREADTH_FINISH_EOS}
+
+typedef enum breadth_route_reason {
+  BREADTH_REASON_RULE = 0,        /* the rule decided at a word boundary */
+  BREADTH_REASON_FIRST_TOKEN = 1, /* the first token is the aligned model's */
+  BREADTH_REASON_IN_WORD = 2,     /* the model that started a word finished it */
+  BREADTH_REASON_EOS_HANDOFF = 3  /* a base EOS candidate handed the step to the aligned model */
+} breadth_route_reason;
+
+/* Provenance of one emitted token (statistics NaN and ids -1 where not computed). */
+#define BREADTH_TOKEN_RECORD_VERSION 1
+typedef struct breadth_token_record {
+  unsigned int version;
+  int32_t id;
+  breadth_source source;
+  breadth_route_reason reason;
+  int eos;
+  const char* text;         /* borrowed from the result, NUL-terminated */
+  size_t text_len;
+  float p_base_max, p_aligned_max, h_base, h_aligned;
+  int32_t base_candidate, aligned_candidate, aligned_top1;
+  int32_t eos_redraws;      /* aligned EOS candidates redrawn at this step (EOS only as top-1) */
+} breadth_token_record;
+#define BREADTH_TOKEN_RECORD_INIT \
+  {BREADTH_TOKEN_RECORD_VERSION, -1, BREADTH_SOURCE_ALIGNED, BREADTH_REASON_RULE, 0, NULL, 0, 0, 0, 0, 0, -1, -1, -1, 0}
+
+#define BREADTH_BACO_SUMMARY_VERSION 1
+typedef struct breadth_baco_summary {
+  unsigned int version;
+  int64_t samples;
+  int64_t tokens;           /* EOS records excluded */
+  int64_t base_tokens;
+  double base_share;        /* base_tokens / tokens */
+  int64_t switches;
+  double mean_length;
+  int64_t eos_finished;
+  int64_t retries;
+} breadth_baco_summary;
+#define BREADTH_BACO_SUMMARY_INIT {BREADTH_BACO_SUMMARY_VERSION, 0, 0, 0, 0.0, 0, 0.0, 0, 0}
+
+BREADTH_API breadth_status breadth_baco_result_get(const breadth_baco_result* result, size_t index,
+                                                   breadth_baco_sample* out);
+BREADTH_API breadth_status breadth_baco_result_token(const breadth_baco_result* result, size_t sample,
+                                                     size_t token, breadth_token_record* out);
+BREADTH_API breadth_status breadth_baco_result_summary(const breadth_baco_result* result,
+                                                       breadth_baco_summary* out);
+
+/* ------------------------------------------------------------------------------------------------
+ * Diversity coverage (DivCov)
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct breadth_divcov breadth_divcov; /* the figures of one answer set */
+
+#define BREADTH_DIVCOV_OPTIONS_VERSION 1
+typedef struct breadth_divcov_options {
+  unsigned int version;
+  /* How answers are partitioned: "exact", "rouge1[:T]", "noveltybench-shortcut",
+   * "embedding:PATH[:T]", "classifier:PATH[:T]". NULL = "exact". */
+  const char* equivalence;
+  /* Quality, first match wins: `scores` (one per answer, on a 0..max_score scale); else `gold` (1
+   * for an answer in the gold set, else 0; max-uniq-sum = min(B, |gold|)); else every answer
+   * scores 1 (div-cov = #unique / B). All borrowed. */
+  const double* scores;
+  double max_score;
+  const char* const* gold;
+  size_t num_gold;
+  int64_t budget;           /* B; 0 = the number of answers */
+  double patience;          /* NoveltyBench's p for utility (0.8) */
+} breadth_divcov_options;
+#define BREADTH_DIVCOV_OPTIONS_INIT {BREADTH_DIVCOV_OPTIONS_VERSION, NULL, NULL, 10.0, NULL, 0, 0, 0.8}
+
+#define BREADTH_DIVCOV_FIGURES_VERSION 1
+typedef struct breadth_divcov_figures {
+  unsigned int version;
+  int64_t num_unique;       /* #Unq: number of classes */
+  double qual;              /* mean quality over all answers */
+  double unq_qual;          /* mean quality over class representatives */
+  double div_cov;           /* Cov */
+  double utility;           /* NoveltyBench's utility */
+  int64_t distinct;         /* number of classes */
+  size_t count;             /* answers */
+  const int32_t* partition; /* class id per answer, borrowed from the result */
+  const double* quality;    /* quality per answer, borrowed from the result */
+} breadth_divcov_figures;
+#define BREADTH_DIVCOV_FIGURES_INIT {BREADTH_DIVCOV_FIGURES_VERSION, 0, 0.0, 0.0, 0.0, 0.0, 0, 0, NULL, NULL}
+
+/* Partitions `answers` (UTF-8, borrowed) and computes the figures. On success *out owns them. */
+BREADTH_API breadth_status breadth_divcov_evaluate(const char* prompt, const char* const* answers,
+                                                   size_t num_answers,
+                                                   const breadth_divcov_options* options,
+                                                   breadth_divcov** out);
+/* The figures from a partition (class ids in first-appearance form) and per-answer qualities
+ * already known; `max_unique_sum` is the div-cov denominator (B * q_max, or min(B, |gold|)). */
+BREADTH_API breadth_status breadth_divcov_from_partition(const int32_t* partition, const double* quality,
+                                                         size_t count, double max_unique_sum,
+                                                         double patience, breadth_divcov** out);
+BREADTH_API breadth_status breadth_divcov_get(const breadth_divcov* divcov, breadth_divcov_figures* out);
+BREADTH_API void breadth_divcov_free(breadth_divcov* divcov);
+
+/* ------------------------------------------------------------------------------------------------
+ * Query routing with a saved router
+ * --------------------------------------------------------------------------------------------- */
+
+typedef struct breadth_router breadth_router;   /* immutable after loading; thread-safe */
+typedef struct breadth_encoder breadth_encoder; /* a sentence encoder (BERT family); thread-safe */
+
+/* Loads a router saved by `breadth route train` (router.json + weights.safetensors in `dir`). */
+BREADTH_API breadth_status breadth_router_load(const char* dir, breadth_router** out);
+BREADTH_API void breadth_router_free(breadth_router* router);
+/* Number of candidate models (the pool). */
+BREADTH_API breadth_status breadth_router_pool_size(const breadth_router* router, size_t* out);
+/* Name of pool model `index`; *out is owned by the router. */
+BREADTH_API breadth_status breadth_router_model_name(const breadth_router* router, size_t index,
+                                                     const char** out);
+/* *out = nonzero when the router reads model-specific features (one vector per pool model). */
+BREADTH_API breadth_status breadth_router_model_specific(const breadth_router* router, int* out);
+/* Feature dimension the router expects (agnostic: `index` 0; specific: pool model `index`). */
+BREADTH_API breadth_status breadth_router_feature_dim(const breadth_router* router, size_t index,
+                                                      int64_t* out);
+
+/* Routes one query to the router's top `k` models. `features[i]` is the query's feature vector of
+ * length `dims[i]`: one vector for an agnostic router, one per pool model for a specific one. The
+ * caller provides `model_indices`, `budgets` and `scores` (each `k` entries; `scores` may be NULL):
+ * pool indices best first, the answers each should produce out of `budget` (split evenly, or by
+ * `ratios` when num_ratios == k), and the router's scores. */
+BREADTH_API breadth_status breadth_router_pick(const breadth_router* router, const float* const* features,
+                                               const int64_t* dims, size_t num_features, size_t k,
+                                               int64_t budget, const double* ratios, size_t num_ratios,
+                                               size_t* model_indices, int64_t* budgets, double* scores);
+
+/* A matrix of floats owned by the library; release with breadth_floats_free. Row-major. */
+typedef struct breadth_floats {
+  float* data;
+  size_t rows;
+  size_t cols;
+} breadth_floats;
+BREADTH_API void breadth_floats_free(breadth_floats* floats);
+
+/* Loads a sentence encoder (Hugging Face directory, e.g. all-MiniLM-L6-v2) for agnostic features
+ * and embedding equivalence. */
+BREADTH_API breadth_status breadth_encoder_load(const char* path, breadth_encoder** out);
+BREADTH_API void breadth_encoder_free(breadth_encoder* encoder);
+/* Sentence embeddings, one row per text (sentence-transformers' encode()). */
+BREADTH_API breadth_status breadth_encoder_embed(const breadth_encoder* encoder, const char* const* texts,
+                                                 size_t num_texts, breadth_floats* out);
+
 
 #ifdef __cplusplus
 }

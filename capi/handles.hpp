@@ -2,11 +2,47 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "breadth.h"
+#include "breadth/answer_set.hpp"
+#include "breadth/baco.hpp"
+#include "breadth/divcov.hpp"
+#include "breadth/encoder.hpp"
 #include "breadth/model.hpp"
+#include "breadth/router.hpp"
+#include "breadth/routing_rule.hpp"
+#include "breadth/sampler.hpp"
 
 struct breadth_model {
   std::shared_ptr<breadth::CausalLM> model;
+};
+struct breadth_generation {
+  breadth::GenerateResult result;
+};
+struct breadth_answer_set {
+  breadth::AnswerSet set;
+};
+struct breadth_rule {
+  breadth::RulePtr rule;
+  std::string name;  // cached so that breadth_rule_name can hand out a pointer the rule owns
+};
+struct breadth_baco {
+  std::unique_ptr<breadth::BacoDecoder> decoder;
+};
+struct breadth_baco_result {
+  breadth::BacoResult result;
+};
+struct breadth_divcov {
+  breadth::DivCovResult result;
+  std::vector<int32_t> partition;  // the int32 image of result.partition that views point into
+};
+struct breadth_router {
+  std::shared_ptr<breadth::Router> router;
+};
+struct breadth_encoder {
+  std::shared_ptr<breadth::Encoder> encoder;
 };
 
 namespace breadth::capi {
