@@ -25,7 +25,7 @@ class CausalLM;
 /// The standard transforms. Defaults leave the model's distribution untouched (router paper:
 /// T = 1, top-p = 1); BACO uses top_p = 0.9.
 struct SamplingOptions {
-  double temperature = 1.0;  ///< >= 0; 0 means greedy (argmax of the raw logits)
+  double temperature = 1.0;  ///< >= 0; 0 means greedy (argmax, after any user transforms)
   int64_t top_k = 0;         ///< >= 0; 0 = off
   double top_p = 1.0;        ///< in (0, 1]; 1 = off
   double min_p = 0.0;        ///< in [0, 1); 0 = off
@@ -61,8 +61,8 @@ torch::Tensor apply_top_p(const torch::Tensor& logits, double p);
 /// Keeps tokens whose probability is >= p * (the row's highest probability).
 torch::Tensor apply_min_p(const torch::Tensor& logits, double p);
 
-/// The standard chain for `options` (stages at their "off" value are left out; nothing for greedy),
-/// followed by `extra` user transforms.
+/// The standard chain for `options` (stages at their "off" value are left out, all of them for
+/// greedy), followed by `extra` user transforms. Validates `options`.
 TransformChain make_chain(const SamplingOptions& options, const TransformChain& extra = {});
 /// Applies the chain in order.
 torch::Tensor apply(const TransformChain& chain, const torch::Tensor& logits);
@@ -71,6 +71,10 @@ torch::Tensor apply(const TransformChain& chain, const torch::Tensor& logits);
 
 /// A splitmix64 mix of (seed, index): the seed of sample `index` of a request seeded `seed`.
 uint64_t sample_seed(uint64_t seed, uint64_t index);
+/// The key a prompt's token ids mix into the request seed (FNV-1a over the ids' 4-byte
+/// little-endian images): generate() seeds sample i of prompt `ids` with
+/// make_generator(sample_seed(seed, prompt_key(ids)), i).
+uint64_t prompt_key(const std::vector<int32_t>& ids);
 /// A CPU generator for sample `index` of request `seed`. Draws use one uniform per row per step taken
 /// from these CPU generators whatever the model's device, so a seed means the same uniforms everywhere.
 torch::Generator make_generator(uint64_t seed, uint64_t index);
@@ -79,7 +83,8 @@ std::vector<torch::Generator> make_generators(uint64_t seed, uint64_t first, int
 
 /// One categorical draw per row from softmax(logits) ([B, V] float, -inf = excluded), row i using
 /// gens[i] (exactly one uniform from each). Inverse-CDF sampling: the same uniforms give the same ids
-/// whatever the batch. Returns [B] int64 on the logits' device.
+/// whatever the batch. Returns [B] int64 on the logits' device; -1 for a row with no valid
+/// distribution (all -inf or NaN), which the caller must report (generate() throws NumericError).
 torch::Tensor draw(const torch::Tensor& logits, std::vector<torch::Generator>& gens);
 /// Same, for rows `rows` only: row b uses gens[rows[b]] (for batches that shrink as rows finish).
 torch::Tensor draw(const torch::Tensor& logits, std::vector<torch::Generator>& gens,
@@ -93,7 +98,7 @@ class Sampler {
   explicit Sampler(SamplingOptions options = {}, TransformChain extra = {});
   const SamplingOptions& options() const { return options_; }
   const TransformChain& chain() const { return chain_; }
-  /// The distribution tokens are drawn from, as logits ([B, V]; the raw logits when greedy).
+  /// The distribution tokens are drawn from, as logits ([B, V]).
   torch::Tensor transform(const torch::Tensor& logits) const;
   /// Next ids [B] for raw logits [B, V]: greedy, or a draw with gens[rows[b]] for row b (rows empty:
   /// row b uses gens[b]). `transformed`, when given, receives transform(logits).
@@ -116,8 +121,10 @@ enum class FinishReason {
 };
 const char* finish_reason_name(FinishReason r);
 
-/// Called for every generated token: (sample row in the result, token id, newly completed text).
-/// Returning false stops that row.
+/// Called for every generated token, EOS included: (sample row in the result, token id, newly
+/// completed text). A row's last token also carries the bytes the UTF-8 decoder held back (invalid
+/// ones as U+FFFD), so the pieces add up to Sample::text unless a stop string cut it. Returning false
+/// stops that row.
 using TokenCallback = std::function<bool(int64_t row, int32_t token, const std::string& piece)>;
 /// Same signature as core's ProgressCallback: (done, total, label); false cancels (throws Cancelled).
 using ProgressFn = std::function<bool(int64_t done, int64_t total, const std::string& label)>;
@@ -128,7 +135,7 @@ struct GenerateOptions {
   int64_t num_samples = 1;              ///< n independent samples per prompt, decoded as one batch
   int64_t max_new_tokens = 256;
   uint64_t seed = 0;
-  /// Sample i of a prompt uses make_generator(sample_seed(seed, hash of the prompt ids),
+  /// Sample i of a prompt uses make_generator(sample_seed(seed, prompt_key(prompt ids)),
   /// first_sample_index + i): identical alone or in any batch, independent across prompts, and a
   /// caller that asks again with a larger first_sample_index continues the stream with new samples.
   int64_t first_sample_index = 0;
