@@ -12,6 +12,18 @@
 
 namespace breadth::tok {
 
+/// A Tokenizer whose special ids and chat template are filled in after construction, from the
+/// configuration files beside it (Tokenizer::load) or from GGUF metadata.
+class ConfigurableTokenizer : public Tokenizer {
+ public:
+  void set_specials(std::optional<int32_t> bos, std::vector<int32_t> eos, std::optional<int32_t> pad) {
+    bos_id_ = bos;
+    eos_ids_ = std::move(eos);
+    pad_id_ = pad;
+  }
+  void set_chat_template(std::shared_ptr<ChatTemplate> t) { chat_template_ = std::move(t); }
+};
+
 /// ChatTemplate::from_jinja, or nullptr when the template uses a construct outside the supported
 /// Jinja subset (Unsupported); the tokenizer stays usable without it.
 std::shared_ptr<ChatTemplate> make_chat_template(const std::string& source, const std::string& bos,

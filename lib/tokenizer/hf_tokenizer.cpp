@@ -10,6 +10,7 @@
 #include "tokenizer/decoders.hpp"
 #include "tokenizer/normalizers.hpp"
 #include "tokenizer/pre_tokenizers.hpp"
+#include "tokenizer/unigram.hpp"
 #include "tokenizer/utf8.hpp"
 #include "tokenizer/vocab.hpp"
 #include "tokenizer/wordpiece.hpp"
@@ -104,8 +105,27 @@ std::unique_ptr<Model> make_model(const nlohmann::json& j, std::string_view wher
   if (type == "WordLevel")
     return std::make_unique<WordLevelModel>(read_vocab(j.at("vocab"), where), j.value("unk_token", std::string("<unk>")),
                                             where);
-  fail<Unsupported>("{}: tokenizer model type '{}' is not supported (supported: BPE, WordPiece, WordLevel)", where,
-                    type);
+  if (type == "Unigram") {
+    const auto& v = j.at("vocab");
+    BREADTH_CHECK_FORMAT(v.is_array(), "{}: a Unigram model.vocab must be an array of [piece, score]", where);
+    std::vector<std::pair<std::string, double>> pieces;
+    pieces.reserve(v.size());
+    for (const auto& e : v) {
+      BREADTH_CHECK_FORMAT(e.is_array() && e.size() == 2 && e.at(0).is_string() && e.at(1).is_number(),
+                           "{}: Unigram vocabulary entry {} is not [piece, score]", where, pieces.size());
+      // Scores as the reference's JSON parser reads them (ties between segmentations hang on it).
+      const double score = e.at(1).is_number_float() ? serde_json_f64(e.at(1).get<double>()) : e.at(1).get<double>();
+      pieces.emplace_back(e.at(0).get<std::string>(), score);
+    }
+    std::optional<int32_t> unk;
+    if (auto it = j.find("unk_id"); it != j.end() && !it->is_null()) {
+      BREADTH_CHECK_FORMAT(it->is_number_integer(), "{}: Unigram unk_id must be an integer", where);
+      unk = it->get<int32_t>();
+    }
+    return std::make_unique<UnigramModel>(std::move(pieces), unk, j.value("byte_fallback", false), where);
+  }
+  fail<Unsupported>("{}: tokenizer model type '{}' is not supported (supported: BPE, WordPiece, WordLevel, Unigram)",
+                    where, type);
 }
 
 std::shared_ptr<HfTokenizer> HfTokenizer::from_json(const nlohmann::json& j, std::string_view where) {

@@ -6,11 +6,12 @@
 
 #include "breadth/tokenizer.hpp"
 #include "tokenizer/added_vocabulary.hpp"
+#include "tokenizer/config_specials.hpp"
 #include "tokenizer/pipeline.hpp"
 
 namespace breadth::tok {
 
-class HfTokenizer final : public Tokenizer {
+class HfTokenizer final : public ConfigurableTokenizer {
  public:
   /// Builds from a parsed tokenizer.json; `where` names the source in error messages. Throws
   /// FormatError for malformed content and Unsupported for pipeline stages breadth lacks.
@@ -28,13 +29,6 @@ class HfTokenizer final : public Tokenizer {
 
   /// The token strings (pieces) of an encoding, mostly for tests and the CLI.
   std::string id_to_token(int32_t id) const;
-
-  void set_specials(std::optional<int32_t> bos, std::vector<int32_t> eos, std::optional<int32_t> pad) {
-    bos_id_ = bos;
-    eos_ids_ = std::move(eos);
-    pad_id_ = pad;
-  }
-  void set_chat_template(std::shared_ptr<ChatTemplate> t) { chat_template_ = std::move(t); }
 
  private:
   std::string decode_impl(const std::vector<int32_t>& ids, bool skip_special, bool raw) const;

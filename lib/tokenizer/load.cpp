@@ -96,10 +96,14 @@ bool ends_with(const std::string& s, const char* suffix) {
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
-// Fills bos/eos/pad and the chat template of a tokenizer loaded from a directory.
-void apply_configs(tok::HfTokenizer& t, const fs::path& dir) {
-  const auto cfg = read_json(dir / "tokenizer_config.json").value_or(nlohmann::json::object());
-  const auto stm = read_json(dir / "special_tokens_map.json").value_or(nlohmann::json::object());
+// Fills bos/eos/pad and the chat template of a tokenizer loaded from a directory. What the files do
+// not name keeps the value the tokenizer came with (a SentencePiece model's own <s>, </s>, <pad>).
+// Returns tokenizer_config.json (an empty object when there is none).
+nlohmann::json apply_configs(tok::ConfigurableTokenizer& t, const fs::path& dir) {
+  auto cfg = read_json(dir / "tokenizer_config.json").value_or(nlohmann::json::object());
+  if (!cfg.is_object()) cfg = nlohmann::json::object();
+  auto stm = read_json(dir / "special_tokens_map.json").value_or(nlohmann::json::object());
+  if (!stm.is_object()) stm = nlohmann::json::object();
   auto text_of = [&](const char* key) {
     auto v = token_text(cfg, key);
     return v ? v : token_text(stm, key);
@@ -107,14 +111,30 @@ void apply_configs(tok::HfTokenizer& t, const fs::path& dir) {
   auto id_of = [&](const std::optional<std::string>& s) -> std::optional<int32_t> {
     return s ? t.token_to_id(*s) : std::nullopt;
   };
-  const auto bos_text = text_of("bos_token"), eos_text = text_of("eos_token");
+  // The text of a special the tokenizer already has (for the chat template's bos_token/eos_token).
+  auto text_for = [&](std::optional<int32_t> id) -> std::optional<std::string> {
+    if (!id || *id < 0 || *id >= t.vocab_size()) return std::nullopt;
+    return t.token_bytes(*id);
+  };
+  const std::optional<int32_t> own_bos = t.bos_id(), own_pad = t.pad_id();
+  const std::vector<int32_t> own_eos = t.eos_ids();
+  auto bos_text = text_of("bos_token"), eos_text = text_of("eos_token");
+  std::optional<int32_t> bos = id_of(bos_text);
+  if (!bos_text) {
+    bos = own_bos;
+    bos_text = text_for(own_bos);
+  }
   std::vector<int32_t> eos;
   if (auto id = id_of(eos_text)) eos.push_back(*id);
+  if (!eos_text && !own_eos.empty()) eos_text = text_for(own_eos.front());
   for (const char* f : {"generation_config.json", "config.json"})
     if (auto j = read_json(dir / f); j && j->is_object()) collect_ids(*j, "eos_token_id", eos);
+  for (int32_t id : own_eos)
+    if (std::find(eos.begin(), eos.end(), id) == eos.end()) eos.push_back(id);
   tok::add_known_end_tokens(t, eos);
-  std::optional<int32_t> pad = id_of(text_of("pad_token"));
-  t.set_specials(id_of(bos_text), eos, pad);
+  const auto pad_text = text_of("pad_token");
+  const std::optional<int32_t> pad = pad_text ? id_of(pad_text) : own_pad;
+  t.set_specials(bos, eos, pad);
 
   std::optional<std::string> tmpl;
   if (auto it = cfg.find("chat_template"); it != cfg.end()) {
@@ -122,7 +142,8 @@ void apply_configs(tok::HfTokenizer& t, const fs::path& dir) {
       tmpl = it->get<std::string>();
     } else if (it->is_array()) {  // [{"name": "default", "template": "..."}, ...]
       for (const auto& e : *it)
-        if (e.is_object() && e.value("name", "") == "default" && e.contains("template")) tmpl = e.at("template").get<std::string>();
+        if (e.is_object() && e.value("name", "") == "default" && e.contains("template") && e.at("template").is_string())
+          tmpl = e.at("template").get<std::string>();
     }
   }
   if (!tmpl) {
@@ -134,6 +155,25 @@ void apply_configs(tok::HfTokenizer& t, const fs::path& dir) {
     }
   }
   if (tmpl) t.set_chat_template(tok::make_chat_template(*tmpl, bos_text.value_or(""), eos_text.value_or("")));
+  return cfg;
+}
+
+// A directory with tokenizer.model: SentencePiece, with tokenizer_config.json's specials, template
+// and add_bos_token / add_eos_token (transformers' defaults: BOS on, EOS off).
+std::shared_ptr<Tokenizer> load_sentencepiece_dir(const fs::path& dir) {
+  auto t = tok::load_sentencepiece((dir / "tokenizer.model").string());
+  std::optional<int32_t> eos = t->eos_ids().empty() ? std::nullopt : std::optional<int32_t>(t->eos_ids().front());
+  const auto cfg = apply_configs(*t, dir);
+  if (auto s = token_text(cfg, "eos_token")) eos = t->token_to_id(*s);
+  auto flag = [&](const char* key, bool dflt) {
+    auto it = cfg.find(key);
+    return it != cfg.end() && it->is_boolean() ? it->get<bool>() : dflt;
+  };
+  tok::SpAddSpecial add;
+  if (flag("add_bos_token", true)) add.bos = t->bos_id();
+  if (flag("add_eos_token", false)) add.eos = eos;
+  tok::set_sentencepiece_add_special(*t, add);
+  return t;
 }
 
 }  // namespace
@@ -146,7 +186,7 @@ std::shared_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
     if (fs::is_regular_file(p / "tokenizer.json")) {
       t = tok::HfTokenizer::from_file((p / "tokenizer.json").string());
     } else if (fs::is_regular_file(p / "tokenizer.model")) {
-      return tok::load_sentencepiece((p / "tokenizer.model").string());
+      return load_sentencepiece_dir(p);
     } else if (fs::is_regular_file(p / "encoder.json") && fs::is_regular_file(p / "vocab.bpe")) {
       t = load_gpt2_files(p / "encoder.json", p / "vocab.bpe");
     } else if (fs::is_regular_file(p / "vocab.json") && fs::is_regular_file(p / "merges.txt")) {

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/check.hpp"
+#include "tokenizer/base64.hpp"
+#include "tokenizer/precompiled.hpp"
 #include "tokenizer/regex.hpp"
 #include "tokenizer/unicode.hpp"
 #include "tokenizer/utf8.hpp"
@@ -183,6 +185,15 @@ class SequenceNormalizer final : public Normalizer {
   std::vector<std::unique_ptr<Normalizer>> parts_;
 };
 
+class Precompiled final : public Normalizer {
+ public:
+  Precompiled(std::string_view blob, std::string_view where) : map_(blob, where) {}
+  void normalize(std::string& s) const override { s = map_.normalize(s); }
+
+ private:
+  PrecompiledCharsmap map_;
+};
+
 bool opt_bool(const nlohmann::json& j, const char* key, bool dflt) {
   auto it = j.find(key);
   return it == j.end() || it->is_null() ? dflt : it->get<bool>();
@@ -220,6 +231,14 @@ std::unique_ptr<Normalizer> make_normalizer(const nlohmann::json& j, std::string
                                             opt_bool(j, "handle_chinese_chars", true),
                                             opt_bool(j, "strip_accents", lower), lower);
   }
+  if (type == "Precompiled") {
+    const auto it = j.find("precompiled_charsmap");
+    BREADTH_CHECK_FORMAT(it != j.end() && it->is_string(), "{}: Precompiled normalizer without a precompiled_charsmap string",
+                         where);
+    const auto blob = base64_decode(it->get<std::string>());
+    BREADTH_CHECK_FORMAT(blob.has_value(), "{}: precompiled_charsmap is not valid base64", where);
+    return std::make_unique<Precompiled>(*blob, where);
+  }
   if (type == "Sequence") {
     std::vector<std::unique_ptr<Normalizer>> parts;
     for (const auto& n : j.at("normalizers")) {
@@ -229,7 +248,7 @@ std::unique_ptr<Normalizer> make_normalizer(const nlohmann::json& j, std::string
     return std::make_unique<SequenceNormalizer>(std::move(parts));
   }
   fail<Unsupported>("{}: normalizer type '{}' is not supported (supported: NFC, NFD, NFKC, NFKD, Lowercase, "
-                    "StripAccents, Strip, Prepend, Replace, Nmt, BertNormalizer, Sequence)",
+                    "StripAccents, Strip, Prepend, Replace, Nmt, BertNormalizer, Precompiled, Sequence)",
                     where, type);
 }
 

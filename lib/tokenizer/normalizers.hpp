@@ -1,5 +1,5 @@
 // Normalizers of tokenizer.json ("normalizer" key): NFC/NFD/NFKC/NFKD, Lowercase, StripAccents,
-// Strip, Prepend, Replace, Nmt, BertNormalizer and Sequence.
+// Strip, Prepend, Replace, Nmt, BertNormalizer, Precompiled (SentencePiece charsmaps) and Sequence.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>

@@ -11,7 +11,7 @@ namespace breadth::tok {
 
 namespace {
 
-class SpTokenizer final : public Tokenizer {
+class SpTokenizer final : public ConfigurableTokenizer {
  public:
   explicit SpTokenizer(const std::string& path) {
     if (!std::filesystem::is_regular_file(path)) fail<IoError>("SentencePiece model '{}' does not exist", path);
@@ -20,7 +20,10 @@ class SpTokenizer final : public Tokenizer {
     if (sp_.bos_id() >= 0) bos_id_ = sp_.bos_id();
     if (sp_.eos_id() >= 0) eos_ids_.push_back(sp_.eos_id());
     if (sp_.pad_id() >= 0) pad_id_ = sp_.pad_id();
+    add_.bos = bos_id_;
   }
+
+  void set_add_special(SpAddSpecial add) { add_ = add; }
 
   std::vector<int32_t> encode(std::string_view text, bool add_special) const override {
     const std::string clean = is_valid_utf8(text) ? std::string(text) : sanitize_utf8(text);
@@ -29,8 +32,9 @@ class SpTokenizer final : public Tokenizer {
     if (!st.ok()) fail<Error>("SentencePiece encode failed: {}", st.ToString());
     std::vector<int32_t> ids;
     ids.reserve(part.size() + 1);
-    if (add_special && bos_id_) ids.push_back(*bos_id_);
+    if (add_special && add_.bos) ids.push_back(*add_.bos);
     ids.insert(ids.end(), part.begin(), part.end());
+    if (add_special && add_.eos) ids.push_back(*add_.eos);
     return ids;
   }
 
@@ -88,10 +92,19 @@ class SpTokenizer final : public Tokenizer {
 
  private:
   sentencepiece::SentencePieceProcessor sp_;
+  SpAddSpecial add_;
 };
 
 }  // namespace
 
-std::shared_ptr<Tokenizer> load_sentencepiece(const std::string& path) { return std::make_shared<SpTokenizer>(path); }
+std::shared_ptr<ConfigurableTokenizer> load_sentencepiece(const std::string& path) {
+  return std::make_shared<SpTokenizer>(path);
+}
+
+void set_sentencepiece_add_special(ConfigurableTokenizer& t, SpAddSpecial add) {
+  auto* sp = dynamic_cast<SpTokenizer*>(&t);
+  BREADTH_CHECK_ARG(sp != nullptr, "set_sentencepiece_add_special needs a SentencePiece tokenizer");
+  sp->set_add_special(add);
+}
 
 }  // namespace breadth::tok

@@ -3,7 +3,8 @@ gettext catalogs under /usr/share/locale), and the Python sentencepiece encoding
 breadth's wrapper must reproduce.
 
 usage: make_sentencepiece_refs.py <outdir>
-  -> outdir/<name>.model, outdir/corpus.jsonl, outdir/ref_<name>.jsonl ({"ids", "decode"} per line)
+  -> outdir/<name>.model, outdir/corpus.jsonl, outdir/ref_<name>.jsonl ({"ids", "decode"} per line),
+     outdir/sp_dir_*/ (tokenizer.model + configuration) and outdir/sp_dirs.json (their references)
 """
 import glob
 import gettext
@@ -59,3 +60,47 @@ for name, kw in models.items():
             ids = sp.encode(t)
             f.write(json.dumps({"ids": ids, "decode": sp.decode(ids)}, ensure_ascii=False) + "\n")
 print(f"{len(train)} training lines, {len(test)} test lines")
+
+# Directories holding only tokenizer.model plus configuration: what Tokenizer::load must read from
+# tokenizer_config.json / chat_template.jinja / generation_config.json. transformers' LlamaTokenizer
+# gives the special ids and the rendered template; the ids with add_special are sentencepiece's with
+# BOS/EOS as the flags say.
+import shutil
+
+from transformers import LlamaTokenizer
+
+TEMPLATE = ("{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}[INST] {{ m['content'] }} [/INST]"
+            "{% else %} {{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}")
+dirs = {
+    "sp_dir_config": ({"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<unk>", "add_bos_token": True,
+                       "add_eos_token": True, "chat_template": TEMPLATE}, None, {"eos_token_id": [2, 7]}),
+    "sp_dir_jinja": ({"add_bos_token": False}, TEMPLATE.replace("[INST]", "<<USER>>"), None),
+}
+facts = []
+sp = spm.SentencePieceProcessor(model_file=os.path.join(out, "bpe_bytefallback.model"))
+for name, (cfg, jinja, gen) in dirs.items():
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    shutil.copy(os.path.join(out, "bpe_bytefallback.model"), os.path.join(d, "tokenizer.model"))
+    with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+        json.dump(dict(cfg, tokenizer_class="LlamaTokenizer"), f)
+    if jinja:
+        with open(os.path.join(d, "chat_template.jinja"), "w") as f:
+            f.write(jinja)
+    if gen:
+        with open(os.path.join(d, "generation_config.json"), "w") as f:
+            json.dump(gen, f)
+    ref = LlamaTokenizer.from_pretrained(d)
+    add_bos, add_eos = cfg.get("add_bos_token", True), cfg.get("add_eos_token", False)
+    lines = []
+    for t in test[:60]:
+        ids = ([sp.bos_id()] if add_bos else []) + sp.encode(t) + ([sp.eos_id()] if add_eos else [])
+        lines.append({"text": t, "ids_special": ids})
+    eos_ids = list(dict.fromkeys([ref.eos_token_id] + (gen or {}).get("eos_token_id", [])))
+    facts.append({"name": name, "path": d, "bos_id": ref.bos_token_id, "eos_ids": eos_ids,
+                  "pad_id": ref.pad_token_id,
+                  "chat": ref.apply_chat_template([{"role": "user", "content": "Hi there"}], tokenize=False,
+                                                  add_generation_prompt=True),
+                  "lines": lines})
+with open(os.path.join(out, "sp_dirs.json"), "w", encoding="utf-8") as f:
+    json.dump(facts, f, ensure_ascii=False, indent=1)

@@ -12,6 +12,7 @@ Writes into <outdir>:
                             stages the real tokenizers do not use
   gguf/                     GGUF files with SentencePiece-style vocabularies, facts.json, the merges
                             transformers derives from scores, and bad files (gguf_vocab_sets.py)
+  unigram/<name>/tokenizer.json  Unigram tokenizers trained here (unigram_sets.py)
 """
 import gettext
 import glob
@@ -284,6 +285,9 @@ def main():
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from gguf_vocab_sets import make_gguf_sets
     make_gguf_sets(OUT, TOK_DIR, corpus, manifest, write_refs)
+    # Unigram models (tokenizers' trainer; SentencePiece converted by transformers, Precompiled).
+    from unigram_sets import make_unigram_sets
+    make_unigram_sets(OUT, corpus, manifest, write_refs)
     make_variants(corpus, manifest)
     with open(os.path.join(OUT, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1)

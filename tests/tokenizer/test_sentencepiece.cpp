@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "breadth/chat_template.hpp"
 #include "breadth/tokenizer.hpp"
 #include "common/test_env.hpp"
 
@@ -54,5 +55,31 @@ TEST_CASE("SentencePiece models encode and decode like Python sentencepiece", "[
     CHECK(i == corpus.size());
     CHECK(bad == 0);
     CHECK(bad_stream == 0);
+  }
+}
+
+TEST_CASE("a directory with tokenizer.model reads tokenizer_config.json like transformers", "[tokenizer][sentencepiece]") {
+  const std::string dir = test::fixtures_dir() + "/tokenizer_sp";
+  std::ifstream f(dir + "/sp_dirs.json");
+  REQUIRE(f.good());
+  const auto facts = nlohmann::json::parse(f);
+  REQUIRE(facts.size() == 2);
+  for (const auto& d : facts) {
+    INFO("directory " << d.at("name").get<std::string>());
+    const auto tok = Tokenizer::load(d.at("path").get<std::string>());
+    REQUIRE(tok->bos_id().has_value());
+    CHECK(*tok->bos_id() == d.at("bos_id").get<int32_t>());
+    // transformers' eos_token, then generation_config.json's ids; breadth may add known end tokens after.
+    const auto want_eos = d.at("eos_ids").get<std::vector<int32_t>>();
+    REQUIRE(tok->eos_ids().size() >= want_eos.size());
+    CHECK(std::vector<int32_t>(tok->eos_ids().begin(), tok->eos_ids().begin() + want_eos.size()) == want_eos);
+    if (d.at("pad_id").is_null()) CHECK_FALSE(tok->pad_id().has_value());
+    else CHECK(tok->pad_id() == std::optional<int32_t>(d.at("pad_id").get<int32_t>()));
+    REQUIRE(tok->chat_template() != nullptr);
+    CHECK(tok->chat_template()->render_user_turn("Hi there") == d.at("chat").get<std::string>());
+    for (const auto& line : d.at("lines")) {
+      INFO("text " << line.at("text").get<std::string>());
+      CHECK(tok->encode(line.at("text").get<std::string>(), true) == line.at("ids_special").get<std::vector<int32_t>>());
+    }
   }
 }

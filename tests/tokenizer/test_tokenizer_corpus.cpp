@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "breadth/tokenizer.hpp"
@@ -40,6 +41,13 @@ TEST_CASE("tokenizers equal Hugging Face tokenizers on the corpus", "[tokenizer]
   const auto sets = test::read_ref_sets();
   REQUIRE(corpus.size() >= 2000);
   REQUIRE(sets.size() >= 6);
+  // Every family the fixture is meant to produce is there (a silently skipped one proves nothing).
+  for (const char* want : {"qwen3", "llama3_1", "llama2", "gpt2", "minilm", "llama2_gguf_scores", "llama2_gguf_merges",
+                           "gemma2_gguf", "phi3_gguf", "gemma4_gguf", "unigram_trained", "unigram_byte_fallback",
+                           "t5_precompiled", "xlmr_precompiled_cf"}) {
+    INFO("reference set " << want);
+    CHECK(std::any_of(sets.begin(), sets.end(), [&](const test::RefSet& s) { return s.name == want; }));
+  }
   for (const auto& set : sets) {
     INFO("tokenizer " << set.name << " from " << set.path);
     const auto tok = Tokenizer::load(set.path);
