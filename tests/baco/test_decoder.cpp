@@ -1,0 +1,494 @@
+// BacoDecoder on tiny random model pairs: reproduction of single-model sampling at the extremes,
+// lazy == eager, batched == one at a time, the invariants over many runs, provenance, min length,
+// callbacks, and a pair with different vocabularies.
+#include <algorithm>
+#include <set>
+
+#include "baco/seeds.hpp"
+#include "baco_test_util.hpp"
+#include "breadth/error.hpp"
+#include "breadth/sampler.hpp"
+
+using namespace baco_test;
+
+namespace {
+
+const std::vector<std::string> kPrompts = {"Tell me a story about a dog.", "Name a color"};
+
+BacoOptions options(int64_t n = 4, int64_t max_new = 20, uint64_t seed = 7) {
+  BacoOptions o;
+  o.num_samples = n;
+  o.max_new_tokens = max_new;
+  o.seed = seed;
+  return o;
+}
+
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
+/// Ends inside a multi-byte character (a lead byte without all its continuation bytes).
+bool unfinished_char(const std::string& s) {
+  for (size_t back = 1; back <= 4 && back <= s.size(); ++back) {
+    auto c = static_cast<unsigned char>(s[s.size() - back]);
+    if ((c & 0xC0) == 0x80) continue;
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return need > back;
+  }
+  return false;
+}
+
+std::unordered_set<int32_t> eos_set(const Tokenizer& t) {
+  return {t.eos_ids().begin(), t.eos_ids().end()};
+}
+
+}  // namespace
+
+TEST_CASE("p with gamma = 0 reproduces aligned-only sampling token for token") {
+  const auto& P = pair("shared");
+  auto o = options(4, 24, 7);
+  auto baco = P.decoder->generate(kPrompts, "p:0", o);
+
+  GenerateOptions g;
+  g.sampling = o.aligned_sampling;
+  g.num_samples = o.num_samples;
+  g.max_new_tokens = o.max_new_tokens;
+  g.seed = o.seed;
+  g.apply_chat_template = true;
+  auto ref = generate(*P.aligned, kPrompts, g);
+  REQUIRE(ref.samples.size() == baco.samples.size());
+
+  int identical = 0;
+  for (size_t s = 0; s < ref.samples.size(); ++s) {
+    const auto& r = ref.samples[s].tokens;
+    const auto& b = baco.samples[s].tokens;
+    for (const auto& t : b) CHECK(t.source == TokenSource::kAligned);
+    size_t k = 0;
+    for (; k < r.size() && k < b.size(); ++k) {
+      // An aligned EOS that is not the top-1 is redrawn under BACO (invariant 3): from there the
+      // two runs may part, and nothing after it is compared.
+      if (b[k].eos_redraws > 0) break;
+      INFO("sample " << s << " token " << k);
+      REQUIRE(b[k].id == r[k]);
+    }
+    if (k == r.size() && k == b.size()) ++identical;
+  }
+  // The fixture's EOS is top-1 on a few percent of steps; most samples must match to the end.
+  CHECK(identical >= static_cast<int>(ref.samples.size()) - 2);
+}
+
+TEST_CASE("a rule that always picks base reproduces base sampling after the first token") {
+  const auto& P = pair("shared");
+  auto o = options(6, 20, 3);
+  o.base_seed = 99;
+  auto baco = P.decoder->generate(kPrompts, "base", o);
+  auto tok = P.base->tokenizer();
+  auto eos = eos_set(*tok);
+  Sampler sampler(o.base_sampling);
+
+  int compared = 0;
+  for (size_t s = 0; s < baco.samples.size(); ++s) {
+    const auto& x = baco.samples[s];
+    REQUIRE(!x.tokens.empty());
+    CHECK(x.tokens[0].source == TokenSource::kAligned);
+    CHECK(x.tokens[0].reason == RouteReason::kFirstToken);
+    // Only when the first word ended with the first token does base take token 1 (invariant 2).
+    if (x.tokens.size() < 2 || x.tokens[1].source != TokenSource::kBase) continue;
+    auto prompt = P.decoder->base_prompt(kPrompts[static_cast<size_t>(x.prompt_index)], o);
+    std::vector<torch::Generator> gens{
+        make_generator(sample_seed(99, baco::prompt_key(prompt)), static_cast<uint64_t>(x.sample_index))};
+    auto ids = prompt;
+    ids.push_back(x.tokens[0].id);
+    KvCache cache;
+    auto logits = P.base->prefill(cache, {ids});
+    for (size_t k = 1; k < x.tokens.size(); ++k) {
+      auto next = static_cast<int32_t>(sampler.sample(logits, gens)[0].item<int64_t>());
+      if (x.tokens[k].reason == RouteReason::kEosHandoff) {
+        // The base sampler drew EOS here, which BACO hands to the aligned model.
+        CHECK(eos.count(next) == 1);
+        break;
+      }
+      INFO("sample " << s << " token " << k);
+      REQUIRE(x.tokens[k].source == TokenSource::kBase);
+      REQUIRE(x.tokens[k].id == next);
+      logits = P.base->decode(cache, torch::tensor({static_cast<int64_t>(next)}));
+      ++compared;
+    }
+  }
+  CHECK(compared >= 20);
+}
+
+TEST_CASE("lazy catch-up emits exactly what eager decoding emits") {
+  const auto& P = pair("shared");
+  for (const char* spec : {"p-punc:0.5", "h-fc:1.5", "rand:0.5", "p-a:0.4", "hr:1.2", "rand:0", "rand:1"}) {
+    INFO(spec);
+    auto o = options(3, 16, 11);
+    o.lazy = true;
+    auto lazy = P.decoder->generate(kPrompts, spec, o);
+    o.lazy = false;
+    auto eager = P.decoder->generate(kPrompts, spec, o);
+    REQUIRE(lazy.samples.size() == eager.samples.size());
+    for (size_t s = 0; s < lazy.samples.size(); ++s) {
+      CHECK(trace(lazy.samples[s]) == trace(eager.samples[s]));
+      CHECK(lazy.samples[s].text == eager.samples[s].text);
+      // Eager records every statistic; lazy's, where present, are the same numbers.
+      for (size_t k = 0; k < lazy.samples[s].tokens.size(); ++k) {
+        const auto& a = lazy.samples[s].tokens[k];
+        const auto& b = eager.samples[s].tokens[k];
+        CHECK(!std::isnan(b.p_base_max));
+        CHECK(!std::isnan(b.p_aligned_max));
+        if (!std::isnan(a.p_base_max)) CHECK(a.p_base_max == Approx(b.p_base_max).epsilon(1e-4));
+        if (!std::isnan(a.h_aligned)) CHECK(a.h_aligned == Approx(b.h_aligned).epsilon(1e-4).margin(1e-5));
+      }
+    }
+    CHECK(lazy.base_forwards + lazy.aligned_forwards <= eager.base_forwards + eager.aligned_forwards);
+    CHECK(lazy.base_tokens_fed <= eager.base_tokens_fed);
+    CHECK(lazy.aligned_tokens_fed <= eager.aligned_tokens_fed);
+    if (std::string(spec) == "rand:0") CHECK(lazy.base_forwards == 0);  // base is never needed
+    if (std::string(spec) == "rand:1") {
+      // Almost every token comes from base: the aligned model is asked only for the first word and
+      // EOS hand-offs, and catches up on what it missed in chunked passes.
+      CHECK(lazy.aligned_forwards < eager.aligned_forwards);
+      CHECK(lazy.aligned_tokens_fed < eager.aligned_tokens_fed);
+    }
+  }
+}
+
+TEST_CASE("batched decoding equals one prompt and one sample at a time") {
+  const auto& P = pair("shared");
+  auto o = options(3, 16, 5);
+  auto all = P.decoder->generate(kPrompts, "p-punc:0.4", o);
+  for (size_t p = 0; p < kPrompts.size(); ++p) {
+    for (int64_t i = 0; i < o.num_samples; ++i) {
+      auto one = o;
+      one.num_samples = 1;
+      one.first_sample_index = i;
+      auto r = P.decoder->generate({kPrompts[p]}, "p-punc:0.4", one);
+      const auto& a = all.samples[p * static_cast<size_t>(o.num_samples) + static_cast<size_t>(i)];
+      INFO("prompt " << p << " sample " << i);
+      CHECK(r.samples[0].sample_index == a.sample_index);
+      CHECK(trace(r.samples[0]) == trace(a));
+    }
+  }
+}
+
+TEST_CASE("invariants and provenance over many random runs") {
+  const auto& P = pair("shared");
+  auto btok = P.base->tokenizer();
+  auto atok = P.aligned->tokenizer();
+  auto a_eos = eos_set(*atok);
+  auto b_eos = eos_set(*btok);
+  struct Case {
+    std::string spec;
+    std::function<bool(const TokenRecord&)> base_wanted;  // the rule, written out independently
+  };
+  const double g = 0.4;
+  std::vector<Case> cases = {
+      {"p-punc:0.4", [&](const TokenRecord& t) {
+         return !punct(*atok, t.aligned_top1) && !punct(*btok, t.base_candidate) && t.p_base_max < g;
+       }},
+      {"h-fc:1.5", [&](const TokenRecord& t) {
+         const auto& c = atok->token_classes();
+         return !c.is_function_word[static_cast<size_t>(t.aligned_top1)] && t.h_base > 1.5f;
+       }},
+      {"p:0.4", [&](const TokenRecord& t) { return t.p_base_max < g; }},
+      {"pr:0.9", [&](const TokenRecord& t) { return t.p_base_max / t.p_aligned_max < 0.9f; }},
+  };
+  int64_t rule_steps = 0, handoffs = 0, in_word = 0, eos_ends = 0, redraws = 0, base_tokens = 0;
+  for (const auto& c : cases) {
+    for (uint64_t seed : {1u, 2u}) {
+      auto o = options(5, 20, seed);
+      o.lazy = false;  // every statistic recorded
+      auto res = P.decoder->generate(kPrompts, c.spec, o);
+      for (const auto& s : res.samples) {
+        INFO(c.spec << " seed " << seed << " sample " << s.sample_index << ": " << s.text);
+        REQUIRE(!s.tokens.empty());
+        CHECK(s.tokens[0].source == TokenSource::kAligned);  // invariant 1
+        std::string text;
+        for (size_t k = 0; k < s.tokens.size(); ++k) {
+          const auto& t = s.tokens[k];
+          const auto& tok = t.source == TokenSource::kBase ? *btok : *atok;
+          text += t.text;
+          redraws += t.eos_redraws;
+          // Invariant 3: EOS is the aligned model's top-1, and ends the sample.
+          if (t.eos) {
+            CHECK(k + 1 == s.tokens.size());
+            CHECK(t.source == TokenSource::kAligned);
+            CHECK(a_eos.count(t.id) == 1);
+            CHECK(t.id == t.aligned_top1);
+            CHECK(s.finish == FinishReason::kEos);
+            ++eos_ends;
+          } else {
+            CHECK(a_eos.count(t.id) + b_eos.count(t.id) == 0);
+            CHECK(t.text == tok.token_bytes(t.id));
+          }
+          if (t.source == TokenSource::kAligned && t.aligned_candidate >= 0 &&
+              a_eos.count(t.aligned_candidate))
+            CHECK(t.aligned_candidate == t.aligned_top1);
+          base_tokens += t.source == TokenSource::kBase;
+          if (k == 0) continue;
+          const auto& prev = s.tokens[k - 1];
+          const auto& ptok = prev.source == TokenSource::kBase ? *btok : *atok;
+          const bool boundary = ends_word(ptok, prev.id) || starts_word(tok, t.id);
+          // Invariant 2: a switch happens only at a word boundary.
+          if (t.source != prev.source) {
+            CHECK(boundary);
+            if (!t.eos) CHECK_FALSE(unfinished_char(text.substr(0, text.size() - t.text.size())));
+          }
+          switch (t.reason) {
+            case RouteReason::kFirstToken: FAIL("first-token reason after position 0"); break;
+            case RouteReason::kInWord:
+              CHECK(t.source == prev.source);
+              ++in_word;
+              break;
+            case RouteReason::kEosHandoff:
+              CHECK(t.source == TokenSource::kAligned);
+              CHECK(b_eos.count(t.base_candidate) == 1);
+              CHECK(c.base_wanted(t));
+              ++handoffs;
+              break;
+            case RouteReason::kRule:
+              // The rule decided at a boundary, and the record's statistics give its decision.
+              CHECK(boundary);
+              CHECK(c.base_wanted(t) == (t.source == TokenSource::kBase));
+              ++rule_steps;
+              break;
+          }
+        }
+        CHECK(text == s.text);
+        CHECK(s.length() <= o.max_new_tokens);
+        if (s.finish == FinishReason::kLength) CHECK(s.length() == o.max_new_tokens);
+      }
+    }
+  }
+  // The runs must have exercised every path above.
+  CHECK(rule_steps > 100);
+  CHECK(in_word > 10);
+  CHECK(handoffs > 0);
+  CHECK(eos_ends > 0);
+  CHECK(redraws > 0);
+  CHECK(base_tokens > 50);
+}
+
+TEST_CASE("rule decisions at word starts inside a word's continuation check") {
+  // A rule step whose previous token did not end a word: the owner's candidate started a new word.
+  const auto& P = pair("shared");
+  auto atok = P.aligned->tokenizer();
+  auto btok = P.base->tokenizer();
+  int64_t seen = 0;
+  auto o = options(5, 20, 21);
+  o.lazy = false;
+  auto res = P.decoder->generate(kPrompts, "rand:0.5", o);
+  for (const auto& s : res.samples)
+    for (size_t k = 1; k < s.tokens.size(); ++k) {
+      const auto& t = s.tokens[k];
+      const auto& prev = s.tokens[k - 1];
+      const auto& ptok = prev.source == TokenSource::kBase ? *btok : *atok;
+      if (t.reason != RouteReason::kRule || t.eos || ends_word(ptok, prev.id)) continue;
+      const auto& tok = t.source == TokenSource::kBase ? *btok : *atok;
+      CHECK(starts_word(tok, t.id));
+      ++seen;
+    }
+  CHECK(seen > 0);
+}
+
+TEST_CASE("summaries count base tokens and switches by position") {
+  const auto& P = pair("shared");
+  auto res = P.decoder->generate(kPrompts, "rand:0.5", options(5, 16, 4));
+  const auto& sm = res.summary;
+  int64_t tokens = 0, base = 0, switches = 0;
+  std::vector<int64_t> at(16, 0), base_at(16, 0), sw_at(16, 0);
+  for (const auto& s : res.samples) {
+    for (int64_t i = 0; i < s.length(); ++i) {
+      const auto& t = s.tokens[static_cast<size_t>(i)];
+      ++tokens;
+      ++at[static_cast<size_t>(i)];
+      if (t.source == TokenSource::kBase) {
+        ++base;
+        ++base_at[static_cast<size_t>(i)];
+      }
+      if (i > 0 && t.source != s.tokens[static_cast<size_t>(i - 1)].source) {
+        ++switches;
+        ++sw_at[static_cast<size_t>(i)];
+      }
+    }
+  }
+  CHECK(sm.samples == 10);
+  CHECK(sm.tokens == tokens);
+  CHECK(sm.base_tokens == base);
+  CHECK(sm.switches == switches);
+  CHECK(sm.base_share == Approx(static_cast<double>(base) / static_cast<double>(tokens)));
+  REQUIRE(sm.base_share_by_position.size() <= 16);
+  for (size_t i = 0; i < sm.base_share_by_position.size(); ++i) {
+    CHECK(sm.samples_by_position[i] == at[i]);
+    CHECK(sm.base_share_by_position[i] ==
+          Approx(static_cast<double>(base_at[i]) / static_cast<double>(at[i])));
+    CHECK(sm.switch_rate_by_position[i] ==
+          Approx(static_cast<double>(sw_at[i]) / static_cast<double>(at[i])));
+  }
+  CHECK(sm.base_share_by_position[0] == 0.0);  // invariant 1
+  CHECK(base > 0);
+  CHECK(switches > 0);
+}
+
+TEST_CASE("minimum length: short samples are regenerated and counted") {
+  const auto& P = pair("shared");
+  // p:1 routes nearly everything to base; the aligned EOS still ends samples early at times.
+  auto o = options(6, 20, 8);
+  auto free_run = P.decoder->generate(kPrompts, "p-punc:0.9", o);
+  int64_t short_ones = 0;
+  for (const auto& s : free_run.samples)
+    short_ones += s.finish == FinishReason::kEos && s.length() < 12;
+  REQUIRE(short_ones > 0);
+
+  o.min_new_tokens = 12;
+  o.max_retries = 6;
+  auto res = P.decoder->generate(kPrompts, "p-punc:0.9", o);
+  int64_t retries = 0;
+  for (size_t i = 0; i < res.samples.size(); ++i) {
+    const auto& s = res.samples[i];
+    retries += s.retries;
+    if (s.finish == FinishReason::kEos && s.length() < 12) CHECK(s.retries == 6);
+    // A sample that was fine the first time is not touched.
+    const auto& f = free_run.samples[i];
+    if (!(f.finish == FinishReason::kEos && f.length() < 12)) {
+      CHECK(s.retries == 0);
+      CHECK(trace(s) == trace(f));
+    } else {
+      CHECK(s.retries > 0);
+    }
+  }
+  CHECK(retries > 0);
+  CHECK(res.summary.retries == retries);
+}
+
+TEST_CASE("callbacks stream tokens, stop a sample, and cancel through progress") {
+  const auto& P = pair("shared");
+  auto o = options(2, 12, 9);
+  std::vector<std::vector<int32_t>> streamed(4);
+  o.on_token = [&](int64_t row, const TokenRecord& t) {
+    streamed[static_cast<size_t>(row)].push_back(t.id);
+    return !(row == 1 && streamed[1].size() == 3);
+  };
+  int64_t last_done = -1;
+  o.on_progress = [&](int64_t done, int64_t total, const std::string& label) {
+    CHECK(label == "baco");
+    CHECK(done >= last_done);
+    CHECK(total == 4 * 12);
+    last_done = done;
+    return true;
+  };
+  auto res = P.decoder->generate(kPrompts, "p-punc:0.5", o);
+  for (size_t r = 0; r < 4; ++r) {
+    std::vector<int32_t> ids;
+    for (const auto& t : res.samples[r].tokens) ids.push_back(t.id);
+    CHECK(ids == streamed[r]);
+  }
+  CHECK(res.samples[1].finish == FinishReason::kCallback);
+  CHECK(res.samples[1].tokens.size() == 3);
+  CHECK(last_done > 0);
+
+  o.on_token = nullptr;
+  o.on_progress = [](int64_t done, int64_t, const std::string&) { return done < 5; };
+  CHECK_THROWS_AS(P.decoder->generate(kPrompts, "p-punc:0.5", o), Cancelled);
+}
+
+TEST_CASE("gamma sweeps return one point per threshold, equal to single runs") {
+  const auto& P = pair("shared");
+  auto o = options(3, 12, 2);
+  auto pts = P.decoder->sweep({kPrompts[0]}, "p-punc", {0.0, 0.5, 1.0}, o);
+  REQUIRE(pts.size() == 3);
+  CHECK(pts[0].gamma == 0.0);
+  CHECK(pts[2].result.rule == "p-punc:1");
+  CHECK(pts[0].result.summary.base_tokens == 0);
+  CHECK(pts[2].result.summary.base_share > pts[0].result.summary.base_share);
+  auto single = P.decoder->generate({kPrompts[0]}, "p-punc:0.5", o);
+  for (size_t s = 0; s < single.samples.size(); ++s)
+    CHECK(trace(single.samples[s]) == trace(pts[1].result.samples[s]));
+}
+
+TEST_CASE("bad requests fail with clear errors") {
+  const auto& P = pair("shared");
+  auto o = options();
+  CHECK_THROWS_AS(P.decoder->generate({}, "p:0.3", o), InvalidArgument);
+  CHECK_THROWS_AS(P.decoder->generate(kPrompts, "nope:0.3", o), InvalidArgument);
+  auto bad = o;
+  bad.num_samples = 0;
+  CHECK_THROWS_WITH(P.decoder->generate(kPrompts, "p:0.3", bad), Catch::Contains("num_samples"));
+  bad = o;
+  bad.min_new_tokens = 100;
+  bad.max_new_tokens = 10;
+  CHECK_THROWS_WITH(P.decoder->generate(kPrompts, "p:0.3", bad), Catch::Contains("min_new_tokens"));
+  bad = o;
+  bad.aligned_sampling.top_p = 0;
+  CHECK_THROWS_AS(P.decoder->generate(kPrompts, "p:0.3", bad), InvalidArgument);
+  // A user rule that never decides is reported, not looped on.
+  auto undecided = function_rule("never", [](const StepView&) { return Route::kUndecided; });
+  CHECK_THROWS_WITH(P.decoder->generate(kPrompts, *undecided, o), Catch::Contains("undecided"));
+  CHECK_THROWS_AS(BacoDecoder(nullptr, P.aligned), InvalidArgument);
+}
+
+TEST_CASE("different vocabularies: hand-off through text at word boundaries") {
+  const auto& P = pair("cross");
+  REQUIRE_FALSE(P.decoder->shared_vocabulary());
+  REQUIRE(pair("shared").decoder->shared_vocabulary());
+  auto btok = P.base->tokenizer();
+  auto atok = P.aligned->tokenizer();
+  int64_t base_tokens = 0, aligned_tokens = 0, switches = 0;
+  int64_t valid_texts = 0;
+  for (const char* spec : {"rand:0.5", "p-punc:0.6"}) {
+    auto o = options(5, 20, 13);
+    auto res = P.decoder->generate(kPrompts, spec, o);
+    for (const auto& s : res.samples) {
+      INFO(spec << " sample " << s.sample_index << ": " << s.text);
+      std::string text;
+      for (size_t k = 0; k < s.tokens.size(); ++k) {
+        const auto& t = s.tokens[k];
+        const auto& tok = t.source == TokenSource::kBase ? *btok : *atok;
+        if (!t.eos) CHECK(t.text == tok.token_bytes(t.id));
+        text += t.text;
+        (t.source == TokenSource::kBase ? base_tokens : aligned_tokens) += 1;
+        if (k > 0 && t.source != s.tokens[k - 1].source && !t.eos) {
+          const auto& prev = s.tokens[k - 1];
+          const auto& ptok = prev.source == TokenSource::kBase ? *btok : *atok;
+          // No word is split between the models (invariant 2, in each model's own vocabulary), and
+          // no character: the text before a switch is whole UTF-8 characters.
+          CHECK((ends_word(ptok, prev.id) || starts_word(tok, t.id)));
+          CHECK_FALSE(unfinished_char(text.substr(0, text.size() - t.text.size())));
+          ++switches;
+        }
+      }
+      CHECK(text == s.text);
+      // No character is split between the models: a random model's own byte tokens can still make
+      // invalid UTF-8 (then U+FFFD stands in for it on both sides); a hand-off never does.
+      if (!valid_utf8(s.text)) continue;
+      ++valid_texts;
+      // The text round-trips through both tokenizers.
+      CHECK(btok->decode(btok->encode(s.text)) == s.text);
+      auto a_back = atok->decode(atok->encode(s.text));
+      // SentencePiece's decoder drops the space marker it prepends; the text is otherwise intact.
+      CHECK((a_back == s.text || " " + a_back == s.text));
+    }
+  }
+  CHECK(base_tokens > 20);
+  CHECK(aligned_tokens > 20);
+  CHECK(switches > 10);
+  CHECK(valid_texts >= 10);
+}
+
+TEST_CASE("different vocabularies: lazy equals eager and the aligned context is re-tokenized text") {
+  const auto& P = pair("cross");
+  auto o = options(3, 16, 17);
+  auto lazy = P.decoder->generate(kPrompts, "p-punc:0.5", o);
+  o.lazy = false;
+  auto eager = P.decoder->generate(kPrompts, "p-punc:0.5", o);
+  for (size_t s = 0; s < lazy.samples.size(); ++s) CHECK(trace(lazy.samples[s]) == trace(eager.samples[s]));
+}
