@@ -18,7 +18,7 @@ void Vocab::assign(std::vector<std::pair<std::string, int32_t>> entries, std::st
     max_id = std::max(max_id, id);
   }
   // Ids index a dense table: refuse sparse ones that would make it absurdly large.
-  BREADTH_CHECK_FORMAT(static_cast<size_t>(max_id) < entries.size() * 8 + 65536,
+  BREADTH_CHECK_FORMAT(max_id < 0 || static_cast<size_t>(max_id) < entries.size() * 8 + 65536,
                        "{}: token id {} is implausibly large for a vocabulary of {} tokens", where, max_id,
                        entries.size());
   std::vector<uint8_t> keep(entries.size());

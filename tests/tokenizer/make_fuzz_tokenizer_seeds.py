@@ -51,3 +51,24 @@ for k, t in enumerate(texts):
         f.write(t.encode("utf-8"))
 with open(os.path.join(out, "text", "invalid.txt"), "wb") as f:
     f.write(b"ab\xff\xc3(\xe2\x82 \xf0\x9f\x98")
+
+# A Unigram model with SentencePiece's Precompiled normalizer (T5-style), trained here on a few lines.
+try:
+    import sentencepiece as spm
+    import transformers
+
+    lines = ["Hello world, this is a small corpus.", "Ｈｅｌｌｏ ﬁ ①②", "e\u0301 café naïve", "日本語のテキスト",
+             "def f(x):\n    return x**2", "Unigram models score pieces.", "tabs\tand\r\nnewlines"] * 20
+    d = os.path.join(out, "spm_src")
+    os.makedirs(d, exist_ok=True)
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_prefix=os.path.join(d, "spiece"), vocab_size=80,
+                                   model_type="unigram", hard_vocab_limit=False, minloglevel=2)
+    t = transformers.T5Tokenizer.from_pretrained(d, extra_ids=3)
+    j = json.loads(t.backend_tokenizer.to_str())
+    j["truncation"] = None
+    j["padding"] = None
+    with open(os.path.join(out, "json", "t5_unigram_precompiled.json"), "w", encoding="utf-8") as f:
+        json.dump(j, f, ensure_ascii=False)
+    shutil.rmtree(d, ignore_errors=True)
+except ImportError:
+    pass
