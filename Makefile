@@ -3,6 +3,9 @@ BUILD    ?= build
 JOBS     ?= $(shell nproc)
 CMAKE_ARGS ?=
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+VENV_PY  := $(CURDIR)/.venv/bin/python
+# The Python module is built whenever the project's venv exists (scripts/setup.sh makes it).
+PYTHON_ARGS := $(shell test -x $(VENV_PY) && echo "-DBREADTH_BUILD_PYTHON=ON -DPython3_EXECUTABLE=$(VENV_PY)")
 
 .PHONY: all setup configure build test demo bench fuzz sanitize cuda-check clean
 
@@ -12,12 +15,13 @@ setup:
 	@bash scripts/setup.sh
 
 $(BUILD)/CMakeCache.txt: | setup
-	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release $(PYTHON_ARGS) $(CMAKE_ARGS)
 
 configure: setup $(BUILD)/CMakeCache.txt
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+	@bash scripts/python_pth.sh $(BUILD)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 1200
@@ -37,7 +41,7 @@ sanitize: setup
 # libFuzzer (clang) builds of the file-reader and tokenizer fuzz targets, each fuzzed for
 # BREADTH_FUZZ_SECONDS (default 25) s from generated seeds. Crashes land in build-fuzz/fuzz-artifacts/.
 fuzz: setup
-	cmake -S . -B build-fuzz $(GENERATOR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBREADTH_FUZZ=ON \
+	cmake -S . -B build-fuzz $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DBREADTH_FUZZ=ON \
 	  -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DBREADTH_BUILD_EXAMPLES=OFF \
 	  -DBREADTH_BUILD_BENCHMARKS=OFF -DBREADTH_BUILD_CLI=OFF $(CMAKE_ARGS)
 	cmake --build build-fuzz -j $(JOBS) --target breadth_fuzz_all

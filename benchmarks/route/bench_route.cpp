@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <torch/torch.h>
+
 #include "breadth/router.hpp"
 
 using namespace breadth;

@@ -40,7 +40,8 @@ struct ModelConfig {
 };
 
 /// Keys and values of a batch of sequences. Rows are sequences; each row has its own length and
-/// positions (padding columns are masked). Cheap to fork: select() shares nothing it need not copy.
+/// positions (padding columns are masked). Forking (select) copies the chosen rows, so a prompt is
+/// prefilled once and decoded as n independent samples.
 class KvCache {
  public:
   KvCache() = default;

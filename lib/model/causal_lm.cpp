@@ -87,7 +87,10 @@ torch::Tensor CausalLM::prefill(KvCache& cache, const std::vector<std::vector<in
       va[b][off + static_cast<int64_t>(t)] = true;
     }
   }
-  return forward(cache, ids, valid).logits;
+  // Equal lengths need no mask at all (the cache then stays padding-free, the fast path).
+  bool ragged = false;
+  for (const auto& pr : prompts) ragged = ragged || pr.size() != longest;
+  return forward(cache, ids, ragged ? valid : torch::Tensor()).logits;
 }
 
 torch::Tensor CausalLM::decode(KvCache& cache, const torch::Tensor& next_ids) const {

@@ -23,6 +23,13 @@ struct Norm {
   torch::Tensor operator()(const torch::Tensor& x) const { return rms_norm(x, w, eps, in_f32); }
 };
 
+// How a layer's attention is restricted: an explicit [B, 1, T, K] boolean mask, plain causal, or
+// nothing at all (one new token that may see everything).
+struct Attn {
+  torch::Tensor mask;
+  bool causal = false;
+};
+
 struct Layer {
   Norm attn_in, attn_out, ff_in, ff_out, q_norm, k_norm;
   torch::Tensor wqkv, bqkv, wo, bo;  // q, k, v stacked along the output dimension
@@ -65,7 +72,7 @@ class Decoder final : public CausalLM {
   void load(const WeightSource& src);
   Norm load_norm(const WeightSource& src, const std::string& name, int64_t dim) const;
   torch::Tensor attention(const Layer& L, size_t index, const torch::Tensor& x,
-                          KvCache::State& st, int64_t past, const torch::Tensor& mask,
+                          KvCache::State& st, int64_t past, const Attn& attn,
                           const torch::Tensor& cos, const torch::Tensor& sin) const;
   torch::Tensor mlp(const Layer& L, const torch::Tensor& x) const;
 
@@ -154,7 +161,7 @@ void Decoder::load(const WeightSource& src) {
 }
 
 torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tensor& x,
-                                 KvCache::State& st, int64_t past, const torch::Tensor& mask,
+                                 KvCache::State& st, int64_t past, const Attn& attn,
                                  const torch::Tensor& cos, const torch::Tensor& sin) const {
   const auto& p = arch_.pub;
   const int64_t B = x.size(0), T = x.size(1), D = p.head_dim;
@@ -190,12 +197,18 @@ torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tens
     }
     auto scores = torch::matmul(q, keys.transpose(2, 3)) * arch_.attn_scale;
     scores = softcap(scores, arch_.attn_softcap);
+    auto mask = attn.mask.defined() ? attn.mask
+                                    : attention_mask(st.valid.narrow(1, 0, past + T),
+                                                     st.pos.narrow(1, 0, past + T),
+                                                     st.pos.narrow(1, past, T), past, 0);
     scores = scores.masked_fill(mask.logical_not(), -std::numeric_limits<double>::infinity());
     auto probs = torch::softmax(scores, -1, torch::kFloat32).to(dtype_);
     out = torch::matmul(probs, values);
   } else {
-    out = at::scaled_dot_product_attention(q, keys, values, mask, 0.0, false, arch_.attn_scale,
-                                           /*enable_gqa=*/nq != nkv);
+    std::optional<torch::Tensor> mask;
+    if (attn.mask.defined()) mask = attn.mask;
+    out = at::scaled_dot_product_attention(q, keys, values, mask, 0.0, attn.causal,
+                                           arch_.attn_scale, /*enable_gqa=*/nq != nkv);
   }
   out = out.transpose(1, 2).reshape({B, T, nq * D});
   return torch::nn::functional::linear(out, L.wo, L.bo);
@@ -254,9 +267,18 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
   st.pos.narrow(1, past, T).copy_(positions);
   auto key_valid = st.valid.narrow(1, 0, past + T);
   auto key_pos = st.pos.narrow(1, 0, past + T);
-  auto mask = attention_mask(key_valid, key_pos, positions, past, 0);
-  torch::Tensor mask_local;
-  if (any_sliding_) mask_local = attention_mask(key_valid, key_pos, positions, past, arch_.sliding_window);
+  // Without padding, a single new token sees every column and a first chunk is plainly causal:
+  // no mask to build, and SDPA may take its fastest kernel (transformers does the same).
+  const bool all_valid = st.all_valid && !valid_in.defined();
+  Attn full{};
+  if (all_valid && T == 1) full.mask = torch::Tensor();
+  else if (all_valid && past == 0) full.causal = true;
+  else full.mask = attention_mask(key_valid, key_pos, positions, past, 0);
+  Attn local = full;
+  if (any_sliding_) {
+    local.causal = false;
+    local.mask = attention_mask(key_valid, key_pos, positions, past, arch_.sliding_window);
+  }
 
   auto [cos, sin] = rope_cos_sin(positions, inv_freq_, dtype_);
   torch::Tensor cos_local = cos, sin_local = sin;
@@ -269,8 +291,8 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& L = layers_[i];
     auto x = L.attn_in.defined() ? L.attn_in(h) : h;
-    auto a = L.sliding ? attention(L, i, x, st, past, mask_local, cos_local, sin_local)
-                       : attention(L, i, x, st, past, mask, cos, sin);
+    auto a = L.sliding ? attention(L, i, x, st, past, local, cos_local, sin_local)
+                       : attention(L, i, x, st, past, full, cos, sin);
     if (L.attn_out.defined()) a = L.attn_out(a);
     h = h + a;
     x = L.ff_in.defined() ? L.ff_in(h) : h;
@@ -290,6 +312,7 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
 
   st.lengths = st.lengths + valid.sum(1);
   st.columns = past + T;
+  st.all_valid = all_valid;
 
   if (options.check_finite) check_finite(logits, "forward: logits");
   ForwardOutput out;

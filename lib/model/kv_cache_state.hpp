@@ -16,6 +16,8 @@ struct KvCache::State {
   torch::Tensor valid;    ///< [B, capacity] bool: the column holds a real token
   torch::Tensor pos;      ///< [B, capacity] int64: the column's rotary position (sliding windows)
   torch::Tensor lengths;  ///< [B] int64: real tokens per row (= the next token's position)
+  /// Host-side: no padding column was ever written (lets attention skip the mask).
+  bool all_valid = true;
   int64_t batch = 0;
   int64_t columns = 0;
   int64_t capacity = 0;

@@ -1,5 +1,4 @@
 // Resumable construction of a routing table: sample and score each missing (query, model) cell.
-#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -8,7 +7,6 @@
 
 namespace breadth {
 
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -16,7 +14,7 @@ namespace {
 /// terminated) when it parses, cut off otherwise. Anything else unparsable is a FormatError.
 std::set<std::pair<std::string, std::string>> finished_cells(const std::string& path) {
   std::set<std::pair<std::string, std::string>> done;
-  if (!fs::exists(path)) return done;
+  if (!routing::file_exists(path)) return done;
   std::string text;
   {
     std::ifstream in(path, std::ios::binary);

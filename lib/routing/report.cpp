@@ -1,6 +1,7 @@
 // The router paper's Table 3 experiment: routers and baselines on the test split over several seeds.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/check.hpp"
@@ -26,6 +27,7 @@ double mean_of(const std::vector<double>& v) {
 
 double sd_of(const std::vector<double>& v) {
   if (v.size() < 2) return 0;
+  if (std::all_of(v.begin(), v.end(), [&](double x) { return x == v[0]; })) return 0;  // exactly
   double m = mean_of(v), s = 0;
   for (double x : v) s += (x - m) * (x - m);
   return std::sqrt(s / static_cast<double>(v.size() - 1));

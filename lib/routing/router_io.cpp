@@ -2,7 +2,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 
 #include "core/check.hpp"
@@ -12,7 +11,6 @@
 namespace breadth {
 
 using namespace routing;
-namespace fs = std::filesystem;
 
 const char* router_kind_name(RouterKind k) {
   switch (k) {
@@ -64,9 +62,7 @@ RouteDecision route(const Router& router, const Features& features, int64_t row,
 }
 
 void Router::save(const std::string& dir) const {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) fail<IoError>("cannot create router folder '{}': {}", dir, ec.message());
+  make_dirs(dir);
   const auto& c = config_;
   nlohmann::json j = {{"format", "breadth-router"},
                       {"version", 1},
@@ -85,7 +81,7 @@ void Router::save(const std::string& dir) const {
                       {"train_mean_div_cov", c.train_mean_div_cov},
                       {"train_wins", c.train_wins}};
   {
-    std::ofstream out(fs::path(dir) / "router.json");
+    std::ofstream out(join_path(dir, "router.json"));
     if (!out) fail<IoError>("cannot write '{}/router.json'", dir);
     out << j.dump(2) << "\n";
   }
@@ -100,7 +96,7 @@ void Router::save(const std::string& dir) const {
                  std::vector<int64_t>(x.sizes().begin(), x.sizes().end()), x.data_ptr(),
                  static_cast<uint64_t>(x.numel() * x.element_size())});
   }
-  io::write_safetensors((fs::path(dir) / "weights.safetensors").string(), w, {{"format", "breadth-router"}});
+  io::write_safetensors(join_path(dir, "weights.safetensors"), w, {{"format", "breadth-router"}});
 }
 
 namespace {
@@ -128,7 +124,7 @@ torch::Tensor load_tensor(const io::SafetensorsFile& f, const std::string& name)
 }  // namespace
 
 std::shared_ptr<Router> Router::load(const std::string& dir, const std::vector<std::string>& expected_pool) {
-  const std::string cpath = (fs::path(dir) / "router.json").string();
+  const std::string cpath = join_path(dir, "router.json");
   std::ifstream in(cpath);
   if (!in) fail<IoError>("cannot open '{}'; is '{}' a folder written by Router::save?", cpath, dir);
   nlohmann::json j;
@@ -171,7 +167,7 @@ std::shared_ptr<Router> Router::load(const std::string& dir, const std::vector<s
     fail("router in '{}' was trained for the pool [{}], but the pool given is [{}]; a router only "
          "serves the pool (names and order) it was trained on",
          dir, join_names(c.pool), join_names(expected_pool));
-  io::SafetensorsFile w((fs::path(dir) / "weights.safetensors").string());
+  io::SafetensorsFile w(join_path(dir, "weights.safetensors"));
   try {
     if (c.kind == RouterKind::kKnn) {
       auto x = load_tensor(w, "train_features"), y = load_tensor(w, "train_div_cov");

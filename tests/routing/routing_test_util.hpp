@@ -3,13 +3,28 @@
 
 #include <torch/torch.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "breadth/router.hpp"
+#include "common/test_env.hpp"
+#include "routing/internal.hpp"
 
 namespace breadth::test {
+
+/// A new, empty folder under the build tree for this process (never removed: std::filesystem is
+/// avoided because libtorch.so exports broken copies of some of its functions).
+inline std::string scratch_dir(const std::string& name) {
+  static std::atomic<int> n{0};
+  auto d = routing::join_path(binary_dir(), "routing_tmp/" + name + "-" + std::to_string(::getpid()) + "-" +
+                                                std::to_string(n++));
+  routing::make_dirs(d);
+  return d;
+}
 
 /// A table from a [Q][M] list of div-cov values (other figures derived simply: unq = 10·dc,
 /// qual = 1 + m, unq_qual = 2 + m), models "m0".."m{M-1}", queries "q0"...

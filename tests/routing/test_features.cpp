@@ -1,7 +1,6 @@
 // Feature sets, the features file and the on-disk feature cache.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
 #include <fstream>
 
 #include "breadth/error.hpp"
@@ -9,16 +8,10 @@
 #include "routing/routing_test_util.hpp"
 
 using namespace breadth;
-namespace fs = std::filesystem;
 
 namespace {
 
-std::string fresh_dir(const std::string& name) {
-  auto d = fs::path(test::binary_dir()) / "routing_tmp" / name;
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d.string();
-}
+std::string fresh_dir(const std::string& name) { return test::scratch_dir(name); }
 
 /// Features = (length of the text, its first byte, a constant), counting what it was asked for.
 struct CountingExtractor : FeatureExtractor {

@@ -62,3 +62,34 @@ TEST_CASE("routing report lists routers and baselines with spreads and a signifi
   CHECK(j["rows"].size() == rep.rows.size());
   CHECK(j["best_router"] == rep.best_router);
 }
+
+TEST_CASE("evaluate_router puts a saved router beside the baselines of its training summary", "[routing][report]") {
+  auto s = test::make_synthetic(200, 4, 6, 8);
+  auto split = split_queries(200, 5);
+  TrainOptions o;
+  o.kind = RouterKind::kKnn;
+  o.knn_k = 5;
+  auto r = train_router(s.table, s.agnostic, split, o);
+  auto test = s.table.select(split.test);
+  auto f = s.agnostic.select(split.test);
+  auto rep = evaluate_router(*r, test, f, 50, 3, {}, 500);
+  auto cov = [&](const std::string& name) {
+    for (const auto& row : rep.rows)
+      if (row.method == name) return row.mean.div_cov;
+    FAIL("no row " << name);
+    return 0.0;
+  };
+  auto train = s.table.select(split.train);
+  const int64_t n = test.num_queries();
+  // the same figures as the baselines computed from the training table itself
+  CHECK(cov("Top overall") == Approx(evaluate_picks(test, baselines::top_overall(train, n)).mean.div_cov));
+  CHECK(cov("Top 2 overall") == Approx(evaluate_picks(test, baselines::top_two_overall(train, n)).mean.div_cov));
+  CHECK(cov("Frequency") == Approx(evaluate_picks(test, baselines::frequency(train, n, 3)).mean.div_cov));
+  CHECK(cov("Top model per query (oracle)") == Approx(evaluate_picks(test, baselines::oracle_top1(test)).mean.div_cov));
+  CHECK(cov("knn (agnostic)") == Approx(test::top1_cov(*r, s.table, s.agnostic, split.test)));
+  REQUIRE(rep.vs_top_overall);
+  CHECK(rep.vs_top_overall->mean_diff == Approx(cov("knn (agnostic)") - cov("Top overall")));
+  // a table for another pool is refused
+  auto other = test::make_synthetic(10, 5, 6, 8);
+  CHECK_THROWS_AS(evaluate_router(*r, other.table, other.agnostic), InvalidArgument);
+}

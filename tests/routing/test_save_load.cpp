@@ -2,7 +2,6 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
 #include <fstream>
 
 #include "breadth/error.hpp"
@@ -10,14 +9,9 @@
 #include "routing/routing_test_util.hpp"
 
 using namespace breadth;
-namespace fs = std::filesystem;
 
 namespace {
-std::string fresh_dir(const std::string& name) {
-  auto d = fs::path(test::binary_dir()) / "routing_tmp" / name;
-  fs::remove_all(d);
-  return d.string();
-}
+std::string fresh_dir(const std::string& name) { return test::scratch_dir(name) + "/router"; }
 }  // namespace
 
 TEST_CASE("save/load round trip gives identical rankings", "[routing][io]") {

@@ -2,7 +2,6 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -11,13 +10,11 @@
 #include "routing/routing_test_util.hpp"
 
 using namespace breadth;
-namespace fs = std::filesystem;
 
 namespace {
 std::string tmp_file(const std::string& name, const std::string& text) {
-  auto dir = fs::path(test::binary_dir()) / "routing_tmp";
-  fs::create_directories(dir);
-  auto p = (dir / name).string();
+  static const std::string dir = test::scratch_dir("tables");
+  auto p = routing::join_path(dir, name);
   std::ofstream(p) << text;
   return p;
 }
@@ -138,10 +135,7 @@ TEST_CASE("budget splits: even with remainder first, or by ratios", "[routing][s
 }
 
 TEST_CASE("build_routing_data computes missing cells only and survives a torn line", "[routing][build]") {
-  auto dir = fs::path(test::binary_dir()) / "routing_tmp";
-  fs::create_directories(dir);
-  auto path = (dir / "built.jsonl").string();
-  fs::remove(path);
+  auto path = routing::join_path(test::scratch_dir("build"), "built.jsonl");
   std::vector<std::pair<std::string, std::string>> qs = {{"a", "first?"}, {"b", "second?"}};
   std::vector<std::string> calls;
   AnswerSampler sample = [&](const std::string& q, const std::string& m) {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Decode benchmark: breadth's native decoder beside transformers on SmolLM2-135M-Instruct (the GGUF
+# Q4_1 dequantized to float32, then cast), same dtype, batch, lengths and threads, in the same run.
+#   benchmarks/decode/run.sh BUILD_DIR [MODEL.gguf]
+# Env: THREADS (2), PROMPT (128), NEW (64), REPEATS (3), BATCHES (1,10), DTYPES ("float32 bfloat16").
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+build="${1:?usage: run.sh BUILD_DIR [MODEL.gguf]}"
+model="${2:-${BREADTH_MODELS_DIR:-$HOME/.cache/breadth/models}/smollm2-135m-instruct.gguf}"
+py="${BREADTH_PYTHON:-$root/.venv/bin/python}"
+threads="${THREADS:-2}"; prompt="${PROMPT:-128}"; new="${NEW:-64}"; repeats="${REPEATS:-3}"
+batches="${BATCHES:-1,10}"; dtypes="${DTYPES:-float32 bfloat16}"
+bin="$build/bin/bench_decode"
+[ -x "$bin" ] || { echo "build it first: ninja -C $build bench_decode" >&2; exit 1; }
+export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" TRANSFORMERS_VERBOSITY=error \
+       HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TQDM_DISABLE=1
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+first=1
+for dt in $dtypes; do
+  bwflag=""; [ $first = 1 ] && bwflag="--bandwidth"; first=0
+  "$bin" "$model" --dtype "$dt" --batches "$batches" --prompt "$prompt" --new "$new" \
+         --repeats "$repeats" --threads "$threads" $bwflag | tee -a "$out"
+  "$py" "$here/bench_hf.py" "$model" --dtype "$dt" --batches "$batches" --prompt "$prompt" --new "$new" \
+        --repeats "$repeats" --threads "$threads" 2>/dev/null | tee -a "$out"
+done
+echo
+echo "SmolLM2-135M, prompt $prompt tokens, $new decode steps, $threads threads, median of $repeats runs:"
+"$py" "$here/table.py" < "$out"

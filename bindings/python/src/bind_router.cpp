@@ -1,0 +1,169 @@
+// breadth.Router: saved query routers (pick models for a query), training from a routing table.
+#include <fmt/format.h>
+
+#include "breadth/router.hpp"
+#include "callbacks.hpp"
+#include "convert.hpp"
+#include "module.hpp"
+
+namespace breadth::python {
+namespace {
+
+/// Features from a tensor ([D] for one query, or [N, D]) or a list of them (one per pool model).
+Features features_of(const Router& r, const py::object& x) {
+  Features f;
+  f.kind = r.config().feature_kind;
+  auto as_mat = [](torch::Tensor t) {
+    t = t.to(torch::kCPU, torch::kFloat32);
+    return t.dim() == 1 ? t.unsqueeze(0) : t;
+  };
+  if (THPVariable_Check(x.ptr())) f.mats = {as_mat(x.cast<torch::Tensor>())};
+  else
+    for (auto h : x) f.mats.push_back(as_mat(h.cast<torch::Tensor>()));
+  return f;
+}
+
+Features table_features(const py::object& x) {
+  Features f;
+  if (THPVariable_Check(x.ptr())) {
+    f.kind = FeatureKind::kAgnostic;
+    f.mats = {x.cast<torch::Tensor>().to(torch::kCPU, torch::kFloat32)};
+  } else {
+    f.kind = FeatureKind::kSpecific;
+    for (auto h : x) f.mats.push_back(h.cast<torch::Tensor>().to(torch::kCPU, torch::kFloat32));
+  }
+  return f;
+}
+
+py::dict config_dict(const RouterConfig& c) {
+  py::dict d;
+  d["kind"] = router_kind_name(c.kind);
+  d["feature_kind"] = feature_kind_name(c.feature_kind);
+  d["pool"] = c.pool;
+  d["feature_dims"] = c.feature_dims;
+  d["feature_source"] = c.feature_source;
+  d["knn_k"] = c.knn_k;
+  d["hidden"] = c.hidden;
+  d["weight_decay"] = c.weight_decay;
+  d["labels"] = label_type_name(c.labels);
+  d["seed"] = c.seed;
+  d["epochs"] = c.epochs;
+  d["val_div_cov"] = c.val_div_cov;
+  return d;
+}
+
+void bind(py::module_& m) {
+  py::class_<RoutingTable>(m, "RoutingTable", "Measured div-cov per (query, model), as [Q, M] float64 tensors.")
+      .def_readonly("query_ids", &RoutingTable::query_ids)
+      .def_readonly("queries", &RoutingTable::queries)
+      .def_readonly("models", &RoutingTable::models)
+      .def_readonly("div_cov", &RoutingTable::div_cov)
+      .def_readonly("unq", &RoutingTable::unq)
+      .def_readonly("qual", &RoutingTable::qual)
+      .def_readonly("unq_qual", &RoutingTable::unq_qual)
+      .def_property_readonly("num_queries", &RoutingTable::num_queries)
+      .def_property_readonly("num_models", &RoutingTable::num_models)
+      .def("__repr__", [](const RoutingTable& t) {
+        return fmt::format("<breadth.RoutingTable {} queries x {} models>", t.num_queries(), t.num_models());
+      });
+  m.def(
+      "load_routing_table",
+      [](const std::string& path, const std::vector<std::string>& pool, bool drop_incomplete) {
+        return load_routing_table(path, TableOptions{pool, drop_incomplete});
+      },
+      py::arg("path"), py::arg("pool") = std::vector<std::string>{}, py::arg("drop_incomplete") = false,
+      "Reads a JSONL routing table (query_id, query, model, div_cov, unq, qual, unq_qual[, answers]).");
+
+  py::class_<RouteDecision>(m, "RouteDecision")
+      .def_readonly("models", &RouteDecision::models, "Best first.")
+      .def_readonly("budgets", &RouteDecision::budgets, "Answers each model should produce.")
+      .def_readonly("scores", &RouteDecision::scores)
+      .def("__repr__", [](const RouteDecision& d) {
+        std::string s;
+        for (size_t i = 0; i < d.models.size(); ++i)
+          s += fmt::format("{}{}: {} (score {:.3f})", i ? ", " : "", d.models[i], d.budgets[i], d.scores[i]);
+        return "RouteDecision(" + s + ")";
+      });
+
+  py::class_<Router, std::shared_ptr<Router>>(m, "Router", R"doc(
+A query router: ranks a pool of models by the div-cov it expects each to reach on a query.
+
+>>> r = breadth.Router.load("runs/router")
+>>> q = encoder.embed(["Name a prime number."])[0]   # agnostic features (the encoder it was trained with)
+>>> r.pick(q, k=2, budget=50)
+RouteDecision(qwen: 25 (score ...), llama: 25 (score ...))
+)doc")
+      .def_static(
+          "load",
+          [](const std::string& dir, const std::vector<std::string>& pool) {
+            py::gil_scoped_release nogil;
+            return Router::load(dir, pool);
+          },
+          py::arg("dir"), py::arg("pool") = std::vector<std::string>{},
+          "Loads a saved router; with `pool`, a router trained for another pool is refused.")
+      .def_static(
+          "train",
+          [](const RoutingTable& table, const py::object& features, const std::string& kind, int64_t knn_k,
+             uint64_t seed, uint64_t split_seed, const std::vector<int64_t>& hidden, int64_t max_epochs,
+             const py::object& progress) {
+            Features f = table_features(features);
+            auto split = split_queries(table.num_queries(), split_seed);
+            TrainOptions o;
+            o.kind = parse_router_kind(kind);
+            o.knn_k = knn_k;
+            o.seed = seed;
+            o.grid.hidden = hidden;
+            o.grid.max_epochs = max_epochs;
+            auto slot = std::make_shared<ErrorSlot>();
+            py::object bar = make_progress(progress, "train");
+            o.progress = progress_fn(bar, slot);
+            try {
+              auto r = run_without_gil(slot, [&] { return train_router(table, f, split, o); });
+              close_progress(bar);
+              return r;
+            } catch (...) {
+              close_progress(bar);
+              throw;
+            }
+          },
+          py::arg("table"), py::arg("features"), py::arg("kind") = "binary_mlp", py::arg("knn_k") = 5,
+          py::arg("seed") = 0, py::arg("split_seed") = 0, py::arg("hidden") = std::vector<int64_t>{64, 256},
+          py::arg("max_epochs") = 200, py::arg("progress") = py::none(),
+          "Trains on the 70/10/20 split of `table` (seeded by split_seed). features: [Q, D] tensor (agnostic) or "
+          "a list of [Q, D_m] tensors, one per model (specific), rows in table order. kind: 'knn', 'mway_mlp', "
+          "'binary_mlp'.")
+      .def(
+          "save", [](const Router& r, const std::string& dir) { r.save(dir); }, py::arg("dir"),
+          "Writes dir/router.json and dir/weights.safetensors.")
+      .def_property_readonly("pool", &Router::pool)
+      .def_property_readonly("kind", [](const Router& r) { return router_kind_name(r.config().kind); })
+      .def_property_readonly("feature_kind", [](const Router& r) { return feature_kind_name(r.config().feature_kind); })
+      .def_property_readonly("feature_dims", [](const Router& r) { return r.config().feature_dims; })
+      .def_property_readonly("config", [](const Router& r) { return config_dict(r.config()); })
+      .def(
+          "scores", [](const Router& r, const py::object& features) { return r.scores(features_of(r, features)); },
+          py::arg("features"), "[N, M] float64 scores (higher is better) for feature rows.")
+      .def(
+          "rank", [](const Router& r, const py::object& features) { return r.rank(features_of(r, features)); },
+          py::arg("features"), "Pool indices of each row from best to worst.")
+      .def(
+          "pick",
+          [](const Router& r, const py::object& features, int64_t k, int64_t budget, const std::vector<double>& ratios,
+             int64_t row) { return route(r, features_of(r, features), row, k, budget, ratios); },
+          py::arg("features"), py::arg("k") = 1, py::arg("budget") = 50, py::arg("ratios") = std::vector<double>{},
+          py::arg("row") = 0,
+          "The top-k models for one query (row `row` of the features) and their share of the budget.")
+      .def("__repr__", [](const Router& r) {
+        std::string pool;
+        for (const auto& p : r.pool()) pool += (pool.empty() ? "" : ", ") + p;
+        return fmt::format("<breadth.Router {} ({} features) pool=[{}]>", router_kind_name(r.config().kind),
+                           feature_kind_name(r.config().feature_kind), pool);
+      });
+  m.def("route_budgets", &route_budgets, py::arg("budget"), py::arg("k"), py::arg("ratios") = std::vector<double>{},
+        "Answers per model when a query goes to k models.");
+}
+
+}  // namespace
+}  // namespace breadth::python
+
+BREADTH_PY_BIND(router, 50, breadth::python::bind)

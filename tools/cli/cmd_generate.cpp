@@ -1,0 +1,69 @@
+// `breadth generate`: greedy continuation of one prompt, streamed to stdout. The prompt goes
+// through the checkpoint's chat template when it has one (one user turn + generation prompt).
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "breadth/chat_template.hpp"
+#include "breadth/error.hpp"
+#include "breadth/model.hpp"
+#include "breadth/tokenizer.hpp"
+#include "command.hpp"
+
+namespace {
+
+struct Args {
+  std::string model, prompt, dtype = "float32", device = "cpu";
+  int64_t max_tokens = 128;
+  bool raw = false;
+};
+
+std::function<int()> setup(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("generate", "Greedy generation from one prompt");
+  sub->add_option("--model", a->model, "Checkpoint (HF directory or .gguf)")->required();
+  sub->add_option("--prompt", a->prompt, "The prompt (a user turn when the model has a chat template)")
+      ->required();
+  sub->add_option("--max-tokens", a->max_tokens, "Most new tokens")->capture_default_str();
+  sub->add_option("--dtype", a->dtype, "float32 | bfloat16 (| float16 on CUDA)")->capture_default_str();
+  sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
+  sub->add_flag("--raw", a->raw, "Do not apply the chat template");
+  return [a] {
+    if (a->max_tokens < 1) throw breadth::InvalidArgument("--max-tokens must be at least 1");
+    breadth::ModelOptions opt;
+    if (a->dtype == "float32") opt.dtype = torch::kFloat32;
+    else if (a->dtype == "bfloat16") opt.dtype = torch::kBFloat16;
+    else if (a->dtype == "float16") opt.dtype = torch::kFloat16;
+    else throw breadth::InvalidArgument("--dtype must be float32, bfloat16 or float16, got '" + a->dtype + "'");
+    opt.device = torch::Device(a->device);
+    auto model = breadth::CausalLM::load(a->model, opt);
+    auto tok = model->tokenizer();
+    if (!tok)
+      throw breadth::InvalidArgument("'" + a->model + "' has no tokenizer (tokenizer.json, tokenizer.model or "
+                                     "a GGUF vocabulary); `breadth logits --ids` works without one");
+    const breadth::ChatTemplate* tmpl = a->raw ? nullptr : tok->chat_template();
+    // A rendered template already spells out its special tokens; a raw prompt gets what the
+    // tokenizer's post-processor adds (e.g. BOS).
+    std::vector<int32_t> ids = tmpl ? tok->encode(tmpl->render_user_turn(a->prompt), false)
+                                    : tok->encode(a->prompt, true);
+    if (ids.empty()) throw breadth::InvalidArgument("the prompt encodes to no tokens");
+    const auto& eos = tok->eos_ids();
+    breadth::KvCache cache = model->new_cache(1, static_cast<int64_t>(ids.size()) + a->max_tokens);
+    auto logits = model->prefill(cache, {ids});
+    breadth::IncrementalDecoder out(tok);
+    for (int64_t step = 0; step < a->max_tokens; ++step) {
+      auto next = logits.argmax(-1);  // [1]
+      const auto id = static_cast<int32_t>(next.item<int64_t>());
+      if (std::find(eos.begin(), eos.end(), id) != eos.end()) break;
+      std::fputs(out.push(id).c_str(), stdout);
+      std::fflush(stdout);
+      if (step + 1 < a->max_tokens) logits = model->decode(cache, next);
+    }
+    std::fputs(out.flush().c_str(), stdout);
+    std::fputs("\n", stdout);
+    return 0;
+  };
+}
+
+}  // namespace
+BREADTH_CLI_COMMAND(generate, setup)

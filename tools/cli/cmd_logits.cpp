@@ -1,0 +1,75 @@
+// `breadth logits`: the next-token logits after a list of ids, as one JSON array (the whole
+// vocabulary, shortest round-trip float formatting), for comparisons with other runtimes.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "breadth/error.hpp"
+#include "breadth/model.hpp"
+#include "command.hpp"
+
+namespace {
+
+struct Args {
+  std::string model, ids, dtype = "float32", device = "cpu";
+};
+
+std::vector<int32_t> parse_ids(const std::string& s) {
+  std::vector<int32_t> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || v < 0 || v > INT32_MAX)
+      throw breadth::InvalidArgument("--ids must be comma-separated token ids, got '" + item + "'");
+    out.push_back(static_cast<int32_t>(v));
+  }
+  if (out.empty()) throw breadth::InvalidArgument("--ids is empty; give e.g. --ids 1,2,3");
+  return out;
+}
+
+torch::ScalarType parse_dtype(const std::string& s) {
+  if (s == "float32") return torch::kFloat32;
+  if (s == "bfloat16") return torch::kBFloat16;
+  if (s == "float16") return torch::kFloat16;
+  throw breadth::InvalidArgument("--dtype must be float32, bfloat16 or float16, got '" + s + "'");
+}
+
+std::function<int()> setup(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("logits", "Print the last position's logits over the vocabulary as JSON");
+  sub->add_option("--model", a->model, "Checkpoint (HF directory or .gguf)")->required();
+  sub->add_option("--ids", a->ids, "Comma-separated token ids, e.g. 1,2,3")->required();
+  sub->add_option("--dtype", a->dtype, "float32 | bfloat16 (| float16 on CUDA)")->capture_default_str();
+  sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
+  return [a] {
+    auto ids = parse_ids(a->ids);
+    breadth::ModelOptions opt;
+    opt.dtype = parse_dtype(a->dtype);
+    opt.device = torch::Device(a->device);
+    auto model = breadth::CausalLM::load(a->model, opt);
+    breadth::KvCache cache;
+    auto logits = model->prefill(cache, {ids})[0].to(torch::kCPU).contiguous();
+    const float* p = logits.data_ptr<float>();
+    std::string out = "[";
+    out.reserve(static_cast<size_t>(logits.numel()) * 12);
+    for (int64_t i = 0; i < logits.numel(); ++i) {
+      if (i) out += ',';
+      // JSON has no NaN/Infinity; null keeps the array parseable and the position visible.
+      out += std::isfinite(p[i]) ? fmt::format("{}", p[i]) : std::string("null");
+    }
+    out += "]\n";
+    fmt::print("{}", out);
+    return 0;
+  };
+}
+
+}  // namespace
+BREADTH_CLI_COMMAND(logits, setup)

@@ -1,0 +1,116 @@
+// `breadth sample`: collect an answer set for one question from one or more models.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "breadth/answer_set.hpp"
+#include "breadth/error.hpp"
+#include "breadth/model.hpp"
+#include "command.hpp"
+#include "core/progress.hpp"
+
+namespace {
+
+struct Args {
+  std::vector<std::string> models;
+  std::string prompt, strategy = "all", kind = "open", item = "answer", items = "answers", device = "cpu";
+  std::vector<double> ratios;
+  int64_t budget = 50, batch = 10, max_generations = 0, max_new_tokens = 512;
+  uint64_t seed = 0;
+  double temperature = 1.0, top_p = 1.0, min_p = 0.0;
+  int64_t top_k = 0;
+  bool json = false, raw = false, quiet = false;
+};
+
+std::function<int()> setup(CLI::App& app) {
+  auto a = std::make_shared<Args>();
+  auto* sub = app.add_subcommand("sample", "Collect an answer set (router paper, Appendix B prompts) from models");
+  sub->add_option("--model", a->models, "Checkpoint (HF directory or .gguf); repeat for several models")->required();
+  sub->add_option("--prompt", a->prompt, "The question")->required();
+  sub->add_option("--strategy", a->strategy, "one | two | all (generate-one / -two / -all)")->capture_default_str();
+  sub->add_option("--kind", a->kind, "open (answer-id/content objects) | fixed ({a, b, ...} lists)")
+      ->capture_default_str();
+  sub->add_option("--item", a->item, "Fixed-answer unit, singular (e.g. day)")->capture_default_str();
+  sub->add_option("--items", a->items, "Fixed-answer unit, plural (e.g. days)")->capture_default_str();
+  sub->add_option("--budget", a->budget, "Answers to collect over all models (B)")->capture_default_str();
+  sub->add_option("--ratio", a->ratios, "Share of the budget per model (default: equal)");
+  sub->add_option("--batch", a->batch, "Generations per model and round")->capture_default_str();
+  sub->add_option("--max-generations", a->max_generations, "Retry budget per model (0 = automatic)")
+      ->capture_default_str();
+  sub->add_option("--max-new-tokens", a->max_new_tokens, "Tokens per generation")->capture_default_str();
+  sub->add_option("--seed", a->seed, "Request seed")->capture_default_str();
+  sub->add_option("--temperature", a->temperature, "Sampling temperature (0 = greedy)")->capture_default_str();
+  sub->add_option("--top-p", a->top_p, "Nucleus threshold")->capture_default_str();
+  sub->add_option("--top-k", a->top_k, "Top-k (0 = off)")->capture_default_str();
+  sub->add_option("--min-p", a->min_p, "Min-p (0 = off)")->capture_default_str();
+  sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
+  sub->add_flag("--raw", a->raw, "Do not apply the models' chat templates");
+  sub->add_flag("--json", a->json, "Print JSON");
+  sub->add_flag("--quiet", a->quiet, "No progress bar");
+  return [a] {
+    breadth::Question q;
+    q.text = a->prompt;
+    if (a->kind == "open") q.kind = breadth::QuestionKind::kOpen;
+    else if (a->kind == "fixed") q.kind = breadth::QuestionKind::kFixed;
+    else throw breadth::InvalidArgument("--kind must be open or fixed, got '" + a->kind + "'");
+    q.item = a->item;
+    q.items = a->items;
+    breadth::AnswerSetOptions opt;
+    opt.strategy = breadth::parse_strategy(a->strategy);
+    opt.budget = a->budget;
+    opt.ratios = a->ratios;
+    opt.batch = a->batch;
+    opt.max_generations = a->max_generations;
+    opt.generation.max_new_tokens = a->max_new_tokens;
+    opt.generation.seed = a->seed;
+    opt.generation.sampling = {a->temperature, a->top_k, a->top_p, a->min_p};
+    opt.generation.apply_chat_template = !a->raw;
+    breadth::TerminalProgress bar("sample", false);
+    if (!a->quiet) opt.generation.on_progress = bar.callback();
+    breadth::ModelOptions mo;
+    try {
+      mo.device = torch::Device(a->device);
+    } catch (const std::exception&) {
+      throw breadth::InvalidArgument("--device must be cpu, cuda or cuda:N, got '" + a->device + "'");
+    }
+    std::vector<std::shared_ptr<const breadth::CausalLM>> models;
+    for (const auto& p : a->models) models.push_back(breadth::CausalLM::load(p, mo));
+    auto set = breadth::collect_answers(models, q, opt);
+    if (a->json) {
+      nlohmann::json j;
+      j["prompt"] = a->prompt;
+      j["strategy"] = breadth::strategy_name(opt.strategy);
+      j["kind"] = a->kind;
+      j["budget"] = a->budget;
+      j["complete"] = set.complete;
+      j["answers"] = nlohmann::json::array();
+      for (const auto& ans : set.answers)
+        j["answers"].push_back({{"text", ans.text},
+                                {"model", a->models[static_cast<size_t>(ans.model)]},
+                                {"model_index", ans.model},
+                                {"generation", ans.generation}});
+      j["models"] = nlohmann::json::array();
+      for (size_t m = 0; m < set.models.size(); ++m) {
+        const auto& r = set.models[m];
+        j["models"].push_back({{"path", a->models[m]}, {"target", r.target}, {"collected", r.collected},
+                               {"generations", r.generations}, {"failed_generations", r.failed_generations},
+                               {"generated_tokens", r.generated_tokens}, {"failures", r.failures}});
+      }
+      fmt::print("{}\n", j.dump(2));
+    } else {
+      for (const auto& ans : set.answers)
+        fmt::print("[{}] {}\n", a->models[static_cast<size_t>(ans.model)], ans.text);
+      for (size_t m = 0; m < set.models.size(); ++m) {
+        const auto& r = set.models[m];
+        fmt::print(stderr, "{}: {}/{} answers from {} generations ({} unparsable)\n", a->models[m], r.collected,
+                   r.target, r.generations, r.failed_generations);
+      }
+    }
+    if (!set.complete)
+      fmt::print(stderr, "breadth sample: the retry budget ran out before {} answers were collected\n", a->budget);
+    return 0;
+  };
+}
+
+}  // namespace
+BREADTH_CLI_COMMAND(sample, setup)
