@@ -1,4 +1,4 @@
-// Tokenizers: Hugging Face tokenizer.json (byte-level BPE, BPE with byte fallback, WordPiece),
+// Tokenizers: Hugging Face tokenizer.json (byte-level BPE, BPE with byte fallback, WordPiece, Unigram),
 // SentencePiece .model files, and the vocabularies embedded in GGUF files.
 //
 // Encoding equals the reference `tokenizers` library id for id. Decoding of a prefix never emits half a
