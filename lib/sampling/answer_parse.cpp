@@ -243,7 +243,34 @@ ParsedAnswers parse_fixed_answers(std::string_view text) {
     i = j + 1;
   }
   if (!any_group) {
-    // No braces at all: a single short line that reads as a comma-separated list.
+    // No braces at all. A bulleted or numbered list of short items ("* Spain\n* Mexico"): every
+    // list line must be short, otherwise it is prose with bullets and nothing is taken.
+    std::vector<std::string> listed;
+    bool prose_list = false;
+    for (size_t a = 0; a < t.size();) {
+      size_t e = t.find('\n', a);
+      if (e == std::string::npos) e = t.size();
+      std::string line = trim(std::string_view(t).substr(a, e - a));
+      a = e + 1;
+      size_t body = 0;
+      if (starts_with(line, "- ") || starts_with(line, "* ") || starts_with(line, "\xE2\x80\xA2 ")) {
+        body = line[0] == '\xE2' ? 4 : 2;
+      } else {
+        size_t d = 0;
+        while (d < line.size() && d < 3 && std::isdigit(static_cast<unsigned char>(line[d]))) ++d;
+        if (d > 0 && d + 1 < line.size() && (line[d] == '.' || line[d] == ')') && line[d + 1] == ' ') body = d + 2;
+      }
+      if (body == 0) continue;
+      auto item = strip_item(line.substr(body));
+      if (word_count(item) > 6) prose_list = true;
+      if (!item.empty()) listed.push_back(item);
+    }
+    if (listed.size() >= 2 && !prose_list) {
+      note(out, "no braces: the bulleted list was read");
+      for (auto& it : listed) keep_item(it, out);
+      if (!out.answers.empty()) return out;
+    }
+    // A single short line that reads as a comma-separated list.
     std::string s = trim(t);
     for (char& c : s) if (c == '}') c = ' ';
     if (!s.empty() && s.find('\n') == std::string::npos && s.size() <= 300) {
