@@ -122,7 +122,7 @@ TEST_CASE("bad calls", "[encoder][bad]") {
   CHECK_THROWS_AS(cls->classify_pairs({"a", "b"}, {"c"}), InvalidArgument);
 
   // Ids outside the vocabulary, type ids outside the table, mismatched shapes, too long.
-  CHECK_THROWS_AS(bert->hidden_states({torch::tensor({{5, V}}, torch::kInt64), {}, {}}), InvalidArgument);
+  CHECK_THROWS_AS(bert->hidden_states({torch::tensor(std::vector<int64_t>{5, V}).view({1, 2}), {}, {}}), InvalidArgument);
   CHECK_THROWS_AS(bert->hidden_states({torch::tensor({{-1, 5}}, torch::kInt64), {}, {}}), InvalidArgument);
   CHECK_THROWS_AS(bert->hidden_states({torch::tensor({{5, 6}}, torch::kInt64), {}, torch::tensor({{0, 2}}, torch::kInt64)}),
                   InvalidArgument);

@@ -26,6 +26,7 @@ const std::string& dir() {
 }
 
 std::shared_ptr<CausalLM> model() {
+  torch::set_num_threads(1);  // a 64-wide model: threads only add OpenMP overhead on a busy machine
   static auto m = CausalLM::load(dir() + "/tiny_chat");
   return m;
 }
