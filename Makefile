@@ -30,6 +30,7 @@ demo: build
 	bash scripts/demo.sh $(BUILD)
 
 bench: build
+	cmake --build $(BUILD) -j $(JOBS) --target breadth_benchmarks
 	bash benchmarks/run_all.sh $(BUILD)
 
 # Address+undefined sanitizer build of the file readers', tokenizers' and C API's tests.

@@ -2,6 +2,17 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
+# libtorch stays where pip put it, so the installed library and tool find it by an absolute RPATH
+# (a program's own RUNPATH does not reach the dependencies of the libraries it loads).
+get_filename_component(_breadth_torch_lib_dir "${TORCH_LIBRARY}" DIRECTORY)
+if(NOT SKBUILD)  # a wheel finds torch beside it instead (bindings/python/CMakeLists.txt)
+  set_target_properties(breadth PROPERTIES INSTALL_RPATH "$ORIGIN;${_breadth_torch_lib_dir}")
+endif()
+if(TARGET breadth_cli)
+  set_target_properties(breadth_cli PROPERTIES
+    INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR};${_breadth_torch_lib_dir}")
+endif()
+
 install(TARGETS breadth EXPORT breadthTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -145,7 +145,12 @@ TEST_CASE("errors: status codes, messages, thread-local last error", "[capi]") {
   // A file that is not a checkpoint.
   auto dir = temp_dir("bad");
   auto bad = dir + "/bad.gguf";
-  std::ofstream(bad) << "GGUF but not really";
+  {
+    // GGUF magic and version 3, then a tensor count with no bytes behind it: truncated.
+    std::ofstream f(bad, std::ios::binary);
+    const char head[] = {'G', 'G', 'U', 'F', 3, 0, 0, 0, 1, 0};
+    f.write(head, sizeof head);
+  }
   CHECK(breadth_model_load(bad.c_str(), nullptr, &m) == BREADTH_ERR_FORMAT);
   CHECK(std::string(breadth_last_error()).find("bad.gguf") != std::string::npos);
   remove_tree(dir);

@@ -11,3 +11,5 @@
 #undef CHECK
 #endif
 #include <catch2/catch.hpp>
+// The shared test PCH puts <torch/torch.h> before this header: torch/csrc/dynamo/debug_macros.h
+// `#undef`s CHECK, which would otherwise erase Catch2's.

@@ -1,7 +1,6 @@
-// Catch2 after libtorch: c10's logging header defines a CHECK macro (a fatal log) that would
-// otherwise shadow Catch's CHECK. Include this after every header that pulls in torch.
+// Catch2 for the eval tests. The CHECK clash with c10's logging macro is settled once for every test
+// by tests/common/catch_prelude.hpp (force-included first), so nothing may `#undef CHECK` here.
 #pragma once
 
 #include <torch/types.h>
-#undef CHECK
 #include <catch2/catch.hpp>

@@ -28,7 +28,9 @@ def test_named_rule_result(dec):
     assert isinstance(res, breadth.BacoResult) and len(res) == 3 and res.rule == "rand:1"
     s = res.samples[0]
     assert s.tokens[0].source == "aligned" and s.tokens[0].reason == "first_token"
-    assert s.text == "".join(t.text for t in s.tokens)
+    # Token texts are bytes that may end mid-character; compare the raw bytes, not replaced str.
+    assert s.raw == b"".join(t.raw for t in s.tokens)
+    assert s.text == s.raw.decode("utf-8", errors="replace")
     assert res.summary.base_share > 0.5 and res.summary.samples == 3
     assert all(t.p_base_max is not None and 0 < t.p_base_max <= 1 for t in s.tokens if not t.eos)
     html = res._repr_html_()
@@ -101,7 +103,8 @@ def test_sweep_and_table(dec):
     pts = dec.sweep([PROMPT, "Name a color, please!"], "rand", [0.0, 0.5, 1.0], n=2, max_new_tokens=8, seed=3)
     shares = [p.result.summary.base_share for p in pts]
     assert [p.gamma for p in pts] == [0.0, 0.5, 1.0]
-    assert shares[0] == 0.0 and shares[0] <= shares[1] <= shares[2] and shares[2] > 0.5
+    # Switches happen only at word boundaries, so even rand:1 keeps aligned tokens inside words.
+    assert shares[0] == 0.0 and shares[0] <= shares[1] <= shares[2] and shares[2] > 0.2
     rows = breadth.sweep_table(pts, diversity=lambda r: breadth.distinct_n(r.texts, 2))
     assert [r["gamma"] for r in rows] == [0.0, 0.5, 1.0] and all(0 <= r["diversity"] <= 1 for r in rows)
     import matplotlib

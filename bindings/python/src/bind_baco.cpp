@@ -208,6 +208,8 @@ A BACO routing rule: which model's candidate is emitted at a word boundary.
       .def_readonly("eos", &TokenRecord::eos)
       .def_property_readonly("text", [](const TokenRecord& t) { return utf8(t.text); },
                              "The bytes this token adds (a character split across tokens shows as U+FFFD).")
+      .def_property_readonly("raw", [](const TokenRecord& t) { return py::bytes(t.text); },
+                             "The exact bytes this token adds (``b''.join`` over a sample equals ``sample.raw``).")
       .def_property_readonly("p_base_max", [](const TokenRecord& t) { return num(t.p_base_max); })
       .def_property_readonly("p_aligned_max", [](const TokenRecord& t) { return num(t.p_aligned_max); })
       .def_property_readonly("h_base", [](const TokenRecord& t) { return num(t.h_base); })
@@ -226,6 +228,7 @@ A BACO routing rule: which model's candidate is emitted at a word boundary.
       .def_readonly("sample_index", &BacoSample::sample_index)
       .def_readonly("tokens", &BacoSample::tokens)
       .def_property_readonly("text", [](const BacoSample& s) { return utf8(s.text); })
+      .def_property_readonly("raw", [](const BacoSample& s) { return py::bytes(s.text); }, "The sample's exact bytes.")
       .def_property_readonly("finish", [](const BacoSample& s) { return finish_reason_name(s.finish); })
       .def_readonly("retries", &BacoSample::retries)
       .def_property_readonly("length", &BacoSample::length)
