@@ -58,13 +58,21 @@ class Tokenizer {
   const std::vector<int32_t>& eos_ids() const { return eos_ids_; }
   std::optional<int32_t> pad_id() const { return pad_id_; }
   const TokenClasses& token_classes() const;
-  /// The checkpoint's chat template, or nullptr when it has none (base models).
-  const ChatTemplate* chat_template() const { return chat_template_.get(); }
+  /// The checkpoint's chat template, or nullptr when it has none (base models). Throws Unsupported
+  /// when the checkpoint has a template that breadth's Jinja subset cannot render, rather than
+  /// letting a chat model pass silently for a base model; the message names the construct and how
+  /// to supply a template yourself.
+  const ChatTemplate* chat_template() const;
+  /// True when the checkpoint ships a chat template, renderable or not.
+  bool has_chat_template() const { return chat_template_ != nullptr || !chat_template_error_.empty(); }
+  /// Why the checkpoint's chat template cannot be rendered; empty when it can or there is none.
+  const std::string& chat_template_error() const { return chat_template_error_; }
 
  protected:
   std::optional<int32_t> bos_id_, pad_id_;
   std::vector<int32_t> eos_ids_;
   std::shared_ptr<ChatTemplate> chat_template_;
+  std::string chat_template_error_;
   mutable std::shared_ptr<TokenClasses> classes_;
 };
 

@@ -3,17 +3,43 @@
 #include <algorithm>
 
 #include "breadth/error.hpp"
+#include "core/check.hpp"
 
 namespace breadth::tok {
 
-std::shared_ptr<ChatTemplate> make_chat_template(const std::string& source, const std::string& bos,
-                                                 const std::string& eos) {
+void ConfigurableTokenizer::set_chat_template_source(const std::string& source, const std::string& bos,
+                                                     const std::string& eos) {
+  // The tokenizer stays usable for plain text when the template is not; the error surfaces only
+  // where a caller asks for the template.
   try {
-    return ChatTemplate::from_jinja(source, bos, eos);
-  } catch (const Unsupported&) {
-    return nullptr;
+    auto t = ChatTemplate::from_jinja(source, bos, eos);
+    // Unsupported filters and methods show only when rendered: try the one-user-turn render that
+    // prompting uses, so a template breadth cannot render is known at load.
+    t->render_user_turn("Hello");
+    chat_template_ = std::move(t);
+    chat_template_error_.clear();
+  } catch (const Unsupported& e) {
+    chat_template_ = nullptr;
+    chat_template_error_ = e.what();
   }
 }
+
+}  // namespace breadth::tok
+
+namespace breadth {
+
+const ChatTemplate* Tokenizer::chat_template() const {
+  if (!chat_template_ && !chat_template_error_.empty())
+    fail<Unsupported>("the checkpoint's chat template cannot be rendered ({}); render the prompt yourself "
+                      "(ChatTemplate::from_format / from_jinja) and turn the checkpoint's "
+                      "template off (apply_chat_template = false, `--raw`)",
+                      chat_template_error_);
+  return chat_template_.get();
+}
+
+}  // namespace breadth
+
+namespace breadth::tok {
 
 void add_known_end_tokens(const Tokenizer& t, std::vector<int32_t>& eos_ids) {
   static const char* const kEnds[] = {"<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>",

@@ -22,12 +22,10 @@ class ConfigurableTokenizer : public Tokenizer {
     pad_id_ = pad;
   }
   void set_chat_template(std::shared_ptr<ChatTemplate> t) { chat_template_ = std::move(t); }
+  /// Reads the checkpoint's Jinja template; one outside the supported subset is remembered as an
+  /// error that chat_template() reports when a caller needs the template.
+  void set_chat_template_source(const std::string& source, const std::string& bos, const std::string& eos);
 };
-
-/// ChatTemplate::from_jinja, or nullptr when the template uses a construct outside the supported
-/// Jinja subset (Unsupported); the tokenizer stays usable without it.
-std::shared_ptr<ChatTemplate> make_chat_template(const std::string& source, const std::string& bos,
-                                                 const std::string& eos);
 
 /// Adds the ids of the well-known end-of-turn / end-of-text tokens that exist in `t` as special
 /// tokens (<|endoftext|>, <|im_end|>, <|eot_id|>, <|end_of_text|>, <|eom_id|>, </s>, <end_of_turn>,

@@ -152,7 +152,7 @@ void finish(HfTokenizer& t, const io::GgufFile& g, const GgufVocab& v) {
   t.set_specials(v.bos ? std::optional<int32_t>(static_cast<int32_t>(*v.bos)) : std::nullopt, eos_ids,
                  v.pad ? std::optional<int32_t>(static_cast<int32_t>(*v.pad)) : std::nullopt);
   if (auto src = g.find_string("tokenizer.chat_template"))
-    t.set_chat_template(make_chat_template(*src, token_at(v.tokens, v.bos), token_at(v.tokens, v.eos)));
+    t.set_chat_template_source(*src, token_at(v.tokens, v.bos), token_at(v.tokens, v.eos));
 }
 
 // tokenizer.ggml.model = "gpt2": byte-level BPE (byte_level_tokenizer).

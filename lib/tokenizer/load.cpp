@@ -154,7 +154,7 @@ nlohmann::json apply_configs(tok::ConfigurableTokenizer& t, const fs::path& dir)
       tmpl = ss.str();
     }
   }
-  if (tmpl) t.set_chat_template(tok::make_chat_template(*tmpl, bos_text.value_or(""), eos_text.value_or("")));
+  if (tmpl) t.set_chat_template_source(*tmpl, bos_text.value_or(""), eos_text.value_or(""));
   return cfg;
 }
 

@@ -2,11 +2,16 @@
 // apply_chat_template (fixture chat_templates), plus the plain, format-string and built-in templates.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
 #include "breadth/chat_template.hpp"
 #include "breadth/error.hpp"
+#include "breadth/tokenizer.hpp"
 #include "chat_test_util.hpp"
 
 using breadth::ChatMessage;
@@ -125,4 +130,35 @@ TEST_CASE("from_jinja: variables, undefined bos, and errors at load") {
   CHECK_THROWS_AS(ChatTemplate::from_jinja("{% for m in messages %}", "", ""), breadth::FormatError);
   CHECK_THROWS_AS(ChatTemplate::from_jinja("{% include 'x' %}", "", ""), breadth::Unsupported);
   CHECK_THROWS_AS(ChatTemplate::from_jinja("{{ messages }}", "", "")->render({}, true), breadth::InvalidArgument);
+}
+
+TEST_CASE("a checkpoint template outside the Jinja subset is reported, not mistaken for a base model") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("breadth_unsupported_tmpl_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string qwen3 = breadth::test::shared_dir() + "/data/tokenizers/qwen3";
+  fs::copy_file(qwen3 + "/tokenizer.json", dir / "tokenizer.json", fs::copy_options::overwrite_existing);
+  // `wordwrap` is a Jinja built-in that breadth's subset does not implement.
+  std::ofstream(dir / "tokenizer_config.json")
+      << R"({"chat_template": "{% for m in messages %}{{ m['content'] | wordwrap(20) }}{% endfor %}"})";
+  auto tok = breadth::Tokenizer::load(dir.string());
+  // Plain text still encodes as with the checkpoint's own configuration.
+  CHECK(tok->encode("Hello world") == breadth::Tokenizer::load(qwen3)->encode("Hello world"));
+  CHECK(tok->has_chat_template());
+  CHECK(tok->chat_template_error().find("wordwrap") != std::string::npos);
+  try {
+    tok->chat_template();
+    FAIL("chat_template() should throw");
+  } catch (const breadth::Unsupported& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("wordwrap") != std::string::npos);
+    CHECK(msg.find("apply_chat_template = false") != std::string::npos);
+  }
+  // A checkpoint with no template at all is a base model: nullptr, no error.
+  fs::remove(dir / "tokenizer_config.json");
+  auto base = breadth::Tokenizer::load(dir.string());
+  CHECK(!base->has_chat_template());
+  CHECK(base->chat_template() == nullptr);
+  for (const auto& e : fs::directory_iterator(dir)) ::unlink(e.path().c_str());  // libtorch-safe cleanup
+  ::rmdir(dir.c_str());
 }

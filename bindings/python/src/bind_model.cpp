@@ -136,7 +136,7 @@ torch.Size([..., 49152])
                              "Token ids that end a generation.")
       .def_property_readonly("bos_id", [](const CausalLM& lm) { return tokenizer_of(lm).bos_id(); })
       .def_property_readonly("has_chat_template",
-                             [](const CausalLM& lm) { return tokenizer_of(lm).chat_template() != nullptr; })
+                             [](const CausalLM& lm) { return tokenizer_of(lm).has_chat_template(); })
       .def(
           "tokenize",
           [](const CausalLM& lm, const std::string& text, bool add_special, bool chat) {
