@@ -20,7 +20,7 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 # ---------------------------------------------------------------- Debian packages
 APT_PKGS=(libsentencepiece-dev sentencepiece libfmt-dev libeigen3-dev catch2 pybind11-dev
           nlohmann-json3-dev libpcre2-dev libcli11-dev ninja-build valgrind clang
-          libclang-rt-14-dev libicu-dev)
+          libclang-rt-14-dev libicu-dev ccache)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
