@@ -21,7 +21,14 @@
 #include <string>
 #include <vector>
 
+#include "breadth/answer_set.hpp"
+
 namespace breadth {
+
+class CausalLM;
+class TextEmbedder;
+class Equivalence;
+class QualityScorer;
 
 // ============================================================================ training data
 
@@ -112,6 +119,50 @@ class FeatureExtractor {
   /// [N, D] float32 features of `queries`.
   virtual torch::Tensor extract(const std::vector<std::string>& queries) = 0;
 };
+
+/// Model-specific features (router paper §4.1, "spec"): a candidate model's final-norm last-layer
+/// hidden state at the last token of each query, the query rendered as one user turn under the
+/// model's chat template with the generation prompt (`encode_prompt(model, query, true)`, so a model
+/// without a template sees the raw query). [N, hidden_size] float32; queries run in left-padded
+/// batches of `batch_size`. name() is "last-hidden:chat:<name>": give a name that identifies the
+/// checkpoint (e.g. its absolute path) when features are cached.
+class ModelFeatureExtractor final : public FeatureExtractor {
+ public:
+  /// Throws InvalidArgument for a null model, a sequence classifier or a checkpoint without tokenizer.
+  ModelFeatureExtractor(std::shared_ptr<const CausalLM> model, std::string name, int64_t batch_size = 8,
+                        bool apply_chat_template = true);
+  std::string name() const override;
+  torch::Tensor extract(const std::vector<std::string>& queries) override;
+
+ private:
+  std::shared_ptr<const CausalLM> model_;
+  std::string name_;
+  int64_t batch_;
+  bool chat_;
+};
+
+/// Model-agnostic features ("agn"): one text encoder's embeddings of the query text (e.g. the
+/// `text_model_loaders().embedder` of a sentence-transformers checkpoint), float32 on the CPU.
+/// name() is "embed:<name>".
+class EmbedderFeatureExtractor final : public FeatureExtractor {
+ public:
+  EmbedderFeatureExtractor(std::shared_ptr<const TextEmbedder> embedder, std::string name);
+  std::string name() const override;
+  torch::Tensor extract(const std::vector<std::string>& queries) override;
+
+ private:
+  std::shared_ptr<const TextEmbedder> embedder_;
+  std::string name_;
+};
+
+class FeatureCache;
+
+/// Features of `queries` (rows in that order): agnostic from one extractor, specific from one
+/// extractor per pool model (in pool order). With a cache, only rows it lacks are computed.
+/// `progress` gets (rows done, rows in all, extractor name); false cancels (throws Cancelled).
+Features compute_features(FeatureKind kind, const std::vector<FeatureExtractor*>& extractors,
+                          const std::vector<std::string>& queries, FeatureCache* cache = nullptr,
+                          const std::function<bool(int64_t, int64_t, const std::string&)>& progress = {});
 
 /// On-disk cache of feature rows keyed by a hash of (extractor name, query text): one safetensors
 /// file per extractor under `dir`, rewritten atomically when rows are added. Only missing rows are
@@ -355,6 +406,29 @@ int64_t build_routing_data(const std::vector<std::pair<std::string, std::string>
                            const std::vector<std::string>& models, const AnswerSampler& sample,
                            const SetScorer& score, const std::string& out_path,
                            const BuildDataOptions& options = {});
+
+/// Loads the checkpoint of a pool model by its name (e.g. a map from names to paths over
+/// CausalLM::load).
+using ModelLoader = std::function<std::shared_ptr<const CausalLM>(const std::string& model)>;
+
+struct ModelSamplerOptions {
+  /// Strategy (one/two/all), budget B, generations per round, retry budget, sampling, seed,
+  /// max_new_tokens. `ratios` must stay empty: a cell is one model's answer set.
+  AnswerSetOptions answers;
+  /// How answers are parsed: open-ended (NoveltyBench's prompts) or fixed-answer `{a, b}` lists.
+  QuestionKind kind = QuestionKind::kOpen;
+};
+
+/// An AnswerSampler for build_routing_data that runs the Sampler's collect-until-B loop
+/// (`collect_answers`) on the pool model named by the cell, loaded with `load`. One model is kept
+/// loaded at a time (build_routing_data asks model by model); a model that falls short of B after
+/// its retry budget gives the answers it has. Seeded: the same options give the same answers.
+AnswerSampler model_answer_sampler(ModelLoader load, const ModelSamplerOptions& options);
+
+/// A SetScorer from DivCov (`evaluate_divcov`) with an equivalence and a quality scorer, against
+/// budget B (so a set short of B loses coverage): #Unq, Qual, UnqQual and Cov. An empty set scores 0.
+SetScorer divcov_scorer(std::shared_ptr<const Equivalence> equivalence, std::shared_ptr<const QualityScorer> quality,
+                        int64_t budget);
 
 /// A trained router on every query of `table` (e.g. held-out or out-of-domain data), beside the
 /// baselines its training summary defines (Top overall / Top 2 overall from the training means,

@@ -93,7 +93,24 @@ struct MlpFit {
   double val_loss = 0;
   int64_t epochs = 0;
 };
-/// Trains one grid point: Adam, minibatches, early stopping on validation loss (best weights kept).
+/// Loss of (x, y) under `params` (x standardized, layout of mlp_input) and its gradient, computed by
+/// the hand-written backward pass the trainer uses (no autograd). For tests.
+struct MlpGradient {
+  double loss = 0;
+  MlpParams grad;  ///< w1, b1, w2, b2 only
+};
+MlpGradient mlp_loss_gradient(RouterKind kind, const MlpParams& params, const torch::Tensor& x,
+                              const torch::Tensor& y);
+/// The training loss (M-way soft cross-entropy or binary BCE-with-logits, both means) of `params`.
+double mlp_loss(RouterKind kind, const MlpParams& params, const torch::Tensor& x, const torch::Tensor& y);
+
+/// One step of torch.optim.Adam (L2 weight decay added to the gradient, no amsgrad) over flat float
+/// buffers (parameters, gradient, first and second moments), fused into one pass; `step` counts from 1.
+void adam_step(float* p, const float* g, float* m, float* v, int64_t n, int64_t step, double lr, double wd,
+               double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8);
+
+/// Trains one grid point: Adam (fused, on hand-written gradients), minibatches (one full batch when
+/// batch_size >= rows), early stopping on validation loss (best weights kept).
 /// Losses: M-way soft-max cross-entropy against the labels normalized to sum 1 (one-hot: plain CE
 /// against i*); binary: binary cross-entropy with logits per (query, model), mean over both.
 MlpFit fit_mlp(RouterKind kind, const torch::Tensor& x_train, const torch::Tensor& y_train,

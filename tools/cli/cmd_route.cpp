@@ -1,16 +1,25 @@
 // `breadth route ...`: train, evaluate, report and use query routers (router paper, SPEC §6).
 //
-// Features come from a precomputed features file (--features-file: see save_features_file in
-// breadth/router.hpp) or, for agnostic features of new text, from a text encoder registered with
-// text_model_loaders() (--encoder PATH). Model-specific features of new text need the candidate
-// models themselves; until that pipeline is wired in, `pick` takes them from a features file.
+// `build-data` samples each candidate model's answer set for each prompt (collect-until-B) and scores it
+// with DivCov, resumably. Features come from a precomputed features file (--features-file: see
+// save_features_file in breadth/router.hpp), from a text encoder registered with text_model_loaders()
+// (--encoder PATH, agnostic), or from the candidate models themselves (--model PATH per pool model,
+// specific: last-layer hidden state at the query's last token). Computed features are cached on disk
+// (--feature-cache, default $BREADTH_CACHE/route-features or ~/.cache/breadth/route-features).
+// A pool model's name is its checkpoint's base name (folder name, or file name without .gguf).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 
+#include "breadth/divcov.hpp"
 #include "breadth/error.hpp"
+#include "breadth/model.hpp"
 #include "breadth/router.hpp"
 #include "breadth/text_models.hpp"
 #include "command.hpp"
@@ -24,6 +33,11 @@ using namespace breadth;
 struct RouteArgs {
   std::string data, features = "agnostic", features_file, encoder, out, router, prompt, query_id;
   std::string kind = "binary_mlp", labels = "soft,one_hot";
+  // build-data and model-specific features
+  std::vector<std::string> models;
+  std::string prompts, strategy = "all", equivalence = "noveltybench-shortcut", quality = "const:1";
+  std::string question_kind = "open", features_out, feature_cache, device = "cpu";
+  int64_t limit = 0, gen_batch = 10, max_new_tokens = 512, max_generations = 0;
   std::vector<int64_t> hidden = {64, 256};
   std::vector<double> weight_decay = {0.0, 1e-4, 1e-2}, ratios;
   int64_t knn_k = 5, epochs = 200, patience = 20, batch = 64, seeds = 5, budget = 50, top_k = 1;
@@ -55,19 +69,169 @@ MlpGrid grid_of(const RouteArgs& a) {
   return g;
 }
 
-/// Features for every query of `table`: from --features-file, else from --encoder (agnostic).
+/// A pool model's name: the checkpoint's base name (a folder's name, a GGUF file's name without .gguf).
+std::string model_name(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  auto slash = path.find_last_of('/');
+  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.size() > 5 && base.compare(base.size() - 5, 5, ".gguf") == 0) base.resize(base.size() - 5);
+  return base;
+}
+
+std::string absolute(const std::string& path) {
+  char* r = ::realpath(path.c_str(), nullptr);
+  if (!r) return path;
+  std::string out(r);
+  std::free(r);
+  return out;
+}
+
+/// --model paths by pool name (names must be unique).
+std::map<std::string, std::string> model_paths(const RouteArgs& a) {
+  std::map<std::string, std::string> out;
+  for (const auto& p : a.models) {
+    auto name = model_name(p);
+    BREADTH_CHECK_ARG(out.emplace(name, p).second,
+                      "--model: two checkpoints are named '{}' (a pool model's name is its folder or file name); "
+                      "rename one",
+                      name);
+  }
+  return out;
+}
+
+ModelOptions model_options(const RouteArgs& a) {
+  ModelOptions o;
+  o.device = torch::Device(a.device);
+  return o;
+}
+
+std::string feature_cache_dir(const RouteArgs& a) {
+  if (!a.feature_cache.empty()) return a.feature_cache;
+  const char* c = std::getenv("BREADTH_CACHE");
+  if (c && *c) return std::string(c) + "/route-features";
+  const char* h = std::getenv("HOME");
+  return std::string(h && *h ? h : ".") + "/.cache/breadth/route-features";
+}
+
+/// Features for every query of `table` (rows in table order, models in table.models order): from
+/// --features-file, else computed (and cached) from --encoder (agnostic) or the --model checkpoints
+/// (specific).
 Features features_for(const RouteArgs& a, FeatureKind kind, const RoutingTable& table) {
   if (!a.features_file.empty()) return load_features_file(a.features_file, kind, table.query_ids, table.models);
-  BREADTH_CHECK_ARG(kind == FeatureKind::kAgnostic && !a.encoder.empty(),
-                    "give --features-file (precomputed features), or --encoder PATH for agnostic features; "
-                    "model-specific features of new queries are not wired into the CLI yet");
-  auto& loader = text_model_loaders().embedder;
-  if (!loader) fail<Unsupported>("no text encoder implementation is linked into this build; use --features-file");
-  auto enc = loader(a.encoder);
+  FeatureCache cache(feature_cache_dir(a));
+  if (kind == FeatureKind::kAgnostic) {
+    BREADTH_CHECK_ARG(!a.encoder.empty(),
+                      "agnostic features: give --features-file (precomputed) or --encoder PATH (a text encoder)");
+    auto& loader = text_model_loaders().embedder;
+    if (!loader) fail<Unsupported>("no text encoder implementation is linked into this build; use --features-file");
+    EmbedderFeatureExtractor ex(loader(a.encoder), absolute(a.encoder));
+    TerminalProgress bar("features (encoder)");
+    return compute_features(kind, {&ex}, table.queries, &cache, bar.callback());
+  }
+  BREADTH_CHECK_ARG(!a.models.empty(),
+                    "specific features: give --features-file (precomputed) or one --model PATH per pool model ({})",
+                    fmt::join(table.models, ", "));
+  auto paths = model_paths(a);
   Features f;
   f.kind = kind;
-  f.mats = {enc->embed(table.queries).to(torch::kCPU).to(torch::kFloat32)};
+  for (const auto& name : table.models) {
+    auto it = paths.find(name);
+    BREADTH_CHECK_ARG(it != paths.end(), "specific features: no --model given for pool model '{}' (pool: {})", name,
+                      fmt::join(table.models, ", "));
+    // One model loaded at a time; rows already in the cache need no model at all.
+    auto model = CausalLM::load(it->second, model_options(a));
+    ModelFeatureExtractor ex(model, absolute(it->second));
+    TerminalProgress bar("features (" + name + ")");
+    f.mats.push_back(compute_features(kind, {&ex}, table.queries, &cache, bar.callback()).mats[0]);
+  }
   return f;
+}
+
+std::shared_ptr<QualityScorer> quality_of(const std::string& spec) {
+  if (spec.rfind("const:", 0) == 0) {
+    char* end = nullptr;
+    double v = std::strtod(spec.c_str() + 6, &end);
+    BREADTH_CHECK_ARG(end && *end == '\0' && v > 0, "--quality '{}': expected const:VALUE with VALUE > 0", spec);
+    return constant_quality(v);
+  }
+  if (spec.rfind("reward:", 0) == 0) {
+    if (!text_model_loaders().reward)
+      fail<Unsupported>("--quality '{}': no reward-model implementation is linked into this build; use const:1", spec);
+    return reward_quality(text_model_loaders().reward(spec.substr(7)));
+  }
+  fail("--quality '{}': use const:VALUE or reward:PATH", spec);
+}
+
+/// (id, text) pairs of a prompts JSONL file: keys "id" or "query_id", and "prompt", "query" or "text".
+std::vector<std::pair<std::string, std::string>> read_prompts(const std::string& path, int64_t limit) {
+  std::ifstream in(path);
+  if (!in) fail<IoError>("cannot read --prompts '{}'", path);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string line;
+  int64_t n = 0;
+  while (std::getline(in, line) && (limit <= 0 || static_cast<int64_t>(out.size()) < limit)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      fail<FormatError>("{}:{}: not JSON ({})", path, n, e.what());
+    }
+    auto str = [&](std::initializer_list<const char*> keys) -> std::string {
+      for (const char* k : keys)
+        if (j.contains(k) && j[k].is_string()) return j[k].get<std::string>();
+      return {};
+    };
+    auto id = str({"id", "query_id"});
+    auto text = str({"prompt", "query", "text"});
+    if (id.empty()) id = fmt::format("line-{}", n);
+    if (text.empty()) fail<FormatError>("{}:{}: no \"prompt\" (or \"query\"/\"text\") string", path, n);
+    out.emplace_back(id, text);
+  }
+  BREADTH_CHECK_ARG(!out.empty(), "--prompts '{}' holds no prompt", path);
+  return out;
+}
+
+int run_build_data(const RouteArgs& a) {
+  BREADTH_CHECK_ARG(!a.models.empty(), "build-data needs at least one --model PATH");
+  auto queries = read_prompts(a.prompts, a.limit);
+  auto paths = model_paths(a);
+  std::vector<std::string> pool;
+  for (const auto& p : a.models) pool.push_back(model_name(p));
+
+  ModelSamplerOptions so;
+  so.answers.strategy = parse_strategy(a.strategy);
+  so.answers.budget = a.budget;
+  so.answers.batch = a.gen_batch;
+  so.answers.max_generations = a.max_generations;
+  so.answers.generation.max_new_tokens = a.max_new_tokens;
+  so.answers.generation.seed = a.seed;
+  BREADTH_CHECK_ARG(a.question_kind == "open" || a.question_kind == "fixed",
+                    "--question-kind must be open or fixed, got '{}'", a.question_kind);
+  so.kind = a.question_kind == "open" ? QuestionKind::kOpen : QuestionKind::kFixed;
+  auto mopts = model_options(a);
+  auto sampler = model_answer_sampler(
+      [paths, mopts](const std::string& name) { return CausalLM::load(paths.at(name), mopts); }, so);
+  auto scorer = divcov_scorer(make_equivalence(a.equivalence), quality_of(a.quality), a.budget);
+
+  BuildDataOptions bo;
+  TerminalProgress bar("route build-data");
+  bo.progress = bar.callback();
+  int64_t computed = build_routing_data(queries, pool, sampler, scorer, a.out, bo);
+  fmt::print("{} cells computed ({} queries x {} models in {})\n", computed, queries.size(), pool.size(), a.out);
+
+  if (!a.features_out.empty()) {
+    TableOptions to;
+    to.pool = pool;
+    auto table = load_routing_table(a.out, to);
+    auto kind = parse_feature_kind(a.features);
+    auto f = features_for(a, kind, table);
+    save_features_file(a.features_out, f, table.query_ids, table.models);
+    fmt::print("{} features of {} queries saved to {}\n", feature_kind_name(kind), table.num_queries(),
+               a.features_out);
+  }
+  return 0;
 }
 
 void print_report(const RoutingReport& r, bool json) {
@@ -142,10 +306,9 @@ int run_pick(const RouteArgs& a) {
     f = load_features_file(a.features_file, c.feature_kind, {a.query_id}, router->pool());
     label = a.query_id;
   } else {
-    BREADTH_CHECK_ARG(!a.prompt.empty(), "give --prompt TEXT (with --encoder) or --query-id ID (with --features-file)");
-    BREADTH_CHECK_ARG(c.feature_kind == FeatureKind::kAgnostic,
-                      "this router uses model-specific features; computing them for a new prompt needs the "
-                      "candidate models, which `pick` does not load yet: use --query-id with --features-file");
+    BREADTH_CHECK_ARG(!a.prompt.empty(),
+                      "give --prompt TEXT (with --encoder, or --model per pool model for a model-specific router) "
+                      "or --query-id ID (with --features-file)");
     RoutingTable one;
     one.query_ids = {"prompt"};
     one.queries = {a.prompt};
@@ -182,7 +345,31 @@ std::function<int()> setup(CLI::App& app) {
   auto feat_opts = [&](CLI::App* s) {
     s->add_option("--features-file", a->features_file, "precomputed features (safetensors; see docs/routing.md)");
     s->add_option("--encoder", a->encoder, "text encoder for agnostic features (needs an encoder implementation)");
+    s->add_option("--model", a->models, "a pool model's checkpoint, for specific features (repeat per model)");
+    s->add_option("--feature-cache", a->feature_cache,
+                  "cache folder for computed features (default $BREADTH_CACHE/route-features)");
+    s->add_option("--device", a->device, "device for --model checkpoints (cpu, cuda, cuda:1)");
   };
+  auto* build = route->add_subcommand("build-data", "Sample and score each model's answer sets (resumable)");
+  build->add_option("--prompts", a->prompts, "prompts JSONL ({\"id\", \"prompt\"} per line)")->required();
+  build->add_option("--limit", a->limit, "first N prompts only");
+  build->add_option("--out", a->out, "routing table to write or complete (JSONL)")->required();
+  build->add_option("--budget", a->budget, "answers per (query, model) (B)");
+  build->add_option("--strategy", a->strategy, "answer-set prompt: one, two or all");
+  build->add_option("--question-kind", a->question_kind, "open (free-form answers) or fixed ({a, b} lists)");
+  build->add_option("--equivalence", a->equivalence,
+                    "exact | rouge1[:T] | noveltybench-shortcut | embedding:PATH[:T] | classifier:PATH[:T]");
+  build->add_option("--quality", a->quality, "const:VALUE | reward:PATH");
+  build->add_option("--batch", a->gen_batch, "generations per model and round");
+  build->add_option("--max-generations", a->max_generations, "retry budget per cell (0: automatic)");
+  build->add_option("--max-new-tokens", a->max_new_tokens, "tokens per generation");
+  build->add_option("--seed", a->seed, "sampling seed");
+  build->add_option("--features-out", a->features_out, "also write a features file (safetensors)");
+  build->add_option("--features", a->features, "agnostic (with --encoder) or specific (from the models)");
+  build->add_option("--encoder", a->encoder, "text encoder for agnostic features");
+  build->add_option("--model", a->models, "a candidate model's checkpoint (repeat; order = pool order)")->required();
+  build->add_option("--feature-cache", a->feature_cache, "cache folder for computed features");
+  build->add_option("--device", a->device, "device for the models (cpu, cuda, cuda:1)");
   auto* train = route->add_subcommand("train", "Train one router on a routing table");
   train->add_option("--data", a->data, "routing table (JSONL)")->required();
   train->add_option("--features", a->features, "agnostic or specific");
@@ -212,14 +399,15 @@ std::function<int()> setup(CLI::App& app) {
   grid_opts(report);
   auto* pick = route->add_subcommand("pick", "Route one query");
   pick->add_option("--router", a->router, "router folder")->required();
-  pick->add_option("--prompt", a->prompt, "query text (agnostic routers, with --encoder)");
+  pick->add_option("--prompt", a->prompt, "query text (with --encoder, or --model per pool model)");
   pick->add_option("--query-id", a->query_id, "a query of --features-file");
   pick->add_option("--top-k", a->top_k, "models to route to");
   pick->add_option("--budget", a->budget, "answers to split among them");
   pick->add_option("--ratios", a->ratios, "budget ratios (default even)")->delimiter(',');
   pick->add_flag("--json", a->json, "JSON output");
   feat_opts(pick);
-  return [a, train, eval, report, pick] {
+  return [a, build, train, eval, report, pick] {
+    if (build->parsed()) return run_build_data(*a);
     if (train->parsed()) return run_train(*a);
     if (eval->parsed()) return run_eval(*a);
     if (report->parsed()) return run_report(*a);
