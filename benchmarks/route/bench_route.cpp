@@ -1,5 +1,7 @@
 // Times train_router on a routing table + precomputed features; prints one JSON line per run.
 //   bench_route TABLE.jsonl FEATURES.safetensors KIND EPOCHS GRID(single|full) REPEATS
+// EPOCHS > 0: exactly that many epochs (no early stop, as the PyTorch peer); 0: the library defaults
+// (at most 200 epochs, early stopping with patience 20).
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -22,8 +24,10 @@ int main(int argc, char** argv) {
   auto split = split_queries(table.num_queries(), 0);
   TrainOptions o;
   o.kind = parse_router_kind(argv[3]);
-  o.grid.max_epochs = std::stoll(argv[4]);
-  o.grid.patience = o.grid.max_epochs;  // no early stop: both sides run every epoch
+  if (std::stoll(argv[4]) > 0) {
+    o.grid.max_epochs = std::stoll(argv[4]);
+    o.grid.patience = o.grid.max_epochs;  // no early stop: both sides run every epoch
+  }
   if (std::string(argv[5]) == "single") {
     o.grid.hidden = {256};
     o.grid.weight_decay = {0.0};
@@ -41,7 +45,7 @@ int main(int argc, char** argv) {
     for (size_t q = 0; q < ranks.size(); ++q) cov += test.div_cov[static_cast<int64_t>(q)][ranks[q][0]].item<double>();
     cov /= static_cast<double>(ranks.size());
     nlohmann::json j = {{"seconds", s}, {"test_cov", cov}, {"val_cov", router->config().val_div_cov},
-                        {"threads", torch::get_num_threads()}};
+                        {"threads", torch::get_num_threads()}, {"epochs", router->config().epochs}};
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
   }

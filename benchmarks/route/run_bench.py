@@ -136,12 +136,22 @@ def main():
                 b = min(r["seconds"] for r in runs)
                 p = min(python_train(x, dc, kind, a.epochs, grid, s) for s in range(reps))
                 rows.append((kind, grid, b, p, runs[0]["test_cov"]))
+        # breadth's defaults: at most 200 epochs with early stopping (patience 20) on the validation loss.
+        defaults = []
+        for kind in ("binary_mlp", "mway_mlp"):
+            out = subprocess.run([a.binary, os.path.join(tmp, "table.jsonl"), os.path.join(tmp, "features.safetensors"),
+                                  kind, "0", "full", "1"], check=True, capture_output=True, text=True).stdout
+            r = json.loads(out.splitlines()[0])
+            defaults.append((kind, r["seconds"], r["test_cov"], r["epochs"]))
         print(f"| router | grid | epochs | breadth (s) | PyTorch (s) | PyTorch / breadth | breadth test Cov |")
         print("|---|---|---|---|---|---|---|")
         for kind, grid, b, p, cov in rows:
             pts = 1 if grid == "single" else 12
             print(f"| {kind} | {grid} ({pts} point{'s' if pts > 1 else ''}) | {a.epochs} | {b:.2f} | {p:.2f} | "
                   f"{p / b:.2f}x | {100 * cov:.1f}% |")
+        for kind, b, cov, ep in defaults:
+            print(f"| {kind} | full (12 points), defaults | early stop (selected point: {ep}) | {b:.2f} | | | "
+                  f"{100 * cov:.1f}% |")
         tr, va, te = split(Q)
         print(f"\n{Q} queries x {M} models, {D}-d features; best-of-{a.repeats} for single grid points.")
 
