@@ -4,8 +4,9 @@ JOBS     ?= $(shell nproc)
 CMAKE_ARGS ?=
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 VENV_PY  := $(CURDIR)/.venv/bin/python
-# The Python module is built whenever the project's venv exists (scripts/setup.sh makes it).
-PYTHON_ARGS := $(shell test -x $(VENV_PY) && echo "-DBREADTH_BUILD_PYTHON=ON -DPython3_EXECUTABLE=$(VENV_PY)")
+# The Python module is always built, against the venv's torch (setup makes the venv before configure;
+# do not test for it here: make expands variables before `setup` has run on a fresh clone).
+PYTHON_ARGS := -DBREADTH_BUILD_PYTHON=ON -DPython3_EXECUTABLE=$(VENV_PY)
 
 .PHONY: all setup configure build test demo bench fuzz sanitize cuda-check clean
 
@@ -36,7 +37,7 @@ bench: build
 # Address+undefined sanitizer build of the file readers', tokenizers' and C API's tests.
 sanitize: setup
 	cmake -S . -B build-asan $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DBREADTH_SANITIZE=ON $(CMAKE_ARGS)
-	cmake --build build-asan -j $(JOBS)
+	cmake --build build-asan -j $(JOBS) --target breadth_sanitize_tests
 	cd build-asan && ctest --output-on-failure -L sanitize
 
 # libFuzzer (clang) builds of the file-reader and tokenizer fuzz targets, each fuzzed for
