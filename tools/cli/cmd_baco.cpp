@@ -1,5 +1,7 @@
 // `breadth baco`: BACO decoding of one prompt with a base and an aligned model. Prints each sample
-// with base-model tokens coloured (on a terminal), or with --json every token's provenance.
+// with base-model tokens coloured (--color auto: on a terminal), or with --json every token's
+// provenance. A token's bytes may end inside a UTF-8 character; JSON then also carries the exact
+// bytes (docs/cli.md).
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include "breadth/baco.hpp"
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
+#include "cli_options.hpp"
 #include "command.hpp"
 
 namespace {
@@ -19,8 +22,49 @@ struct Args {
   double gamma = NAN, temperature = 1.0, top_p = 0.9;
   int64_t n = 10, max_tokens = 256, min_tokens = 0, retries = 3;
   uint64_t seed = 0;
+  std::string color = "auto";
   bool json = false, eager = false;
 };
+
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+    else return false;
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+// "text" as JSON (invalid UTF-8 replaced by U+FFFD on output) plus, when `s` is not valid UTF-8 on
+// its own, "bytes": the exact bytes as a list of integers.
+void put_text(nlohmann::json& j, const std::string& s) {
+  j["text"] = s;
+  if (!valid_utf8(s)) {
+    auto bytes = nlohmann::json::array();
+    for (unsigned char c : s) bytes.push_back(static_cast<int>(c));
+    j["bytes"] = std::move(bytes);
+  }
+}
 
 nlohmann::json num(float x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
 
@@ -30,14 +74,18 @@ nlohmann::json to_json(const breadth::BacoResult& r, const std::string& prompt) 
   for (const auto& s : r.samples) {
     json tokens = json::array();
     for (const auto& t : s.tokens) {
-      tokens.push_back({{"id", t.id}, {"text", t.text}, {"source", breadth::token_source_name(t.source)},
-                        {"reason", breadth::route_reason_name(t.reason)}, {"eos", t.eos},
-                        {"p_base_max", num(t.p_base_max)}, {"p_aligned_max", num(t.p_aligned_max)},
-                        {"h_base", num(t.h_base)}, {"h_aligned", num(t.h_aligned)}});
+      json tj = {{"id", t.id}, {"source", breadth::token_source_name(t.source)},
+                 {"reason", breadth::route_reason_name(t.reason)}, {"eos", t.eos},
+                 {"p_base_max", num(t.p_base_max)}, {"p_aligned_max", num(t.p_aligned_max)},
+                 {"h_base", num(t.h_base)}, {"h_aligned", num(t.h_aligned)}};
+      put_text(tj, t.text);
+      tokens.push_back(std::move(tj));
     }
-    samples.push_back({{"sample_index", s.sample_index}, {"text", s.text},
-                       {"finish", breadth::finish_reason_name(s.finish)}, {"retries", s.retries},
-                       {"base_tokens", s.base_tokens()}, {"switches", s.switches()}, {"tokens", tokens}});
+    json sj = {{"sample_index", s.sample_index}, {"finish", breadth::finish_reason_name(s.finish)},
+               {"retries", s.retries}, {"base_tokens", s.base_tokens()}, {"switches", s.switches()},
+               {"tokens", tokens}};
+    put_text(sj, s.text);
+    samples.push_back(std::move(sj));
   }
   const auto& m = r.summary;
   return {{"rule", r.rule}, {"prompt", prompt}, {"samples", samples},
@@ -69,6 +117,9 @@ std::function<int()> setup(CLI::App& app) {
   sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
   sub->add_flag("--json", a->json, "Print samples with every token's source and statistics as JSON");
   sub->add_flag("--eager", a->eager, "Advance both models every step (all statistics recorded)");
+  sub->add_option("--color", a->color, "Colour base-model tokens: auto (on a terminal) | always | never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   return [a] {
     std::string spec = a->rule;
     if (!std::isnan(a->gamma)) {
@@ -77,13 +128,18 @@ std::function<int()> setup(CLI::App& app) {
                                        "drop --gamma or the ':GAMMA'");
       spec += fmt::format(":{}", a->gamma);
     }
-    auto rule = breadth::make_rule(spec);  // fails before loading models on a bad rule
+    breadth::RulePtr rule;
+    try {
+      rule = breadth::make_rule(spec);  // fails before loading models on a bad rule
+    } catch (const breadth::InvalidArgument& e) {
+      if (std::isnan(a->gamma) && spec.find(':') == std::string::npos &&
+          std::string(e.what()).find("threshold") != std::string::npos)
+        throw breadth::InvalidArgument("--rule '" + spec + "' needs a threshold: give --gamma (e.g. --gamma 0.3)");
+      throw;
+    }
     breadth::ModelOptions mo;
-    if (a->dtype == "float32") mo.dtype = torch::kFloat32;
-    else if (a->dtype == "bfloat16") mo.dtype = torch::kBFloat16;
-    else if (a->dtype == "float16") mo.dtype = torch::kFloat16;
-    else throw breadth::InvalidArgument("--dtype must be float32, bfloat16 or float16, got '" + a->dtype + "'");
-    mo.device = torch::Device(a->device);
+    mo.dtype = breadth::cli::parse_dtype(a->dtype);
+    mo.device = breadth::cli::parse_device(a->device);
     auto base = breadth::CausalLM::load(a->base, mo);
     auto aligned = a->aligned == a->base ? base : breadth::CausalLM::load(a->aligned, mo);
     breadth::BacoDecoder dec(base, aligned);
@@ -105,7 +161,7 @@ std::function<int()> setup(CLI::App& app) {
       std::fputs("\n", stdout);
       return 0;
     }
-    const bool colour = ::isatty(STDOUT_FILENO);
+    const bool colour = a->color == "always" || (a->color == "auto" && ::isatty(STDOUT_FILENO));
     for (const auto& s : res.samples) {
       fmt::print("--- sample {} ({}, {} tokens, {} from base, {} switches)\n", s.sample_index,
                  breadth::finish_reason_name(s.finish), s.length(), s.base_tokens(), s.switches());

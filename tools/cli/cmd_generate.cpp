@@ -8,6 +8,7 @@
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
 #include "breadth/tokenizer.hpp"
+#include "cli_options.hpp"
 #include "command.hpp"
 
 namespace {
@@ -31,11 +32,8 @@ std::function<int()> setup(CLI::App& app) {
   return [a] {
     if (a->max_tokens < 1) throw breadth::InvalidArgument("--max-tokens must be at least 1");
     breadth::ModelOptions opt;
-    if (a->dtype == "float32") opt.dtype = torch::kFloat32;
-    else if (a->dtype == "bfloat16") opt.dtype = torch::kBFloat16;
-    else if (a->dtype == "float16") opt.dtype = torch::kFloat16;
-    else throw breadth::InvalidArgument("--dtype must be float32, bfloat16 or float16, got '" + a->dtype + "'");
-    opt.device = torch::Device(a->device);
+    opt.dtype = breadth::cli::parse_dtype(a->dtype);
+    opt.device = breadth::cli::parse_device(a->device);
     auto model = breadth::CausalLM::load(a->model, opt);
     auto tok = model->tokenizer();
     if (!tok)

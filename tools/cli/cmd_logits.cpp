@@ -7,6 +7,7 @@
 
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
+#include "cli_options.hpp"
 #include "command.hpp"
 
 namespace {
@@ -35,13 +36,6 @@ std::vector<int32_t> parse_ids(const std::string& s) {
   return out;
 }
 
-torch::ScalarType parse_dtype(const std::string& s) {
-  if (s == "float32") return torch::kFloat32;
-  if (s == "bfloat16") return torch::kBFloat16;
-  if (s == "float16") return torch::kFloat16;
-  throw breadth::InvalidArgument("--dtype must be float32, bfloat16 or float16, got '" + s + "'");
-}
-
 std::function<int()> setup(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* sub = app.add_subcommand("logits", "Print the last position's logits over the vocabulary as JSON");
@@ -52,8 +46,8 @@ std::function<int()> setup(CLI::App& app) {
   return [a] {
     auto ids = parse_ids(a->ids);
     breadth::ModelOptions opt;
-    opt.dtype = parse_dtype(a->dtype);
-    opt.device = torch::Device(a->device);
+    opt.dtype = breadth::cli::parse_dtype(a->dtype);
+    opt.device = breadth::cli::parse_device(a->device);
     auto model = breadth::CausalLM::load(a->model, opt);
     breadth::KvCache cache;
     auto logits = model->prefill(cache, {ids})[0].to(torch::kCPU).contiguous();

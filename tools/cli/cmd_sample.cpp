@@ -6,6 +6,7 @@
 #include "breadth/answer_set.hpp"
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
+#include "cli_options.hpp"
 #include "command.hpp"
 #include "core/progress.hpp"
 
@@ -68,11 +69,7 @@ std::function<int()> setup(CLI::App& app) {
     breadth::TerminalProgress bar("sample", false);
     if (!a->quiet) opt.generation.on_progress = bar.callback();
     breadth::ModelOptions mo;
-    try {
-      mo.device = torch::Device(a->device);
-    } catch (const std::exception&) {
-      throw breadth::InvalidArgument("--device must be cpu, cuda or cuda:N, got '" + a->device + "'");
-    }
+    mo.device = breadth::cli::parse_device(a->device);
     std::vector<std::shared_ptr<const breadth::CausalLM>> models;
     for (const auto& p : a->models) models.push_back(breadth::CausalLM::load(p, mo));
     auto set = breadth::collect_answers(models, q, opt);
