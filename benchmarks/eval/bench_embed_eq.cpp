@@ -13,6 +13,7 @@
 #include "breadth/divcov.hpp"
 #include "breadth/encoder.hpp"
 #include "breadth/eval_io.hpp"
+#include "breadth/metrics.hpp"
 
 using namespace breadth;
 
