@@ -664,9 +664,9 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
   }
   const uint64_t base_seed = opt.base_seed ? *opt.base_seed : baco::default_base_seed(opt.seed);
   for (int64_t p = 0; p < P; ++p) {
-    auto a_key = sample_seed(opt.seed, baco::prompt_key(ids[kA][static_cast<size_t>(p)]));
-    auto b_key = sample_seed(base_seed, baco::prompt_key(ids[kB][static_cast<size_t>(p)]));
-    auto r_key = sample_seed(baco::route_seed(opt.seed), baco::prompt_key(ids[kA][static_cast<size_t>(p)]));
+    auto a_key = sample_seed(opt.seed, prompt_key(ids[kA][static_cast<size_t>(p)]));
+    auto b_key = sample_seed(base_seed, prompt_key(ids[kB][static_cast<size_t>(p)]));
+    auto r_key = sample_seed(baco::route_seed(opt.seed), prompt_key(ids[kA][static_cast<size_t>(p)]));
     for (int64_t i = 0; i < n; ++i) {
       const auto idx = static_cast<uint64_t>(opt.first_sample_index + i);
       sh.gens[kA].push_back(make_generator(a_key, idx));

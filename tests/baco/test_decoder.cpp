@@ -104,7 +104,7 @@ TEST_CASE("a rule that always picks base reproduces base sampling after the firs
     if (x.tokens.size() < 2 || x.tokens[1].source != TokenSource::kBase) continue;
     auto prompt = P.decoder->base_prompt(kPrompts[static_cast<size_t>(x.prompt_index)], o);
     std::vector<torch::Generator> gens{
-        make_generator(sample_seed(99, baco::prompt_key(prompt)), static_cast<uint64_t>(x.sample_index))};
+        make_generator(sample_seed(99, prompt_key(prompt)), static_cast<uint64_t>(x.sample_index))};
     auto ids = prompt;
     ids.push_back(x.tokens[0].id);
     KvCache cache;

@@ -17,10 +17,13 @@
 #include "breadth/metrics.hpp"
 #include "breadth/text_models.hpp"
 #include "breadth/tokenizer.hpp"
+#include "cli_options.hpp"
 #include "command.hpp"
 #include "core/check.hpp"
 
 namespace {
+
+using breadth::cli::split_commas;
 
 using namespace breadth;
 
@@ -31,18 +34,6 @@ struct EvalArgs {
   double patience = 0.8, score_max = 10.0;
   bool json = false;
 };
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t b = 0;
-  while (b <= s.size()) {
-    size_t e = s.find(',', b);
-    if (e == std::string::npos) e = s.size();
-    if (e > b) out.push_back(s.substr(b, e - b));
-    b = e + 1;
-  }
-  return out;
-}
 
 std::shared_ptr<QualityScorer> make_quality(const std::string& spec) {
   if (spec.rfind("const:", 0) == 0) {

@@ -22,11 +22,14 @@
 #include "breadth/model.hpp"
 #include "breadth/router.hpp"
 #include "breadth/text_models.hpp"
+#include "cli_options.hpp"
 #include "command.hpp"
 #include "core/check.hpp"
 #include "core/progress.hpp"
 
 namespace {
+
+using breadth::cli::split_commas;
 
 using namespace breadth;
 
@@ -44,18 +47,6 @@ struct RouteArgs {
   uint64_t seed = 0, split_seed = 0;
   bool json = false, all = false;
 };
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t b = 0;
-  while (b <= s.size()) {
-    size_t e = s.find(',', b);
-    if (e == std::string::npos) e = s.size();
-    if (e > b) out.push_back(s.substr(b, e - b));
-    b = e + 1;
-  }
-  return out;
-}
 
 MlpGrid grid_of(const RouteArgs& a) {
   MlpGrid g;
