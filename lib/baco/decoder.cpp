@@ -39,6 +39,7 @@ struct Lane {
   const Tokenizer* tok = nullptr;
   std::unique_ptr<Classes> cls;
   std::unique_ptr<Sampler> sampler;
+  bool mask_eos = false;  ///< BacoOptions::ignore_eos: EOS ids are masked before every draw
   std::vector<torch::Generator>* gens = nullptr;  // indexed by result row
   std::unordered_set<int64_t> eos;
   torch::Tensor eos_ids;       // [E] int64
@@ -93,24 +94,6 @@ struct Shared {
   std::vector<BacoSample>* samples;
   int64_t* steps;
   int64_t emitted = 0, possible = 0;
-};
-
-/// Removes fixed ids from a distribution (BacoOptions::ignore_eos).
-class MaskTokens final : public LogitsTransform {
- public:
-  explicit MaskTokens(std::vector<int64_t> ids) : ids_(std::move(ids)) {}
-  torch::Tensor apply(const torch::Tensor& logits) const override {
-    std::vector<int64_t> inside;
-    for (auto id : ids_)
-      if (id < logits.size(-1)) inside.push_back(id);
-    if (inside.empty()) return logits;
-    return logits.index_fill(-1, torch::tensor(inside, torch::kInt64).to(logits.device()),
-                             -std::numeric_limits<float>::infinity());
-  }
-  std::string name() const override { return "mask_eos"; }
-
- private:
-  std::vector<int64_t> ids_;
 };
 
 /// True when `text` ends inside a multi-byte UTF-8 character: no word boundary can be there, since
@@ -272,6 +255,8 @@ class Run {
     if (need.empty()) return;
     auto idx = index_tensor(need).to(L.logits.device());
     auto lg = L.logits.index_select(0, idx);
+    if (L.mask_eos && L.eos_ids.numel() > 0)
+      lg.index_fill_(1, L.eos_ids.to(lg.device()), -std::numeric_limits<float>::infinity());
     auto ids = L.sampler->sample(lg, *L.gens, gen_rows).cpu();
     for (size_t i = 0; i < need.size(); ++i) {
       auto b = static_cast<size_t>(need[i]);
@@ -690,7 +675,10 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
     L.cls = std::make_unique<Classes>(*L.tok);
     std::vector<int64_t> eos(L.tok->eos_ids().begin(), L.tok->eos_ids().end());
     auto extra = l == kB ? opt.base_transforms : opt.aligned_transforms;
-    if (opt.ignore_eos && !eos.empty()) extra.push_back(std::make_shared<MaskTokens>(eos));
+    // ignore_eos masks the raw logits before the sampler's chain (as HF's logits processors run
+    // before its warpers): masked after top-p, a distribution whose nucleus is all EOS would be left
+    // with nothing to draw.
+    L.mask_eos = opt.ignore_eos && !eos.empty();
     L.sampler = std::make_unique<Sampler>(l == kB ? opt.base_sampling : opt.aligned_sampling, extra);
     L.gens = &sh.gens[l];
     L.frag = frags[l];
