@@ -2,6 +2,7 @@
 // lazy == eager, batched == one at a time, the invariants over many runs, provenance, min length,
 // callbacks, and a pair with different vocabularies.
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "baco/seeds.hpp"
@@ -124,6 +125,45 @@ TEST_CASE("a rule that always picks base reproduces base sampling after the firs
     }
   }
   CHECK(compared >= 20);
+}
+
+TEST_CASE("ignore_eos masks EOS before the sampler's chain: a greedy base whose top-1 is EOS takes its best other token") {
+  // Regression: EOS used to be removed after the chain, so a base nucleus holding only EOS (top-k 1
+  // here; top-p on a real model) was left with nothing to draw and the run failed.
+  const auto& P = pair("shared");
+  auto o = options(6, 30, 5);
+  o.ignore_eos = true;
+  o.base_sampling.top_k = 1;
+  auto baco = P.decoder->generate(kPrompts, "base", o);
+  auto tok = P.base->tokenizer();
+  auto eos = eos_set(*tok);
+  auto eos_ids = torch::tensor(std::vector<int64_t>(eos.begin(), eos.end()), torch::kInt64);
+
+  int compared = 0, eos_was_top1 = 0;
+  for (const auto& x : baco.samples) {
+    CHECK(x.finish == FinishReason::kLength);
+    REQUIRE(x.length() == 30);
+    for (const auto& t : x.tokens) CHECK(eos.count(t.id) == 0);
+    // Replay the base model over the emitted text: each base token is the argmax once EOS is gone.
+    auto ids = P.decoder->base_prompt(kPrompts[static_cast<size_t>(x.prompt_index)], o);
+    ids.push_back(x.tokens[0].id);
+    KvCache cache;
+    auto logits = P.base->prefill(cache, {ids});
+    for (size_t k = 1; k < x.tokens.size(); ++k) {
+      if (x.tokens[k].source == TokenSource::kBase) {
+        auto top = logits.argmax(-1)[0].item<int64_t>();
+        eos_was_top1 += eos.count(static_cast<int32_t>(top)) == 1;
+        auto masked = logits.index_fill(1, eos_ids, -std::numeric_limits<float>::infinity());
+        INFO("token " << k);
+        REQUIRE(x.tokens[k].id == masked.argmax(-1)[0].item<int64_t>());
+        ++compared;
+      }
+      logits = P.base->decode(cache, torch::tensor({static_cast<int64_t>(x.tokens[k].id)}));
+    }
+  }
+  CHECK(compared >= 100);
+  // The case the fix is about happened at least once (the fixture's EOS is top-1 on ~3% of steps).
+  CHECK(eos_was_top1 > 0);
 }
 
 TEST_CASE("lazy catch-up emits exactly what eager decoding emits") {
