@@ -75,6 +75,19 @@ bool is_single(const py::object& x) {
   return l.size() == 0 || py::isinstance<py::int_>(l[0]);
 }
 
+/// Model.logits / Model.hidden: one forward pass (GIL released), one field of it, a single
+/// sequence's batch dimension dropped.
+torch::Tensor forward_field(const CausalLM& lm, const py::object& ids, bool last_only, bool hidden) {
+  auto seqs = sequences_of(lm, ids);
+  const bool single = is_single(ids);
+  ForwardOutput out;
+  {
+    py::gil_scoped_release nogil;
+    out = run_forward(lm, seqs, last_only, hidden);
+  }
+  return squeeze_single(hidden ? out.hidden : out.logits, single);
+}
+
 std::string model_repr(const CausalLM& m) {
   const auto& c = m.config();
   return fmt::format("<breadth.Model {} ({}) vocab={} layers={} hidden={} {} on {}>", c.family, c.architecture,
@@ -173,14 +186,7 @@ one user turn of the model's chat template (with the generation prompt) first.
       .def(
           "logits",
           [](const CausalLM& lm, const py::object& ids, bool last_only) {
-            auto seqs = sequences_of(lm, ids);
-            bool single = is_single(ids);
-            ForwardOutput out;
-            {
-              py::gil_scoped_release nogil;
-              out = run_forward(lm, seqs, last_only, false);
-            }
-            return squeeze_single(out.logits, single);
+            return forward_field(lm, ids, last_only, /*hidden=*/false);
           },
           py::arg("ids"), py::arg("last_only") = false,
           R"doc(Next-token logits (float32) for token ids (a list, a list of lists, or a tensor) or a str.
@@ -193,14 +199,7 @@ torch.Size([49152]))doc")
       .def(
           "hidden",
           [](const CausalLM& lm, const py::object& ids, bool last_only) {
-            auto seqs = sequences_of(lm, ids);
-            bool single = is_single(ids);
-            ForwardOutput out;
-            {
-              py::gil_scoped_release nogil;
-              out = run_forward(lm, seqs, last_only, true);
-            }
-            return squeeze_single(out.hidden, single);
+            return forward_field(lm, ids, last_only, /*hidden=*/true);
           },
           py::arg("ids"), py::arg("last_only") = true,
           R"doc(Final-norm hidden states (the model's dtype): [H] per sequence at its last token by default,
