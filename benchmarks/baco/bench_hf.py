@@ -52,7 +52,8 @@ def left_pad(seqs, pad):
 
 def step(model, ids, mask, past):
     pos = (mask.cumsum(-1) - 1).clamp(min=0)[:, -ids.shape[1]:]
-    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=past, use_cache=True)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=past, use_cache=True,
+                logits_to_keep=1)
     return out.logits[:, -1].float(), out.past_key_values
 
 

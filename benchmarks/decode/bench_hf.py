@@ -38,7 +38,8 @@ def main():
         for r in range(a.repeats + 1):
             with torch.inference_mode():
                 t0 = time.perf_counter()
-                out = model(input_ids=ids, use_cache=True)
+                # logits_to_keep=1: only the last position's logits, as generate() asks for and breadth computes.
+                out = model(input_ids=ids, use_cache=True, logits_to_keep=1)
                 past = out.past_key_values
                 nxt = out.logits[:, -1].argmax(-1)
                 t1 = time.perf_counter()

@@ -17,8 +17,12 @@ import re
 import subprocess
 import time
 
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+# Quiet transformers' GGUF progress bars and logs: the table is the output.
+os.environ.setdefault("TQDM_DISABLE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+import torch  # noqa: E402
+from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
 CONTENT = re.compile(r'"content"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
