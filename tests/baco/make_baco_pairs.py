@@ -14,7 +14,6 @@ token on a few percent of steps: enough to exercise BACO's EOS invariants in sho
 """
 
 import json
-import math
 import os
 import shutil
 import sys
@@ -22,6 +21,9 @@ import sys
 import torch
 import transformers as tf
 from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+from make_tiny_decoders import randomize  # noqa: E402  (the unit-scale weights every fixture draws)
 
 SHARED = os.environ.get("BREADTH_SHARED_DIR", os.path.join(os.path.dirname(__file__), "../../../shared"))
 TOK = os.path.join(SHARED, "data", "tokenizers")
@@ -76,16 +78,8 @@ def model(out, tok, seed):
                          rms_norm_eps=1e-5, bos_token_id=bos, eos_token_id=eos,
                          tie_word_embeddings=False)
     m = tf.LlamaForCausalLM(cfg).eval()
+    randomize(m, gen, head_scale=5.0)
     with torch.no_grad():
-        for name, p in m.named_parameters():
-            if p.dim() == 1:
-                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=gen))
-            elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=gen))
-            elif "lm_head" in name:
-                p.copy_(torch.randn(p.shape, generator=gen) * (5.0 / math.sqrt(p.shape[1])))
-            else:
-                p.copy_(torch.randn(p.shape, generator=gen) * (1.5 / math.sqrt(p.shape[1])))
         # Scale the EOS row so that EOS is the top-1 token at about 3% of positions of random text.
         ids = torch.randint(3, vocab, (16, 16), generator=gen)
         logits = m(input_ids=ids).logits.reshape(-1, vocab)

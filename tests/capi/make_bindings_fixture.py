@@ -21,13 +21,16 @@ Writes
 """
 
 import json
-import math
 import os
 import sys
 
 import torch
 import transformers as tf
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
+from make_tiny_decoders import randomize  # noqa: E402  (the unit-scale weights every fixture draws)
 
 MAX_NEW = 12
 PROMPT = "Tell me a story about a cat."
@@ -37,13 +40,17 @@ CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\
           "{% endif %}")
 
 
-def corpus():
-    words = ("the a cat dog story day week color red blue green best tell me name what is of about "
-             "monday tuesday friday sunday once upon time there was little who liked to run play sleep "
-             "answer list all possible answers content title { } \" , : . ? ! 1 2 3 please "
-             "I you we they it and or but so because when where why how").split()
+WORDS = ("the a cat dog story day week color red blue green best tell me name what is of about "
+         "monday tuesday friday sunday once upon time there was little who liked to run play sleep "
+         "answer list all possible answers content title { } \" , : . ? ! 1 2 3 please "
+         "I you we they it and or but so because when where why how")
+
+
+def corpus(first=TEXTS, words=WORDS):
+    """`first`, then 400 seeded random lines of `words`: the tokenizer's training text."""
+    words = words.split()
     g = torch.Generator().manual_seed(0)
-    lines = list(TEXTS)
+    lines = list(first)
     for _ in range(400):
         n = int(torch.randint(4, 14, (1,), generator=g))
         idx = torch.randint(0, len(words), (n,), generator=g).tolist()
@@ -51,13 +58,20 @@ def corpus():
     return lines
 
 
-def tokenizer(out):
+def train_bpe(lines, vocab_size):
+    """A byte-level BPE with ChatML's special tokens, trained on `lines`."""
     t = Tokenizer(models.BPE())
     t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     t.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size,
+                                  special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    t.train_from_iterator(corpus(), trainer)
+    t.train_from_iterator(lines, trainer)
+    return t
+
+
+def tokenizer(out):
+    t = train_bpe(corpus(), 400)
     os.makedirs(out, exist_ok=True)
     t.save(os.path.join(out, "tokenizer.json"))
     return t
@@ -81,16 +95,8 @@ def model(out, tok, eos_name, seed):
                          rms_norm_eps=1e-5, bos_token_id=tok.token_to_id("<|endoftext|>"), eos_token_id=eos,
                          pad_token_id=tok.token_to_id("<|endoftext|>"), tie_word_embeddings=False)
     m = tf.LlamaForCausalLM(cfg).eval()
+    randomize(m, gen, head_scale=4.0)
     with torch.no_grad():
-        for name, p in m.named_parameters():
-            if p.dim() == 1:
-                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=gen))
-            elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=gen))
-            elif "lm_head" in name:
-                p.copy_(torch.randn(p.shape, generator=gen) * (4.0 / math.sqrt(p.shape[1])))
-            else:
-                p.copy_(torch.randn(p.shape, generator=gen) * (1.5 / math.sqrt(p.shape[1])))
         m.lm_head.weight[eos] *= 1.6  # EOS now and then, so samples end on their own
     m.save_pretrained(out)
     return m

@@ -16,7 +16,6 @@ Writes
 """
 
 import json
-import math
 import os
 import sys
 
@@ -28,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "capi"))
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 import make_bindings_fixture as mb  # noqa: E402  (byte-level BPE tokenizer + ChatML config)
 import make_tiny_encoders as me  # noqa: E402  (WordPiece tokenizer + sentence-transformers files)
+from make_tiny_decoders import randomize  # noqa: E402
 
 POOL = [("alpha", tf.LlamaConfig, tf.LlamaForCausalLM, 32, 11),
         ("beta", tf.Qwen2Config, tf.Qwen2ForCausalLM, 48, 12),
@@ -45,18 +45,8 @@ def chat_model(out, cfg_cls, model_cls, hidden, seed, tok):
                   max_position_embeddings=1024, rms_norm_eps=1e-5, bos_token_id=pad, eos_token_id=eos,
                   pad_token_id=pad, tie_word_embeddings=False)
     m = model_cls(cfg).eval()
+    randomize(m, gen, head_scale=4.0)
     with torch.no_grad():
-        for name, p in m.named_parameters():
-            if p.dim() == 1 and "norm" in name:
-                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=gen))
-            elif p.dim() == 1:
-                p.copy_(0.2 * torch.randn(p.shape, generator=gen))
-            elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=gen))
-            elif "lm_head" in name:
-                p.copy_(torch.randn(p.shape, generator=gen) * (4.0 / math.sqrt(p.shape[1])))
-            else:
-                p.copy_(torch.randn(p.shape, generator=gen) * (1.5 / math.sqrt(p.shape[1])))
         m.lm_head.weight[eos] *= 1.6  # EOS now and then, so that answers end on their own
     m.save_pretrained(out)
     return m

@@ -14,44 +14,20 @@ BPE tokenizer trained here with the `tokenizers` library, and a ChatML chat temp
 """
 
 import json
-import math
 import os
 import sys
 
 import torch
 import transformers as tf
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "capi"))
+sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
+from make_bindings_fixture import CHATML, WORDS, corpus, train_bpe  # noqa: E402
+from make_tiny_decoders import randomize  # noqa: E402
 
 MAX_NEW = 24
 PROMPTS = ["Tell me a story about a cat.", "Name a color.", "What is the best day of the week?"]
-CHATML = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + "
-          "'<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
-          "{% endif %}")
-
-
-def corpus():
-    words = ("the a cat dog story day week color red blue green best tell me name what is of about "
-             "monday tuesday friday sunday once upon time there was little who liked to run play sleep "
-             "answer list all possible answers content title { } \" , : . ? ! 1 2 3 "
-             "I you we they it and or but so because when where why how").split()
-    g = torch.Generator().manual_seed(0)
-    lines = list(PROMPTS)
-    for _ in range(400):
-        n = int(torch.randint(4, 14, (1,), generator=g))
-        idx = torch.randint(0, len(words), (n,), generator=g).tolist()
-        lines.append(" ".join(words[i] for i in idx))
-    return lines
-
-
-def randomize(model, gen):
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() == 1:
-                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=gen))
-            elif "embed_tokens" in name:
-                p.copy_(torch.randn(p.shape, generator=gen))
-            else:
-                p.copy_(torch.randn(p.shape, generator=gen) * (1.5 / math.sqrt(p.shape[1])))
 
 
 def main(out):
@@ -60,12 +36,7 @@ def main(out):
     ckpt = os.path.join(out, "tiny_chat")
     os.makedirs(ckpt, exist_ok=True)
 
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=420, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
-    bpe.train_from_iterator(corpus(), trainer)
+    bpe = train_bpe(corpus(PROMPTS, WORDS.replace(" please", "")), 420)
     bpe.save(os.path.join(ckpt, "tokenizer.json"))
     with open(os.path.join(ckpt, "tokenizer_config.json"), "w") as f:
         json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": None, "eos_token": "<|im_end|>",
