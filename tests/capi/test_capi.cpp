@@ -24,7 +24,7 @@ using nlohmann::json;
 namespace {
 
 // POSIX file helpers rather than std::filesystem: libtorch.so exports its own std::filesystem symbols,
-// and its remove_all crashes when the dynamic linker binds ours to it (see tests/model).
+// and its remove_all crashes when the dynamic linker binds ours to it (see breadth::test::remove_tree).
 bool exists(const std::string& p) {
   struct stat st;
   return ::stat(p.c_str(), &st) == 0;
@@ -34,7 +34,7 @@ std::string temp_dir(const std::string& tag) {
   REQUIRE(::mkdtemp(t.data()) != nullptr);
   return t;
 }
-void remove_tree(const std::string& dir) { REQUIRE(std::system(("rm -rf '" + dir + "'").c_str()) == 0); }
+using breadth::test::remove_tree;
 
 std::string fixture() { return breadth::test::fixtures_dir() + "/bindings"; }
 json reference() {

@@ -1,6 +1,10 @@
 // Where a test finds its inputs (set by ctest; see tests/CMakeLists.txt).
 #pragma once
 
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -19,5 +23,14 @@ inline std::string models_dir() { return env_or("BREADTH_MODELS_DIR", ""); }
 inline std::string python() { return env_or("BREADTH_PYTHON", "python3"); }
 inline std::string source_dir() { return env_or("BREADTH_SOURCE_DIR", "."); }
 inline std::string binary_dir() { return env_or("BREADTH_BINARY_DIR", "build"); }
+
+/// rm -rf `path` (no error when it is missing). Tests use this, never std::filesystem::remove_all:
+/// libtorch.so exports its own copies of some std::filesystem functions, and when the dynamic linker
+/// binds a test's remove_all to libtorch's, it crashes through a null pointer on a non-empty directory.
+inline void remove_tree(const std::string& path) {
+  ::nftw(
+      path.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
+      FTW_DEPTH | FTW_PHYS);
+}
 
 }  // namespace breadth::test

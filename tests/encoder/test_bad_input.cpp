@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "breadth/encoder.hpp"
+#include "common/test_env.hpp"
 #include "encoder_test_util.hpp"
 
 using namespace breadth;
@@ -11,10 +12,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A writable copy of a fixture checkpoint.
+// A writable copy of a fixture checkpoint (replacing the previous run's).
 std::string copy_of(const std::string& name, const std::string& tag) {
   fs::path dst = fs::path(breadth::test::fixtures_dir()) / "tiny_encoders_bad" / (name + "_" + tag);
-  fs::remove_all(dst);
+  breadth::test::remove_tree(dst.string());
   fs::create_directories(dst.parent_path());
   fs::copy(tiny_encoder(name), dst, fs::copy_options::recursive);
   return dst.string();

@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
+#include "common/test_env.hpp"
 #include "io/safetensors.hpp"
 
 using namespace breadth;
@@ -69,9 +69,8 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-// A fresh directory per test holding a loadable tiny Llama. (POSIX calls rather than
-// std::filesystem: libtorch.so exports its own std::filesystem symbols, and its remove_all crashes
-// when the dynamic linker binds ours to it.)
+// A fresh directory per test holding a loadable tiny Llama (POSIX calls rather than std::filesystem:
+// see breadth::test::remove_tree).
 struct TinyCheckpoint {
   std::string dir;
   explicit TinyCheckpoint(const std::string& tag) {
@@ -81,12 +80,7 @@ struct TinyCheckpoint {
     write_text(file("config.json"), config_json());
     write_weights(file("model.safetensors"), tiny_weights());
   }
-  ~TinyCheckpoint() {
-    ::nftw(
-        dir.c_str(),
-        [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 8,
-        FTW_DEPTH | FTW_PHYS);
-  }
+  ~TinyCheckpoint() { breadth::test::remove_tree(dir); }
   std::string path() const { return dir; }
   std::string file(const std::string& name) const { return dir + "/" + name; }
 };
