@@ -34,7 +34,7 @@ std::string temp_dir(const std::string& tag) {
   REQUIRE(::mkdtemp(t.data()) != nullptr);
   return t;
 }
-using breadth::test::remove_tree;
+void remove_tree(const std::string& dir) { REQUIRE(breadth::test::remove_tree(dir)); }
 
 std::string fixture() { return breadth::test::fixtures_dir() + "/bindings"; }
 json reference() {

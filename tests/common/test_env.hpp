@@ -24,13 +24,16 @@ inline std::string python() { return env_or("BREADTH_PYTHON", "python3"); }
 inline std::string source_dir() { return env_or("BREADTH_SOURCE_DIR", "."); }
 inline std::string binary_dir() { return env_or("BREADTH_BINARY_DIR", "build"); }
 
-/// rm -rf `path` (no error when it is missing). Tests use this, never std::filesystem::remove_all:
-/// libtorch.so exports its own copies of some std::filesystem functions, and when the dynamic linker
-/// binds a test's remove_all to libtorch's, it crashes through a null pointer on a non-empty directory.
-inline void remove_tree(const std::string& path) {
+/// rm -rf `path`; true when nothing is left there (also when it was missing). Tests use this, never
+/// std::filesystem::remove_all: libtorch.so exports its own copies of some std::filesystem functions,
+/// and when the dynamic linker binds a test's remove_all to libtorch's, it crashes through a null
+/// pointer on a non-empty directory.
+inline bool remove_tree(const std::string& path) {
   ::nftw(
       path.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
       FTW_DEPTH | FTW_PHYS);
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) != 0;
 }
 
 }  // namespace breadth::test

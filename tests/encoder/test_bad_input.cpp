@@ -15,7 +15,7 @@ namespace {
 // A writable copy of a fixture checkpoint (replacing the previous run's).
 std::string copy_of(const std::string& name, const std::string& tag) {
   fs::path dst = fs::path(breadth::test::fixtures_dir()) / "tiny_encoders_bad" / (name + "_" + tag);
-  breadth::test::remove_tree(dst.string());
+  REQUIRE(breadth::test::remove_tree(dst.string()));
   fs::create_directories(dst.parent_path());
   fs::copy(tiny_encoder(name), dst, fs::copy_options::recursive);
   return dst.string();

@@ -51,7 +51,7 @@ TEST_CASE("loading from a bad path is a clear error", "[tokenizer][bad]") {
   CHECK_THROWS_AS(Tokenizer::load(write(d / "junk.json", "{not json").string()), FormatError);
   CHECK_THROWS_AS(Tokenizer::load(write(d / "junk.model", "not a sentencepiece model").string()), FormatError);
   CHECK_THROWS_AS(Tokenizer::load(write(d / "junk.gguf", "GGUF").string()), FormatError);
-  breadth::test::remove_tree(d.string());
+  CHECK(breadth::test::remove_tree(d.string()));
 }
 
 TEST_CASE("malformed tokenizer.json content is a FormatError or Unsupported", "[tokenizer][bad]") {
