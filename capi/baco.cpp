@@ -1,4 +1,4 @@
-// C API: routing rules (by name, cascades, C callbacks) and the BACO decoder.
+// C API: BACO rules (by name, cascades, C callbacks) and the BACO decoder.
 #include <cmath>
 
 #include "capi_internal.hpp"
@@ -9,11 +9,11 @@ using namespace breadth::capi;
 
 namespace {
 
-static_assert(BREADTH_REASON_RULE == int(breadth::RouteReason::kRule) &&
-                  BREADTH_REASON_FIRST_TOKEN == int(breadth::RouteReason::kFirstToken) &&
-                  BREADTH_REASON_IN_WORD == int(breadth::RouteReason::kInWord) &&
-                  BREADTH_REASON_EOS_HANDOFF == int(breadth::RouteReason::kEosHandoff),
-              "breadth_route_reason mirrors breadth::RouteReason");
+static_assert(BREADTH_REASON_RULE == int(breadth::ChoiceReason::kRule) &&
+                  BREADTH_REASON_FIRST_TOKEN == int(breadth::ChoiceReason::kFirstToken) &&
+                  BREADTH_REASON_IN_WORD == int(breadth::ChoiceReason::kInWord) &&
+                  BREADTH_REASON_EOS_HANDOFF == int(breadth::ChoiceReason::kEosHandoff),
+              "breadth_route_reason mirrors breadth::ChoiceReason");
 
 breadth_step_view c_view(const breadth::StepView& v) {
   breadth_step_view c;
@@ -87,8 +87,8 @@ breadth_status breadth_rule_from_callback(const char* name, breadth_rule_callbac
     auto call = [fn, user_data, rule_name](const breadth::StepView& v) {
       breadth_step_view c = c_view(v);
       int r = fn(&c, user_data);
-      if (r == BREADTH_ROUTE_BASE) return breadth::Route::kBase;
-      if (r == BREADTH_ROUTE_ALIGNED) return breadth::Route::kAligned;
+      if (r == BREADTH_ROUTE_BASE) return breadth::BacoChoice::kBase;
+      if (r == BREADTH_ROUTE_ALIGNED) return breadth::BacoChoice::kAligned;
       throw breadth::InvalidArgument("rule callback '" + rule_name + "' returned " + std::to_string(r) +
                                      "; return BREADTH_ROUTE_BASE (1) or BREADTH_ROUTE_ALIGNED (0)");
     };

@@ -295,7 +295,7 @@ BREADTH_API breadth_status breadth_answer_set_model_stats(const breadth_answer_s
  * BACO decoding: a base and an aligned model write one text together
  * --------------------------------------------------------------------------------------------- */
 
-typedef struct breadth_rule breadth_rule; /* a routing rule; immutable, thread-safe */
+typedef struct breadth_rule breadth_rule; /* a BACO rule; immutable, thread-safe */
 typedef struct breadth_baco breadth_baco; /* a decoder over two models; thread-safe */
 typedef struct breadth_baco_result breadth_baco_result;
 

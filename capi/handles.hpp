@@ -12,7 +12,7 @@
 #include "breadth/encoder.hpp"
 #include "breadth/model.hpp"
 #include "breadth/router.hpp"
-#include "breadth/routing_rule.hpp"
+#include "breadth/baco_rules.hpp"
 #include "breadth/sampler.hpp"
 
 struct breadth_model {

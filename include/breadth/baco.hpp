@@ -1,7 +1,7 @@
 // BACO: base–aligned token-level collaboration (SPEC §3; the BACO paper, §3 and Appendix A).
 //
 // Two causal LMs decode the same text: the base model sees the plain prompt, the aligned model its
-// chat template. At each step a routing rule (breadth/routing_rule.hpp) picks which model's candidate
+// chat template. At each step a BACO rule (breadth/baco_rules.hpp) picks which model's candidate
 // token is emitted; the token is appended to both contexts. The invariants of SPEC §3 always hold:
 //   1. the first token comes from the aligned model;
 //   2. switching only at word boundaries: the model that started a word finishes it;
@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "breadth/routing_rule.hpp"
+#include "breadth/baco_rules.hpp"
 #include "breadth/sampler.hpp"
 
 namespace breadth {
@@ -35,14 +35,18 @@ enum class TokenSource : uint8_t { kAligned = 0, kBase = 1 };
 const char* token_source_name(TokenSource s);  ///< "aligned" / "base"
 
 /// Why a token came from the model it came from.
-enum class RouteReason : uint8_t {
-  kRule,        ///< the routing rule decided at a word boundary
+enum class ChoiceReason : uint8_t {
+  kRule,        ///< the BACO rule decided at a word boundary
   kFirstToken,  ///< invariant 1
   kInWord,      ///< invariant 2: the word's owner continued it (or the other model's candidate
                 ///< would have continued the owner's word)
   kEosHandoff,  ///< invariant 3: the base candidate was EOS, so the aligned model took the step
 };
-const char* route_reason_name(RouteReason r);
+const char* choice_reason_name(ChoiceReason r);
+using RouteReason [[deprecated("use breadth::ChoiceReason")]] = ChoiceReason;
+[[deprecated("use breadth::choice_reason_name")]] inline const char* route_reason_name(ChoiceReason r) {
+  return choice_reason_name(r);
+}
 
 /// Provenance of one emitted token. Statistics are NaN and ids -1 for a model whose distribution
 /// was not computed at that step (lazy decoding skips it when nothing needs it; set
@@ -50,7 +54,7 @@ const char* route_reason_name(RouteReason r);
 struct TokenRecord {
   int32_t id = -1;                 ///< in the vocabulary of the model that emitted it
   TokenSource source = TokenSource::kAligned;
-  RouteReason reason = RouteReason::kRule;
+  ChoiceReason reason = ChoiceReason::kRule;
   bool eos = false;                ///< the aligned model's accepted EOS (last token, empty text)
   std::string text;                ///< the bytes this token adds to the sample's text
   float p_base_max = NAN, p_aligned_max = NAN, h_base = NAN, h_aligned = NAN;
@@ -149,7 +153,7 @@ class BacoDecoder {
   const CausalLM& aligned() const { return *aligned_; }
 
   /// n samples for each prompt, all decoded as one batch.
-  BacoResult generate(const std::vector<std::string>& prompts, const RoutingRule& rule,
+  BacoResult generate(const std::vector<std::string>& prompts, const BacoRule& rule,
                       const BacoOptions& options) const;
   /// Same with a rule spec ("p-punc:0.3").
   BacoResult generate(const std::vector<std::string>& prompts, const std::string& rule_spec,

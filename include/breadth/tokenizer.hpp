@@ -16,7 +16,7 @@ namespace breadth {
 
 class ChatTemplate;
 
-/// Per-vocabulary token text classes used by BACO's routing rules (SPEC §3), computed once at load.
+/// Per-vocabulary token text classes used by BACO's BACO rules (SPEC §3), computed once at load.
 struct TokenClasses {
   std::vector<uint8_t> starts_word;     ///< text begins with whitespace/space marker, or is punctuation
   std::vector<uint8_t> is_punctuation;  ///< punctuation/formatting (whitespace-only, P*/S*, special)

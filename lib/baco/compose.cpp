@@ -7,11 +7,11 @@
 namespace breadth {
 namespace {
 
-constexpr int8_t kA = static_cast<int8_t>(Route::kAligned);
-constexpr int8_t kB = static_cast<int8_t>(Route::kBase);
-constexpr int8_t kU = static_cast<int8_t>(Route::kUndecided);
+constexpr int8_t kA = static_cast<int8_t>(BacoChoice::kAligned);
+constexpr int8_t kB = static_cast<int8_t>(BacoChoice::kBase);
+constexpr int8_t kU = static_cast<int8_t>(BacoChoice::kUndecided);
 
-class Cascade final : public RoutingRule {
+class Cascade final : public BacoRule {
  public:
   Cascade(std::vector<RulePtr> stages, std::string name)
       : stages_(std::move(stages)), name_(std::move(name)) {}
@@ -47,21 +47,21 @@ class Cascade final : public RoutingRule {
 
 std::string strip_gamma(const std::string& n) { return n.substr(0, n.find(':')); }
 
-class FunctionRule final : public RoutingRule {
+class FunctionRule final : public BacoRule {
  public:
-  FunctionRule(std::string name, std::function<Route(const StepView&)> fn, Needs needs)
+  FunctionRule(std::string name, std::function<BacoChoice(const StepView&)> fn, Needs needs)
       : name_(std::move(name)), fn_(std::move(fn)), needs_(needs) {}
   std::string name() const override { return name_; }
   Needs first_needs() const override { return needs_; }
-  Route decide_one(const StepView& v) const override {
+  BacoChoice decide_one(const StepView& v) const override {
     if (((needs_ & kNeedsBase) && !v.has_base) || ((needs_ & kNeedsAligned) && !v.has_aligned))
-      return Route::kUndecided;
+      return BacoChoice::kUndecided;
     return fn_(v);
   }
 
  private:
   std::string name_;
-  std::function<Route(const StepView&)> fn_;
+  std::function<BacoChoice(const StepView&)> fn_;
   Needs needs_;
 };
 
@@ -89,7 +89,7 @@ RulePtr cascade(std::vector<RulePtr> stages, std::string name) {
   return std::make_shared<Cascade>(std::move(flat), std::move(name));
 }
 
-RulePtr function_rule(std::string name, std::function<Route(const StepView&)> fn, Needs needs) {
+RulePtr function_rule(std::string name, std::function<BacoChoice(const StepView&)> fn, Needs needs) {
   BREADTH_CHECK_ARG(static_cast<bool>(fn), "function_rule '{}': the function is empty", name);
   return std::make_shared<FunctionRule>(std::move(name), std::move(fn), needs);
 }
@@ -100,7 +100,7 @@ RulePtr judge_rule(JudgeCallback judge) {
       "judge",
       [judge = std::move(judge)](const StepView& v) {
         auto verdict = judge(v);
-        return verdict.may_diverge && verdict.base_acceptable ? Route::kBase : Route::kAligned;
+        return verdict.may_diverge && verdict.base_acceptable ? BacoChoice::kBase : BacoChoice::kAligned;
       },
       kNeedsBoth);
 }

@@ -84,7 +84,7 @@ struct Row {
 
 struct Shared {
   const BacoOptions* opt;
-  const RoutingRule* rule;
+  const BacoRule* rule;
   bool shared_vocab;
   const std::vector<std::string>* prompts;
   std::vector<torch::Generator> gens[2];
@@ -362,8 +362,8 @@ class Run {
     return StepBatch::from_views(views);
   }
 
-  std::vector<Route> decide(const std::vector<int64_t>& rows) {
-    std::vector<Route> out(rows.size(), Route::kUndecided);
+  std::vector<BacoChoice> decide(const std::vector<int64_t>& rows) {
+    std::vector<BacoChoice> out(rows.size(), BacoChoice::kUndecided);
     if (rows.empty()) return out;
     std::vector<std::string> texts;
     auto ask = [&](const std::vector<int64_t>& rs) {
@@ -371,8 +371,8 @@ class Run {
       BREADTH_CHECK_ARG(r.dim() == 1 && r.size(0) == static_cast<int64_t>(rs.size()),
                         "rule '{}' returned {} routes for {} rows", sh_.rule->name(),
                         r.dim() == 1 ? r.size(0) : -1, rs.size());
-      std::vector<Route> v(rs.size());
-      for (size_t i = 0; i < rs.size(); ++i) v[i] = static_cast<Route>(r[static_cast<int64_t>(i)].item<int8_t>());
+      std::vector<BacoChoice> v(rs.size());
+      for (size_t i = 0; i < rs.size(); ++i) v[i] = static_cast<BacoChoice>(r[static_cast<int64_t>(i)].item<int8_t>());
       return v;
     };
     const Needs first = sh_.rule->first_needs();
@@ -382,7 +382,7 @@ class Run {
     std::vector<int64_t> open;
     std::vector<size_t> open_at;
     for (size_t i = 0; i < rows.size(); ++i) {
-      if (got[i] == Route::kUndecided) {
+      if (got[i] == BacoChoice::kUndecided) {
         open.push_back(rows[i]);
         open_at.push_back(i);
       } else {
@@ -394,9 +394,9 @@ class Run {
       provide(kA, open);
       auto again = ask(open);
       for (size_t k = 0; k < open.size(); ++k) {
-        BREADTH_CHECK_ARG(again[k] == Route::kBase || again[k] == Route::kAligned,
+        BREADTH_CHECK_ARG(again[k] == BacoChoice::kBase || again[k] == BacoChoice::kAligned,
                           "rule '{}' left a step undecided with both models' information; a rule "
-                          "must return Route::kBase or Route::kAligned for a full view",
+                          "must return BacoChoice::kBase or BacoChoice::kAligned for a full view",
                           sh_.rule->name());
         out[open_at[k]] = again[k];
       }
@@ -445,46 +445,46 @@ class Run {
     auto routes = decide(free_rows);
     std::vector<int64_t> to_base;
     for (size_t i = 0; i < free_rows.size(); ++i)
-      if (routes[i] == Route::kBase) to_base.push_back(free_rows[i]);
+      if (routes[i] == BacoChoice::kBase) to_base.push_back(free_rows[i]);
     provide(kB, to_base);
     std::vector<int64_t> to_aligned;
-    std::vector<RouteReason> reason(B, RouteReason::kRule);
+    std::vector<ChoiceReason> reason(B, ChoiceReason::kRule);
     for (size_t i = 0; i < free_rows.size(); ++i) {
       auto b = free_rows[i];
-      if (routes[i] == Route::kAligned) {
+      if (routes[i] == BacoChoice::kAligned) {
         to_aligned.push_back(b);
       } else if (lanes_[kB].is_eos(lanes_[kB].cand[static_cast<size_t>(b)])) {
-        routes[i] = Route::kAligned;  // invariant 3: base EOS hands the step to the aligned model
-        reason[static_cast<size_t>(b)] = RouteReason::kEosHandoff;
+        routes[i] = BacoChoice::kAligned;  // invariant 3: base EOS hands the step to the aligned model
+        reason[static_cast<size_t>(b)] = ChoiceReason::kEosHandoff;
         to_aligned.push_back(b);
       }
     }
     provide(kA, to_aligned);
 
     // 3. Emit.
-    for (auto b : first) emit(b, kA, lanes_[kA].cand[static_cast<size_t>(b)], RouteReason::kFirstToken);
+    for (auto b : first) emit(b, kA, lanes_[kA].cand[static_cast<size_t>(b)], ChoiceReason::kFirstToken);
     for (auto [b, l] : forced) {
       auto& L = lanes_[l];
       auto id = L.cand[static_cast<size_t>(b)];
       // EOS starts a word, so an owner proposes it inside one only while a character is unfinished;
       // base may not end the text (invariant 3) and must finish the character.
       if (l == kB && L.is_eos(id)) id = redraw_without_eos(kB, b);
-      emit(b, l, id, RouteReason::kInWord);
+      emit(b, l, id, ChoiceReason::kInWord);
     }
     for (size_t i = 0; i < free_rows.size(); ++i) {
       auto b = free_rows[i];
       auto bs = static_cast<size_t>(b);
       const auto& r = rows_[bs];
-      const int chosen = routes[i] == Route::kBase ? kB : kA;
+      const int chosen = routes[i] == BacoChoice::kBase ? kB : kA;
       const int other = 1 - chosen;
       auto& L = lanes_[chosen];
       int32_t id = L.cand[bs];
-      RouteReason why = reason[bs];
+      ChoiceReason why = reason[bs];
       // The chosen model's candidate must not continue a word the other model started.
       if (r.owner == other && !r.prev_ends_word && !L.starts_word(id)) {
         auto& O = lanes_[other];
         if (!(other == kB && O.is_eos(O.cand[bs]))) {
-          emit(b, other, O.cand[bs], RouteReason::kInWord);
+          emit(b, other, O.cand[bs], ChoiceReason::kInWord);
           continue;
         }
         id = aligned_word_start_draw(b);  // the base owner proposes EOS: aligned takes a new word
@@ -493,7 +493,7 @@ class Run {
     }
   }
 
-  void emit(int64_t b64, int l, int32_t id, RouteReason why) {
+  void emit(int64_t b64, int l, int32_t id, ChoiceReason why) {
     auto b = static_cast<size_t>(b64);
     auto& r = rows_[b];
     auto& L = lanes_[l];
@@ -622,7 +622,7 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
   return generate(prompts, *rule, options);
 }
 
-BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const RoutingRule& rule,
+BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const BacoRule& rule,
                                  const BacoOptions& opt) const {
   validate(opt);
   BREADTH_CHECK_ARG(!prompts.empty(), "BacoDecoder::generate: give at least one prompt");

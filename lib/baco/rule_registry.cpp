@@ -33,8 +33,8 @@ struct Registry {
     add("hr", hr_rule, true);
     add("punc", [](double) { return punc_rule(); }, false);
     add("fc", [](double) { return fc_rule(); }, false);
-    add("aligned", [](double) { return constant_rule(Route::kAligned); }, false);
-    add("base", [](double) { return constant_rule(Route::kBase); }, false);
+    add("aligned", [](double) { return constant_rule(BacoChoice::kAligned); }, false);
+    add("base", [](double) { return constant_rule(BacoChoice::kBase); }, false);
   }
 };
 
@@ -94,7 +94,7 @@ RulePtr build(const std::string& name, std::optional<double> gamma, const std::s
   }
   bool used = false;
   auto rule = resolve(name, gamma, used, rules);
-  BREADTH_CHECK_ARG(rule.has_value(), "unknown routing rule '{}' in '{}'; known rules: {} (and "
+  BREADTH_CHECK_ARG(rule.has_value(), "unknown BACO rule '{}' in '{}'; known rules: {} (and "
                     "'X-Y' cascades of them)", name, spec, known_names());
   BREADTH_CHECK_ARG(!gamma || used, "rule '{}' takes no threshold; drop ':{}' from '{}'", name,
                     *gamma, spec);

@@ -1,11 +1,11 @@
-// Helpers shared by the routing rule implementations.
+// Helpers shared by the BACO rule implementations.
 #pragma once
 
 #include <torch/types.h>
 
 #include <string>
 
-#include "breadth/routing_rule.hpp"
+#include "breadth/baco_rules.hpp"
 
 namespace breadth::baco {
 

@@ -1,4 +1,4 @@
-// The built-in routing rules of SPEC §3, each a pure tensor function over a step.
+// The built-in BACO rules of SPEC §3, each a pure tensor function over a step.
 #include <torch/torch.h>
 
 #include <cmath>
@@ -8,7 +8,7 @@
 
 namespace breadth {
 
-torch::Tensor RoutingRule::decide(const StepBatch& step) const {
+torch::Tensor BacoRule::decide(const StepBatch& step) const {
   const int64_t n = step.size();
   auto out = torch::empty({n}, torch::kInt8);
   auto a = out.accessor<int8_t, 1>();
@@ -16,16 +16,16 @@ torch::Tensor RoutingRule::decide(const StepBatch& step) const {
   return out;
 }
 
-Route RoutingRule::decide_one(const StepView& view) const {
+BacoChoice BacoRule::decide_one(const StepView& view) const {
   auto r = decide(StepBatch::from_views({view}));
-  return static_cast<Route>(r[0].item<int8_t>());
+  return static_cast<BacoChoice>(r[0].item<int8_t>());
 }
 
 namespace baco {
 
 torch::Tensor routes(const torch::Tensor& known, const torch::Tensor& to_base) {
   auto base = to_base.to(torch::kInt8);
-  return torch::where(known, base, torch::full_like(base, static_cast<int8_t>(Route::kUndecided)));
+  return torch::where(known, base, torch::full_like(base, static_cast<int8_t>(BacoChoice::kUndecided)));
 }
 
 std::string gamma_suffix(double gamma) { return fmt::format(":{}", gamma); }
@@ -38,7 +38,7 @@ void check_gamma(double gamma, const std::string& rule) {
 namespace {
 
 /// A rule given as a tensor function.
-class TensorRule final : public RoutingRule {
+class TensorRule final : public BacoRule {
  public:
   using Fn = std::function<torch::Tensor(const StepBatch&)>;
   TensorRule(std::string name, Needs needs, Fn fn)
@@ -114,9 +114,9 @@ RulePtr fc_rule() {
     return routes(s.has_aligned, ~s.aligned_top1_function);
   });
 }
-RulePtr constant_rule(Route route) {
-  BREADTH_CHECK_ARG(route != Route::kUndecided, "constant_rule: route must be kBase or kAligned");
-  const bool base = route == Route::kBase;
+RulePtr constant_rule(BacoChoice route) {
+  BREADTH_CHECK_ARG(route != BacoChoice::kUndecided, "constant_rule: route must be kBase or kAligned");
+  const bool base = route == BacoChoice::kBase;
   return std::make_shared<baco::TensorRule>(base ? "base" : "aligned", kNeedsNothing,
                                             [base](const StepBatch& s) {
                                               return torch::full({s.size()}, int8_t(base ? 1 : 0),

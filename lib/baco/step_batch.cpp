@@ -1,7 +1,7 @@
 // StepBatch <-> StepView packing.
 #include <torch/torch.h>
 
-#include "breadth/routing_rule.hpp"
+#include "breadth/baco_rules.hpp"
 
 namespace breadth {
 namespace {

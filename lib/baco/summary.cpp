@@ -7,12 +7,12 @@ const char* token_source_name(TokenSource s) {
   return s == TokenSource::kBase ? "base" : "aligned";
 }
 
-const char* route_reason_name(RouteReason r) {
+const char* choice_reason_name(ChoiceReason r) {
   switch (r) {
-    case RouteReason::kRule: return "rule";
-    case RouteReason::kFirstToken: return "first_token";
-    case RouteReason::kInWord: return "in_word";
-    case RouteReason::kEosHandoff: return "eos_handoff";
+    case ChoiceReason::kRule: return "rule";
+    case ChoiceReason::kFirstToken: return "first_token";
+    case ChoiceReason::kInWord: return "in_word";
+    case ChoiceReason::kEosHandoff: return "eos_handoff";
   }
   return "?";
 }

@@ -23,4 +23,3 @@ std::string python_lower(std::string_view text);
 /// Python's str.split() with no argument.
 std::vector<std::string> python_split(std::string_view text);
 
-}  // namespace breadth::eval

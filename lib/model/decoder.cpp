@@ -7,7 +7,7 @@
 #include "core/check.hpp"
 #include "model/kv_cache_state.hpp"
 #include "model/ops.hpp"
-#include "model/tokenizer_hook.hpp"
+#include "breadth/tokenizer.hpp"
 
 namespace breadth::model {
 
@@ -52,7 +52,7 @@ class Decoder final : public CausalLM {
 
   std::shared_ptr<const Tokenizer> tokenizer() const override {
     std::call_once(tokenizer_once_, [&] {
-      if (!tokenizer_path_.empty()) tokenizer_ = load_tokenizer(tokenizer_path_);
+      if (!tokenizer_path_.empty()) tokenizer_ = Tokenizer::load(tokenizer_path_);
     });
     return tokenizer_;
   }

@@ -3,7 +3,7 @@
 #include <unicode/uchar.h>
 
 #include "tokenizer/unicode.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth::tok {
 

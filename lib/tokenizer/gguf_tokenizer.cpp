@@ -16,7 +16,7 @@
 #include "tokenizer/pipeline.hpp"
 #include "tokenizer/spm_merges.hpp"
 #include "tokenizer/unicode.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth::tok {
 

@@ -11,7 +11,7 @@
 #include "tokenizer/normalizers.hpp"
 #include "tokenizer/pre_tokenizers.hpp"
 #include "tokenizer/unigram.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 #include "tokenizer/vocab.hpp"
 #include "tokenizer/wordpiece.hpp"
 

@@ -2,7 +2,7 @@
 
 #include "breadth/tokenizer.hpp"
 #include "core/check.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth {
 

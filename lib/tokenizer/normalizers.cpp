@@ -7,7 +7,7 @@
 #include "tokenizer/precompiled.hpp"
 #include "tokenizer/regex.hpp"
 #include "tokenizer/unicode.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth::tok {
 

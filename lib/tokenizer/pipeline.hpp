@@ -97,7 +97,7 @@ int byte_of_unicode(char32_t c);
 
 }  // namespace breadth::tok
 
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 template <typename Pred>
 std::vector<breadth::tok::Span> breadth::tok::spans_from_chars(std::string_view s, Pred pred, bool invert) {

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "core/check.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth::tok {
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "core/check.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth::tok {
 

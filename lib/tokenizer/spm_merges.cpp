@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include "core/check.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth::tok {
 

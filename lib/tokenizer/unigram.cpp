@@ -11,7 +11,7 @@
 #include <limits>
 
 #include "core/check.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth::tok {
 

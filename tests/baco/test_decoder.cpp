@@ -100,7 +100,7 @@ TEST_CASE("a rule that always picks base reproduces base sampling after the firs
     const auto& x = baco.samples[s];
     REQUIRE(!x.tokens.empty());
     CHECK(x.tokens[0].source == TokenSource::kAligned);
-    CHECK(x.tokens[0].reason == RouteReason::kFirstToken);
+    CHECK(x.tokens[0].reason == ChoiceReason::kFirstToken);
     // Only when the first word ended with the first token does base take token 1 (invariant 2).
     if (x.tokens.size() < 2 || x.tokens[1].source != TokenSource::kBase) continue;
     auto prompt = P.decoder->base_prompt(kPrompts[static_cast<size_t>(x.prompt_index)], o);
@@ -112,7 +112,7 @@ TEST_CASE("a rule that always picks base reproduces base sampling after the firs
     auto logits = P.base->prefill(cache, {ids});
     for (size_t k = 1; k < x.tokens.size(); ++k) {
       auto next = static_cast<int32_t>(sampler.sample(logits, gens)[0].item<int64_t>());
-      if (x.tokens[k].reason == RouteReason::kEosHandoff) {
+      if (x.tokens[k].reason == ChoiceReason::kEosHandoff) {
         // The base sampler drew EOS here, which BACO hands to the aligned model.
         CHECK(eos.count(next) == 1);
         break;
@@ -284,18 +284,18 @@ TEST_CASE("invariants and provenance over many random runs") {
             if (!t.eos) CHECK_FALSE(unfinished_char(text.substr(0, text.size() - t.text.size())));
           }
           switch (t.reason) {
-            case RouteReason::kFirstToken: FAIL("first-token reason after position 0"); break;
-            case RouteReason::kInWord:
+            case ChoiceReason::kFirstToken: FAIL("first-token reason after position 0"); break;
+            case ChoiceReason::kInWord:
               CHECK(t.source == prev.source);
               ++in_word;
               break;
-            case RouteReason::kEosHandoff:
+            case ChoiceReason::kEosHandoff:
               CHECK(t.source == TokenSource::kAligned);
               CHECK(b_eos.count(t.base_candidate) == 1);
               CHECK(c.base_wanted(t));
               ++handoffs;
               break;
-            case RouteReason::kRule:
+            case ChoiceReason::kRule:
               // The rule decided at a boundary, and the record's statistics give its decision.
               CHECK(boundary);
               CHECK(c.base_wanted(t) == (t.source == TokenSource::kBase));
@@ -332,7 +332,7 @@ TEST_CASE("rule decisions at word starts inside a word's continuation check") {
       const auto& t = s.tokens[k];
       const auto& prev = s.tokens[k - 1];
       const auto& ptok = prev.source == TokenSource::kBase ? *btok : *atok;
-      if (t.reason != RouteReason::kRule || t.eos || ends_word(ptok, prev.id)) continue;
+      if (t.reason != ChoiceReason::kRule || t.eos || ends_word(ptok, prev.id)) continue;
       const auto& tok = t.source == TokenSource::kBase ? *btok : *atok;
       CHECK(starts_word(tok, t.id));
       ++seen;
@@ -471,7 +471,7 @@ TEST_CASE("bad requests fail with clear errors") {
   bad.aligned_sampling.top_p = 0;
   CHECK_THROWS_AS(P.decoder->generate(kPrompts, "p:0.3", bad), InvalidArgument);
   // A user rule that never decides is reported, not looped on.
-  auto undecided = function_rule("never", [](const StepView&) { return Route::kUndecided; });
+  auto undecided = function_rule("never", [](const StepView&) { return BacoChoice::kUndecided; });
   CHECK_THROWS_WITH(P.decoder->generate(kPrompts, *undecided, o), Catch::Contains("undecided"));
   CHECK_THROWS_AS(BacoDecoder(nullptr, P.aligned), InvalidArgument);
 }

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "breadth/error.hpp"
-#include "breadth/routing_rule.hpp"
+#include "breadth/baco_rules.hpp"
 
 using namespace breadth;
 
@@ -27,22 +27,22 @@ StepView full(float pb, float pa, float hb, float ha) {
 float below(float x) { return std::nextafter(x, -1.0f); }
 float above(float x) { return std::nextafter(x, 2.0f * x + 1.0f); }
 
-Route one(const RulePtr& r, const StepView& v) { return r->decide_one(v); }
+BacoChoice one(const RulePtr& r, const StepView& v) { return r->decide_one(v); }
 
 /// The batched path and the one-row path must agree on every row.
-std::vector<Route> both_paths(const RulePtr& r, const std::vector<StepView>& views) {
+std::vector<BacoChoice> both_paths(const RulePtr& r, const std::vector<StepView>& views) {
   auto t = r->decide(StepBatch::from_views(views));
   REQUIRE(t.size(0) == static_cast<int64_t>(views.size()));
-  std::vector<Route> out;
+  std::vector<BacoChoice> out;
   for (size_t i = 0; i < views.size(); ++i) {
-    auto batched = static_cast<Route>(t[static_cast<int64_t>(i)].item<int8_t>());
+    auto batched = static_cast<BacoChoice>(t[static_cast<int64_t>(i)].item<int8_t>());
     CHECK(batched == one(r, views[i]));
     out.push_back(batched);
   }
   return out;
 }
 
-constexpr Route B = Route::kBase, A = Route::kAligned, U = Route::kUndecided;
+constexpr BacoChoice B = BacoChoice::kBase, A = BacoChoice::kAligned, U = BacoChoice::kUndecided;
 
 }  // namespace
 
@@ -50,7 +50,7 @@ TEST_CASE("p: base when max P_b < gamma") {
   const float g = 0.3f;
   auto r = p_rule(0.3);
   auto got = both_paths(r, {full(g, 0.9f, 1, 1), full(below(g), 0.9f, 1, 1), full(above(g), 0.9f, 1, 1)});
-  CHECK((got == std::vector<Route>{A, B, A}));
+  CHECK((got == std::vector<BacoChoice>{A, B, A}));
   CHECK(r->first_needs() == kNeedsBase);
   CHECK(r->name() == "p:0.3");
 }
@@ -59,31 +59,31 @@ TEST_CASE("p-a: base when max P_a < gamma") {
   const float g = 0.6f;
   auto got = both_paths(p_a_rule(0.6), {full(0.01f, g, 1, 1), full(0.01f, below(g), 1, 1),
                                         full(0.01f, above(g), 1, 1)});
-  CHECK((got == std::vector<Route>{A, B, A}));
+  CHECK((got == std::vector<BacoChoice>{A, B, A}));
 }
 
 TEST_CASE("h and h-a: base when the entropy exceeds gamma") {
   const float g = 2.5f;
   auto got = both_paths(h_rule(2.5), {full(0.5f, 0.5f, g, 0), full(0.5f, 0.5f, below(g), 0),
                                       full(0.5f, 0.5f, above(g), 0)});
-  CHECK((got == std::vector<Route>{A, A, B}));
+  CHECK((got == std::vector<BacoChoice>{A, A, B}));
   got = both_paths(h_a_rule(2.5), {full(0.5f, 0.5f, 9, g), full(0.5f, 0.5f, 9, below(g)),
                                    full(0.5f, 0.5f, 9, above(g))});
-  CHECK((got == std::vector<Route>{A, A, B}));
+  CHECK((got == std::vector<BacoChoice>{A, A, B}));
 }
 
 TEST_CASE("pr: base when max P_b / max P_a < gamma") {
   // 0.25 / 0.5 == 0.5 exactly in binary floating point.
   auto got = both_paths(pr_rule(0.5), {full(0.25f, 0.5f, 1, 1), full(below(0.25f), 0.5f, 1, 1),
                                        full(above(0.25f), 0.5f, 1, 1)});
-  CHECK((got == std::vector<Route>{A, B, A}));
+  CHECK((got == std::vector<BacoChoice>{A, B, A}));
 }
 
 TEST_CASE("hr: base when H_b / H_a > gamma, and the H_a = 0 case") {
   auto got = both_paths(hr_rule(2.0), {full(0.5f, 0.5f, 3.0f, 1.5f), full(0.5f, 0.5f, below(3.0f), 1.5f),
                                        full(0.5f, 0.5f, above(3.0f), 1.5f),
                                        full(0.5f, 1.0f, 0.1f, 0.0f), full(0.5f, 1.0f, 0.0f, 0.0f)});
-  CHECK((got == std::vector<Route>{A, A, B, B, A}));
+  CHECK((got == std::vector<BacoChoice>{A, A, B, B, A}));
 }
 
 TEST_CASE("rand: base when u < gamma") {
@@ -93,12 +93,12 @@ TEST_CASE("rand: base when u < gamma") {
   views[1].u = std::nextafter(0.4, 0.0);
   views[2].u = std::nextafter(0.4, 1.0);
   auto got = both_paths(rand_rule(0.4), views);
-  CHECK((got == std::vector<Route>{A, B, A}));
+  CHECK((got == std::vector<BacoChoice>{A, B, A}));
   CHECK(rand_rule(0.4)->first_needs() == kNeedsNothing);
   // γ = 0 never routes to base, γ = 1 always does (u is in [0, 1)).
   views[0].u = 0.0;
-  CHECK((both_paths(rand_rule(0.0), views) == std::vector<Route>{A, A, A}));
-  CHECK((both_paths(rand_rule(1.0), views) == std::vector<Route>{B, B, B}));
+  CHECK((both_paths(rand_rule(0.0), views) == std::vector<BacoChoice>{A, A, A}));
+  CHECK((both_paths(rand_rule(1.0), views) == std::vector<BacoChoice>{B, B, B}));
 }
 
 TEST_CASE("punc and fc read token classes") {
@@ -109,10 +109,10 @@ TEST_CASE("punc and fc read token classes") {
   top1_fw.aligned_top1_function = true;
   cand_fw.base_candidate_function = true;
   CHECK((both_paths(punc_rule(), {top1_punct, cand_punct, plain, top1_fw}) ==
-        std::vector<Route>{A, A, B, B}));
+        std::vector<BacoChoice>{A, A, B, B}));
   // fc looks at the aligned top-1 only (SPEC §3).
   CHECK((both_paths(fc_rule(), {top1_fw, cand_fw, plain, top1_punct}) ==
-        std::vector<Route>{A, B, B, B}));
+        std::vector<BacoChoice>{A, B, B, B}));
 }
 
 TEST_CASE("partial views: a rule decides what it can and leaves the rest undecided") {
@@ -124,11 +124,11 @@ TEST_CASE("partial views: a rule decides what it can and leaves the rest undecid
   aligned_only.base_candidate = -1;
   StepView none;
 
-  CHECK((both_paths(p_rule(0.3), {base_only, aligned_only, none}) == std::vector<Route>{B, U, U}));
-  CHECK((both_paths(p_a_rule(0.3), {base_only, aligned_only, none}) == std::vector<Route>{U, B, U}));
-  CHECK((both_paths(pr_rule(0.3), {base_only, aligned_only}) == std::vector<Route>{U, U}));
-  CHECK((both_paths(hr_rule(0.3), {base_only, aligned_only}) == std::vector<Route>{U, U}));
-  CHECK((both_paths(rand_rule(0.5), {none}) == std::vector<Route>{B}));  // u = 0
+  CHECK((both_paths(p_rule(0.3), {base_only, aligned_only, none}) == std::vector<BacoChoice>{B, U, U}));
+  CHECK((both_paths(p_a_rule(0.3), {base_only, aligned_only, none}) == std::vector<BacoChoice>{U, B, U}));
+  CHECK((both_paths(pr_rule(0.3), {base_only, aligned_only}) == std::vector<BacoChoice>{U, U}));
+  CHECK((both_paths(hr_rule(0.3), {base_only, aligned_only}) == std::vector<BacoChoice>{U, U}));
+  CHECK((both_paths(rand_rule(0.5), {none}) == std::vector<BacoChoice>{B}));  // u = 0
 
   // punc: an aligned top-1 punctuation decides alone; a base punctuation candidate decides alone.
   auto a_punct = aligned_only;
@@ -136,10 +136,10 @@ TEST_CASE("partial views: a rule decides what it can and leaves the rest undecid
   auto b_punct = base_only;
   b_punct.base_candidate_punct = true;
   CHECK((both_paths(punc_rule(), {a_punct, aligned_only, b_punct, base_only}) ==
-        std::vector<Route>{A, U, A, U}));
+        std::vector<BacoChoice>{A, U, A, U}));
   auto a_fw = aligned_only;
   a_fw.aligned_top1_function = true;
-  CHECK((both_paths(fc_rule(), {a_fw, aligned_only, base_only}) == std::vector<Route>{A, B, U}));
+  CHECK((both_paths(fc_rule(), {a_fw, aligned_only, base_only}) == std::vector<BacoChoice>{A, B, U}));
 }
 
 TEST_CASE("cascades: the content rule first, aligned decides, else the logit rule") {
@@ -155,25 +155,25 @@ TEST_CASE("cascades: the content rule first, aligned decides, else the logit rul
   CHECK(p_punc->name() == "p-punc:0.3");
   CHECK(p_punc->first_needs() == kNeedsAligned);
   CHECK((both_paths(p_punc, {v, punct_top1, punct_cand, fw, hi}) ==
-        std::vector<Route>{B, A, A, B, A}));
+        std::vector<BacoChoice>{B, A, A, B, A}));
   auto p_fc = make_rule("p-fc:0.3");
   CHECK((both_paths(p_fc, {v, punct_top1, punct_cand, fw, hi}) ==
-        std::vector<Route>{B, B, B, A, A}));
+        std::vector<BacoChoice>{B, B, B, A, A}));
   // h-* with γ = 3: h_base = 4 > 3 routes to base unless the content rule said aligned.
   auto h_punc = make_rule("h-punc:3");
-  CHECK((both_paths(h_punc, {v, punct_top1, fw}) == std::vector<Route>{B, A, B}));
+  CHECK((both_paths(h_punc, {v, punct_top1, fw}) == std::vector<BacoChoice>{B, A, B}));
   auto h_fc = make_rule("h-fc:3");
-  CHECK((both_paths(h_fc, {v, punct_top1, fw}) == std::vector<Route>{B, B, A}));
+  CHECK((both_paths(h_fc, {v, punct_top1, fw}) == std::vector<BacoChoice>{B, B, A}));
   auto low_h = v;
   low_h.h_base = 3;
-  CHECK((both_paths(h_fc, {low_h}) == std::vector<Route>{A}));
+  CHECK((both_paths(h_fc, {low_h}) == std::vector<BacoChoice>{A}));
 
   // Lazy: with only the aligned model, a punctuation top-1 decides; otherwise the cascade must wait.
   auto a_only = punct_top1;
   a_only.has_base = false;
   auto a_only_word = v;
   a_only_word.has_base = false;
-  CHECK((both_paths(p_punc, {a_only, a_only_word}) == std::vector<Route>{A, U}));
+  CHECK((both_paths(p_punc, {a_only, a_only_word}) == std::vector<BacoChoice>{A, U}));
 }
 
 TEST_CASE("user compositions: stages in order, nested cascades, function rules") {
@@ -184,16 +184,16 @@ TEST_CASE("user compositions: stages in order, nested cascades, function rules")
   // "p-fc-punc": punc, then fc, then p.
   auto r = make_rule("p-fc-punc:0.3");
   CHECK(r->name() == "p-fc-punc:0.3");
-  CHECK((both_paths(r, {v, fw, punct}) == std::vector<Route>{B, A, A}));
+  CHECK((both_paths(r, {v, fw, punct}) == std::vector<BacoChoice>{B, A, A}));
   auto same = cascade({punc_rule(), cascade({fc_rule(), p_rule(0.3)})});
-  CHECK((both_paths(same, {v, fw, punct}) == std::vector<Route>{B, A, A}));
+  CHECK((both_paths(same, {v, fw, punct}) == std::vector<BacoChoice>{B, A, A}));
   CHECK(same->name() == "p-fc-punc:0.3");
 
   // A user rule: base on even positions only, after punc.
   int calls = 0;
   auto even = function_rule("even", [&calls](const StepView& s) {
     ++calls;
-    return s.position % 2 == 0 ? Route::kBase : Route::kAligned;
+    return s.position % 2 == 0 ? BacoChoice::kBase : BacoChoice::kAligned;
   }, kNeedsNothing);
   auto c = cascade({punc_rule(), even});
   auto v0 = v, v1 = v, v2 = punct;
@@ -205,7 +205,7 @@ TEST_CASE("user compositions: stages in order, nested cascades, function rules")
   CHECK(calls == 2);  // the punctuation row never reached the user rule
 
   // A user rule that needs the base model is not called on a view without it.
-  auto needs_base = function_rule("nb", [](const StepView&) { return Route::kBase; }, kNeedsBase);
+  auto needs_base = function_rule("nb", [](const StepView&) { return BacoChoice::kBase; }, kNeedsBase);
   auto no_base = v;
   no_base.has_base = false;
   CHECK(needs_base->decide_one(no_base) == U);

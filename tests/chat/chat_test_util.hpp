@@ -7,20 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/test_env.hpp"
-#include "tokenizer/jinja_interpreter.hpp"
-#include "tokenizer/jinja_parser.hpp"
+#include "common/fixture_json.hpp"
+#include "chat/jinja_interpreter.hpp"
+#include "chat/jinja_parser.hpp"
 
 namespace breadth::test {
-
-inline nlohmann::ordered_json read_fixture_json(const std::string& fixture, const std::string& file) {
-  const std::string path = fixtures_dir() + "/" + fixture + "/" + file;
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw std::runtime_error("missing fixture " + path + " (run the fixture_" + fixture + " test first)");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return nlohmann::ordered_json::parse(ss.str());
-}
 
 inline jinja::Value to_value(const nlohmann::ordered_json& j) {
   using jinja::Value;

@@ -5,10 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include "breadth/error.hpp"
-#include "model/deberta.hpp"
-#include "model/encoder_config.hpp"
-#include "model/encoder_net.hpp"
-#include "model/encoder_text.hpp"
+#include "encoder/deberta.hpp"
+#include "encoder/encoder_config.hpp"
+#include "encoder/encoder_net.hpp"
+#include "encoder/encoder_text.hpp"
 
 using namespace breadth;
 using namespace breadth::model;

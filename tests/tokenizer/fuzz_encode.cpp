@@ -12,7 +12,7 @@
 #include "breadth/error.hpp"
 #include "tokenizer/hf_tokenizer.hpp"
 #include "tokenizer/pipeline.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 using nlohmann::json;
 

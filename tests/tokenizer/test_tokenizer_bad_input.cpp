@@ -12,7 +12,7 @@
 #include "breadth/tokenizer.hpp"
 #include "common/test_env.hpp"
 #include "tokenizer/hf_tokenizer.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 using namespace breadth;
 using nlohmann::json;

@@ -9,7 +9,7 @@
 
 #include "breadth/tokenizer.hpp"
 #include "tokenizer/corpus_refs.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 using namespace breadth;
 

@@ -8,7 +8,7 @@
 #include "breadth/tokenizer.hpp"
 #include "tokenizer/hf_tokenizer.hpp"
 #include "tokenizer/pipeline.hpp"
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 using namespace breadth;
 using nlohmann::json;

@@ -75,7 +75,7 @@ nlohmann::json to_json(const breadth::BacoResult& r, const std::string& prompt) 
     json tokens = json::array();
     for (const auto& t : s.tokens) {
       json tj = {{"id", t.id}, {"source", breadth::token_source_name(t.source)},
-                 {"reason", breadth::route_reason_name(t.reason)}, {"eos", t.eos},
+                 {"reason", breadth::choice_reason_name(t.reason)}, {"eos", t.eos},
                  {"p_base_max", num(t.p_base_max)}, {"p_aligned_max", num(t.p_aligned_max)},
                  {"h_base", num(t.h_base)}, {"h_aligned", num(t.h_aligned)}};
       put_text(tj, t.text);

@@ -5,7 +5,7 @@
 
 #include "breadth/baco.hpp"
 #include "breadth/model.hpp"
-#include "breadth/routing_rule.hpp"
+#include "breadth/baco_rules.hpp"
 #include "callbacks.hpp"
 #include "convert.hpp"
 #include "module.hpp"
@@ -45,10 +45,10 @@ RulePtr python_rule(const std::string& name, const py::object& fn, Needs needs,
           py::object r = (*f)(s);
           if (py::isinstance<py::str>(r)) {
             auto t = r.cast<std::string>();
-            if (t == "base") return Route::kBase;
-            if (t == "aligned") return Route::kAligned;
+            if (t == "base") return BacoChoice::kBase;
+            if (t == "aligned") return BacoChoice::kAligned;
           } else if (py::isinstance<py::bool_>(r)) {
-            return r.cast<bool>() ? Route::kBase : Route::kAligned;
+            return r.cast<bool>() ? BacoChoice::kBase : BacoChoice::kAligned;
           }
           throw InvalidArgument("rule '" + name + "' returned " + py::repr(r).cast<std::string>() +
                                 "; return 'base', 'aligned' or a bool (True = base)");
@@ -134,7 +134,7 @@ tokens (return False to end that sample); progress=True shows a tqdm bar, or giv
 callable(done, total, label) that returns False to cancel. The GIL is released while decoding.)doc";
 
 void bind(py::module_& m) {
-  py::class_<PyStep>(m, "StepView", "What a routing rule sees at one step of one sample (a copy).")
+  py::class_<PyStep>(m, "StepView", "What a BACO rule sees at one step of one sample (a copy).")
       .def_property_readonly("has_base", [](const PyStep& s) { return s.v.has_base; })
       .def_property_readonly("has_aligned", [](const PyStep& s) { return s.v.has_aligned; })
       .def_property_readonly("p_base_max", [](const PyStep& s) { return s.v.p_base_max; },
@@ -163,7 +163,7 @@ void bind(py::module_& m) {
       });
 
   py::class_<PyRule>(m, "Rule", R"doc(
-A BACO routing rule: which model's candidate is emitted at a word boundary.
+A BACO rule: which model's candidate is emitted at a word boundary.
 
 >>> breadth.Rule("p-punc:0.3")                     # by name (see breadth.rule_names())
 >>> breadth.Rule.cascade([breadth.Rule("punc"), breadth.Rule("h:2.0")])
@@ -204,7 +204,7 @@ A BACO routing rule: which model's candidate is emitted at a word boundary.
       .def_readonly("id", &TokenRecord::id)
       .def_property_readonly("source", [](const TokenRecord& t) { return token_source_name(t.source); },
                              "'base' or 'aligned'")
-      .def_property_readonly("reason", [](const TokenRecord& t) { return route_reason_name(t.reason); })
+      .def_property_readonly("reason", [](const TokenRecord& t) { return choice_reason_name(t.reason); })
       .def_readonly("eos", &TokenRecord::eos)
       .def_property_readonly("text", [](const TokenRecord& t) { return utf8(t.text); },
                              "The bytes this token adds (a character split across tokens shows as U+FFFD).")
@@ -220,7 +220,7 @@ A BACO routing rule: which model's candidate is emitted at a word boundary.
       .def_readonly("eos_redraws", &TokenRecord::eos_redraws)
       .def("__repr__", [](const TokenRecord& t) {
         return fmt::format("TokenRecord(id={}, source='{}', reason='{}', text={})", t.id, token_source_name(t.source),
-                           route_reason_name(t.reason), short_repr(t.text));
+                           choice_reason_name(t.reason), short_repr(t.text));
       });
 
   py::class_<BacoSample>(m, "BacoSample", "One BACO sample with every token's provenance.")
@@ -292,7 +292,7 @@ A BACO routing rule: which model's candidate is emitted at a word boundary.
 
   py::class_<BacoDecoder, std::shared_ptr<BacoDecoder>>(m, "BacoDecoder", R"doc(
 BACO decoding: a base and an aligned model write each sample together, token by token. The base
-model sees the plain prompt, the aligned model its chat template; a routing rule picks which model's
+model sees the plain prompt, the aligned model its chat template; a BACO rule picks which model's
 candidate is emitted at each word boundary.
 
 >>> dec = breadth.BacoDecoder(base, aligned)

@@ -1,7 +1,7 @@
 // Calling into the C++ library without the GIL, and calling back into Python from inside it.
 //
 // Long calls release the GIL so that other Python threads run meanwhile. Callbacks (token
-// streaming, progress, Python routing rules, equivalences) take it back for the duration of the
+// streaming, progress, Python BACO rules, equivalences) take it back for the duration of the
 // Python call. A Python exception raised inside a callback cannot cross the C++ library as itself:
 // the callback stores it, aborts the C++ call with breadth::Cancelled, and `run_without_gil` raises
 // the stored exception once the library has unwound.

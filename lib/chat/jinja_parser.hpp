@@ -3,7 +3,7 @@
 
 #include <string_view>
 
-#include "tokenizer/jinja_ast.hpp"
+#include "chat/jinja_ast.hpp"
 
 namespace breadth::jinja {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/encoder_config.hpp"
+#include "encoder/encoder_config.hpp"
 #include "model/weights.hpp"
 
 namespace breadth::model {

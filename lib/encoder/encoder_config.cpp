@@ -1,4 +1,4 @@
-#include "model/encoder_config.hpp"
+#include "encoder/encoder_config.hpp"
 
 #include <torch/torch.h>
 

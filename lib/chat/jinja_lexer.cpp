@@ -1,11 +1,11 @@
-#include "tokenizer/jinja_lexer.hpp"
+#include "chat/jinja_lexer.hpp"
 
 #include <cctype>
 #include <cstdlib>
 #include <string>
 
 #include "core/check.hpp"
-#include "tokenizer/jinja_value.hpp"
+#include "chat/jinja_value.hpp"
 
 namespace breadth::jinja {
 

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "breadth/tokenizer.hpp"
-#include "chat_test_util.hpp"
+#include "common/fixture_json.hpp"
 #include "tokenizer/token_classes.hpp"
 
 using breadth::tok::classify_token_text;

@@ -1,4 +1,4 @@
-#include "tokenizer/jinja_ops.hpp"
+#include "chat/jinja_ops.hpp"
 
 #include <cmath>
 #include <limits>

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/jinja_ast.hpp"
+#include "chat/jinja_ast.hpp"
 
 namespace breadth::jinja {
 

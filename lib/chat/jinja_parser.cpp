@@ -1,4 +1,4 @@
-#include "tokenizer/jinja_parser.hpp"
+#include "chat/jinja_parser.hpp"
 
 #include <algorithm>
 #include <initializer_list>

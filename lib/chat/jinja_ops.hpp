@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "tokenizer/jinja_value.hpp"
+#include "chat/jinja_value.hpp"
 
 namespace breadth::jinja::ops {
 

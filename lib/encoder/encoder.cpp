@@ -13,10 +13,10 @@
 
 #include "core/check.hpp"
 #include "model/decoder.hpp"
-#include "model/encoder_config.hpp"
-#include "model/encoder_net.hpp"
-#include "model/encoder_text.hpp"
-#include "model/tokenizer_hook.hpp"
+#include "encoder/encoder_config.hpp"
+#include "encoder/encoder_net.hpp"
+#include "encoder/encoder_text.hpp"
+#include "breadth/tokenizer.hpp"
 #include "model/weights.hpp"
 
 namespace breadth {
@@ -45,12 +45,12 @@ std::shared_ptr<const Tokenizer> find_tokenizer(const fs::path& dir) {
   const bool has_spm = fs::is_regular_file(dir / "spm.model");
   if (has_json || fs::is_regular_file(dir / "tokenizer.model")) {
     try {
-      return model::load_tokenizer(dir.string());
+      return Tokenizer::load(dir.string());
     } catch (const Unsupported&) {
       if (!has_spm) throw;
     }
   }
-  if (has_spm) return model::load_tokenizer((dir / "spm.model").string());
+  if (has_spm) return Tokenizer::load((dir / "spm.model").string());
   return nullptr;
 }
 

@@ -1,4 +1,4 @@
-#include "tokenizer/jinja_value.hpp"
+#include "chat/jinja_value.hpp"
 
 #include <unicode/uchar.h>
 
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "tokenizer/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth::jinja {
 

@@ -1,4 +1,4 @@
-#include "model/encoder_text.hpp"
+#include "encoder/encoder_text.hpp"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>

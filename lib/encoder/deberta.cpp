@@ -1,7 +1,7 @@
 // DeBERTa-v2/v3 (DebertaV2Model, DebertaV2ForSequenceClassification): disentangled attention with
 // content->position (c2p) and position->content (p2c) terms over log-bucketed relative positions,
 // optional shared attention keys, the ConvLayer of v2-xlarge, and the ContextPooler head.
-#include "model/deberta.hpp"
+#include "encoder/deberta.hpp"
 
 #include <torch/torch.h>
 
@@ -9,7 +9,7 @@
 #include <limits>
 
 #include "core/check.hpp"
-#include "model/encoder_net.hpp"
+#include "encoder/encoder_net.hpp"
 
 namespace breadth::model {
 

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "tokenizer/jinja_lexer.hpp"
-#include "tokenizer/jinja_value.hpp"
+#include "chat/jinja_lexer.hpp"
+#include "chat/jinja_value.hpp"
 
 namespace breadth::jinja {
 

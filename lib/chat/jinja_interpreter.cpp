@@ -1,10 +1,10 @@
-#include "tokenizer/jinja_interpreter.hpp"
+#include "chat/jinja_interpreter.hpp"
 
 #include <cmath>
 #include <limits>
 
 #include "core/check.hpp"
-#include "tokenizer/jinja_ops.hpp"
+#include "chat/jinja_ops.hpp"
 
 namespace breadth::jinja {
 

@@ -2,8 +2,8 @@
 #include "breadth/chat_template.hpp"
 
 #include "core/check.hpp"
-#include "tokenizer/jinja_interpreter.hpp"
-#include "tokenizer/jinja_parser.hpp"
+#include "chat/jinja_interpreter.hpp"
+#include "chat/jinja_parser.hpp"
 
 namespace breadth {
 

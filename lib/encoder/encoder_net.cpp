@@ -1,5 +1,5 @@
 // Weight access and the small pure functions every encoder family shares.
-#include "model/encoder_net.hpp"
+#include "encoder/encoder_net.hpp"
 
 #include <torch/torch.h>
 

@@ -4,7 +4,7 @@
 #include <torch/torch.h>
 
 #include "core/check.hpp"
-#include "model/encoder_net.hpp"
+#include "encoder/encoder_net.hpp"
 
 namespace breadth::model {
 

@@ -11,8 +11,8 @@
 #include <ctime>
 #include <unordered_set>
 
-#include "tokenizer/jinja_interpreter.hpp"
-#include "tokenizer/jinja_ops.hpp"
+#include "chat/jinja_interpreter.hpp"
+#include "chat/jinja_ops.hpp"
 
 namespace breadth::jinja {
 
