@@ -1,4 +1,5 @@
 // C API: DivCov of an answer set (by an equivalence name, or from a known partition).
+#include "breadth/spec.hpp"
 #include "capi_internal.hpp"
 #include "handles.hpp"
 #include "marshal.hpp"

@@ -48,7 +48,7 @@ breadth_status breadth_model_load(const char* path, const breadth_model_options*
     BREADTH_C_REQUIRE(o.version >= 1 && o.version <= BREADTH_MODEL_OPTIONS_VERSION,
                       "options->version is unknown; initialise options with BREADTH_MODEL_OPTIONS_INIT");
     breadth::ModelOptions mo;
-    mo.device = torch::Device(o.device ? o.device : "cpu");
+    mo.device = breadth::parse_device(o.device ? o.device : "cpu", "options->device");
     mo.dtype = breadth::capi::to_scalar_type(o.dtype);
     auto m = std::make_unique<breadth_model>();
     m->model = breadth::CausalLM::load(path, mo);

@@ -18,6 +18,7 @@
 #include "breadth/divcov.hpp"
 #include "breadth/error.hpp"
 #include "breadth/eval_io.hpp"
+#include "breadth/spec.hpp"
 
 int main(int argc, char** argv) {
   const char* env = std::getenv("BREADTH_SHARED_DIR");

@@ -28,6 +28,9 @@ enum class QuestionKind {
 /// "one" / "two" / "all" (also "g-1", "g-2", "g-all"); throws InvalidArgument otherwise.
 AnswerStrategy parse_strategy(std::string_view name);
 const char* strategy_name(AnswerStrategy s);
+/// "open" / "fixed"; throws InvalidArgument naming `what` ("--question-kind") otherwise.
+QuestionKind parse_question_kind(std::string_view name, std::string_view what = "question kind");
+const char* question_kind_name(QuestionKind k);
 /// Answers one generation of a strategy asks for (1, 2, or 0 for "as many as it can").
 int64_t answers_requested(AnswerStrategy s);
 
@@ -69,6 +72,13 @@ ParsedAnswers parse_fixed_answers(std::string_view text);
 ParsedAnswers parse_open_answers(std::string_view text);
 ParsedAnswers parse_answers(std::string_view text, QuestionKind kind);
 
+/// GenerateOptions for answer-set generations (see AnswerSetOptions::generation).
+inline GenerateOptions answer_generation_defaults() {
+  GenerateOptions g;
+  g.max_new_tokens = 512;
+  return g;
+}
+
 struct AnswerSetOptions {
   AnswerStrategy strategy = AnswerStrategy::kAll;
   int64_t budget = 50;                  ///< B: answers to collect over all models
@@ -80,8 +90,9 @@ struct AnswerSetOptions {
   /// generation asks for (generate-all counts as 1), at least 2 * batch.
   int64_t max_generations = 0;
   /// Sampling, seed, max_new_tokens, chat template switch, callbacks. num_samples and
-  /// first_sample_index are set by the collector.
-  GenerateOptions generation;
+  /// first_sample_index are set by the collector. Default: GenerateOptions' defaults with room for
+  /// a whole answer list (512 new tokens; a generate-all reply lists up to B answers).
+  GenerateOptions generation = answer_generation_defaults();
 };
 
 struct Answer {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -142,5 +143,17 @@ std::vector<std::string> rule_names();
 RulePtr make_rule(const std::string& spec);
 /// Same with the threshold given apart (γ sweeps); a ":GAMMA" in `name` is an error here.
 RulePtr make_rule(const std::string& name, double gamma);
+/// A rule from a spec and an optional threshold given apart (a face's --rule and --gamma): the
+/// threshold goes in once, in the spec or apart. InvalidArgument naming `gamma_option` when it is
+/// given twice or a rule that needs one gets none.
+RulePtr make_rule(const std::string& spec, std::optional<double> gamma, std::string_view gamma_option);
+
+/// The rule the faces use when the caller names none: BACO's -P-PUNC (punctuation and formatting
+/// from the aligned model, base where its top-1 probability is under γ) ...
+inline constexpr const char* kDefaultRule = "p-punc";
+/// ... at γ = 0.3, where the paper's Figure 1B curve turns.
+inline constexpr double kDefaultGamma = 0.3;
+/// "p-punc:0.3".
+std::string default_rule_spec();
 
 }  // namespace breadth

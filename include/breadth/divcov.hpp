@@ -66,10 +66,7 @@ std::shared_ptr<Equivalence> embedding_equivalence(
 std::shared_ptr<Equivalence> classifier_equivalence(std::shared_ptr<const PairClassifier> classifier,
                                                     double threshold = 0.102);
 
-/// Builds an equivalence from a CLI-style spec: "exact", "rouge1[:T]", "noveltybench-shortcut"
-/// (shortcut over rouge1 when no classifier is given), "embedding:PATH[:T]", "classifier:PATH[:T]".
-/// Model-backed specs use text_model_loaders(); Unsupported when no implementation is registered.
-std::shared_ptr<Equivalence> make_equivalence(const std::string& spec);
+// Equivalences named by a spec string ("rouge1:0.5", "embedding:PATH:0.8"): breadth/spec.hpp.
 
 // ---------------------------------------------------------------------------------------- quality
 

@@ -145,9 +145,4 @@ std::shared_ptr<RewardModel> make_reward_model(std::shared_ptr<const CausalLM> m
 std::string render_reward_conversation(const Tokenizer& tokenizer, const std::string& prompt,
                                        const std::string& answer);
 
-/// Fills text_model_loaders() (embedder, classifier, nli, reward) with these implementations.
-/// Linking the encoder into a program does it already (a static initializer); call it when a
-/// static link dropped that initializer. Idempotent.
-void register_text_models();
-
 }  // namespace breadth

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "breadth/tokenizer.hpp"
@@ -20,6 +21,16 @@ struct ModelOptions {
   /// Weights and activations. float32 and bfloat16 on CPU; float16/bfloat16/float32 on CUDA.
   torch::ScalarType dtype = torch::kFloat32;
 };
+
+/// The names every face (CLI, C, Python, experiment files) gives dtypes and devices.
+/// "float32" (or "float"), "bfloat16", "float16" (or "half"). InvalidArgument otherwise; `what` names
+/// the value in the message ("--dtype", "models.base.dtype").
+torch::ScalarType parse_dtype(std::string_view name, std::string_view what = "dtype");
+/// "float32", "bfloat16", "float16"; the type's own name for others.
+std::string dtype_name(torch::ScalarType dtype);
+/// "cpu", "cuda" or "cuda:N". InvalidArgument otherwise, naming `what` (libtorch's own parse error
+/// carries a C++ backtrace and accepts device types breadth does not run on).
+torch::Device parse_device(std::string_view name, std::string_view what = "device");
 
 /// Hyper-parameters read from config.json or GGUF metadata.
 struct ModelConfig {

@@ -1,9 +1,9 @@
 // The model-backed judges that evaluation needs, as small interfaces.
 //
 // Evaluation (DivCov, diversity metrics) never depends on a model implementation: it sees text
-// embedders, pair classifiers, reward models and NLI models only through these interfaces. Whoever
-// implements an encoder (lib/model) implements them and registers a loader under a name, so that the
-// CLI's `--equivalence embedding:PATH` or `classifier:PATH` finds it without knowing the class.
+// embedders, pair classifiers, reward models and NLI models only through these interfaces. The
+// encoder component (breadth/encoder.hpp) implements them; breadth/spec.hpp turns a spec string such
+// as "embedding:PATH:0.8" into a loaded implementation.
 //
 // Every call is batched: callers hand over all the texts or pairs they need at once, so that an
 // implementation can run one padded forward pass instead of one per pair.
@@ -11,8 +11,6 @@
 
 #include <torch/types.h>
 
-#include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -45,21 +43,5 @@ class RewardModel {
   virtual std::vector<double> rewards(const std::string& prompt,
                                       const std::vector<std::string>& answers) const = 0;
 };
-
-/// Loaders by kind ("embedder", "classifier", "nli", "reward"). An implementation registers itself
-/// once (e.g. from a static initializer in the library that implements encoders); the registry is
-/// header-only so that a lower layer can register without linking to evaluation.
-struct TextModelLoaders {
-  std::function<std::shared_ptr<TextEmbedder>(const std::string& path)> embedder;
-  std::function<std::shared_ptr<PairClassifier>(const std::string& path)> classifier;
-  std::function<std::shared_ptr<PairClassifier>(const std::string& path)> nli;
-  std::function<std::shared_ptr<RewardModel>(const std::string& path)> reward;
-};
-
-/// The process-wide loaders; empty members mean "no implementation linked in".
-inline TextModelLoaders& text_model_loaders() {
-  static TextModelLoaders loaders;
-  return loaders;
-}
 
 }  // namespace breadth

@@ -149,4 +149,26 @@ RulePtr make_rule(const std::string& name, double gamma) {
   return build(name, gamma, name);
 }
 
+RulePtr make_rule(const std::string& spec, std::optional<double> gamma, std::string_view gamma_option) {
+  if (gamma) {
+    BREADTH_CHECK_ARG(spec.find(':') == std::string::npos,
+                      "give the threshold once: rule '{}' already has one, drop {} or the ':GAMMA'", spec,
+                      gamma_option);
+    return make_rule(spec, *gamma);
+  }
+  if (spec.find(':') == std::string::npos) {
+    // Ask the registry whether the rule takes a threshold, so that the message names the option.
+    try {
+      return make_rule(spec);
+    } catch (const InvalidArgument& e) {
+      if (std::string(e.what()).find("needs a threshold") != std::string::npos)
+        fail("rule '{}' needs a threshold: give {} (e.g. {} {})", spec, gamma_option, gamma_option, kDefaultGamma);
+      throw;
+    }
+  }
+  return make_rule(spec);
+}
+
+std::string default_rule_spec() { return fmt::format("{}:{}", kDefaultRule, kDefaultGamma); }
+
 }  // namespace breadth

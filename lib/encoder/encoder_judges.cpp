@@ -1,10 +1,9 @@
-// Evaluation's model-backed interfaces (text_models.hpp) on top of Encoder and CausalLM, and their
-// registration under text_model_loaders() for `breadth eval --equivalence embedding:/classifier:`.
+// Evaluation's model-backed interfaces (breadth/text_models.hpp) on top of Encoder and CausalLM:
+// embedders, pair classifiers, NLI and reward models (breadth/spec.hpp builds them from spec strings).
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <array>
-#include <mutex>
 
 #include "breadth/chat_template.hpp"
 #include "breadth/encoder.hpp"
@@ -91,13 +90,6 @@ class RewardAdapter final : public RewardModel {
   int64_t batch_;
 };
 
-torch::Device default_device() { return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU; }
-
-EncoderOptions loader_options() {
-  EncoderOptions o;
-  o.device = default_device();
-  return o;
-}
 
 }  // namespace
 
@@ -163,31 +155,5 @@ std::string render_reward_conversation(const Tokenizer& tokenizer, const std::st
 std::shared_ptr<RewardModel> make_reward_model(std::shared_ptr<const CausalLM> model, int64_t batch_size) {
   return std::make_shared<RewardAdapter>(std::move(model), batch_size);
 }
-
-void register_text_models() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    auto& l = text_model_loaders();
-    if (!l.embedder)
-      l.embedder = [](const std::string& path) -> std::shared_ptr<TextEmbedder> {
-        return make_text_embedder(Encoder::load(path, loader_options()));
-      };
-    if (!l.classifier)
-      l.classifier = [](const std::string& path) { return make_noveltybench_classifier(path, loader_options()); };
-    if (!l.nli)
-      l.nli = [](const std::string& path) { return make_nli_classifier(Encoder::load(path, loader_options())); };
-    if (!l.reward)
-      l.reward = [](const std::string& path) -> std::shared_ptr<RewardModel> {
-        ModelOptions o;
-        o.device = default_device();
-        return make_reward_model(CausalLM::load(path, o));
-      };
-  });
-}
-
-namespace {
-// Linking this file registers the implementations (the shared library links every object).
-[[maybe_unused]] const bool registered = (register_text_models(), true);
-}  // namespace
 
 }  // namespace breadth

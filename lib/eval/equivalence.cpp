@@ -266,20 +266,6 @@ class ClassifierEquivalence : public Equivalence {
   double threshold_;
 };
 
-// Splits "kind:path[:threshold]"; the threshold is the last field when it parses as a number.
-void split_spec(const std::string& rest, std::string& path, std::optional<double>& threshold) {
-  path = rest;
-  auto colon = rest.rfind(':');
-  if (colon == std::string::npos) return;
-  std::string tail = rest.substr(colon + 1);
-  char* end = nullptr;
-  double v = std::strtod(tail.c_str(), &end);
-  if (!tail.empty() && end && *end == '\0' && std::isfinite(v)) {
-    path = rest.substr(0, colon);
-    threshold = v;
-  }
-}
-
 }  // namespace
 
 std::shared_ptr<Equivalence> exact_match_equivalence() { return std::make_shared<ExactEquivalence>(); }
@@ -311,53 +297,6 @@ std::shared_ptr<Equivalence> embedding_equivalence(EmbedFn embed, double thresho
 std::shared_ptr<Equivalence> classifier_equivalence(std::shared_ptr<const PairClassifier> classifier,
                                                     double threshold) {
   return std::make_shared<ClassifierEquivalence>(std::move(classifier), threshold);
-}
-
-std::shared_ptr<Equivalence> make_equivalence(const std::string& spec) {
-  auto colon = spec.find(':');
-  std::string kind = spec.substr(0, colon);
-  std::string rest = colon == std::string::npos ? "" : spec.substr(colon + 1);
-  if (kind == "exact" && rest.empty()) return exact_match_equivalence();
-  if (kind == "rouge1") {
-    if (rest.empty()) return rouge1_equivalence();
-    char* end = nullptr;
-    double t = std::strtod(rest.c_str(), &end);
-    BREADTH_CHECK_ARG(end && *end == '\0', "equivalence '{}': expected rouge1 or rouge1:THRESHOLD", spec);
-    return rouge1_equivalence(t);
-  }
-  if (kind == "noveltybench-shortcut") {
-    // NoveltyBench defers long pairs to its DeBERTa classifier; without one given (…:classifier:PATH)
-    // they go to ROUGE-1 > 0.458, the lexical stand-in of SPEC §4.
-    if (rest.empty()) return unigram_shortcut_equivalence(rouge1_equivalence());
-    return unigram_shortcut_equivalence(make_equivalence(rest));
-  }
-  if (kind == "embedding" || kind == "classifier") {
-    std::string path;
-    std::optional<double> threshold;
-    split_spec(rest, path, threshold);
-    BREADTH_CHECK_ARG(!path.empty(), "equivalence '{}': give the model path, e.g. {}:/path/to/model", spec,
-                      kind);
-    const auto& loaders = text_model_loaders();
-    if (kind == "embedding") {
-      if (!loaders.embedder)
-        fail<Unsupported>("equivalence '{}': no text embedder implementation is linked into this build "
-                          "(encoders are not available yet); use exact, rouge1 or noveltybench-shortcut",
-                          spec);
-      BREADTH_CHECK_ARG(threshold.has_value(),
-                        "equivalence '{}': embedding equivalence needs a cosine threshold: "
-                        "embedding:PATH:THRESHOLD",
-                        spec);
-      return embedding_equivalence(loaders.embedder(path), *threshold);
-    }
-    if (!loaders.classifier)
-      fail<Unsupported>("equivalence '{}': no pair-classifier implementation is linked into this build "
-                        "(encoders are not available yet); use exact, rouge1 or noveltybench-shortcut",
-                        spec);
-    return classifier_equivalence(loaders.classifier(path), threshold.value_or(0.102));
-  }
-  fail("unknown equivalence '{}': use exact, rouge1[:T], noveltybench-shortcut[:FALLBACK], "
-       "embedding:PATH:T or classifier:PATH[:T]",
-       spec);
 }
 
 }  // namespace breadth

@@ -103,6 +103,14 @@ AnswerStrategy parse_strategy(std::string_view name) {
   fail("answer strategy must be one of one, two, all (or g-1, g-2, g-all), got '{}'", name);
 }
 
+QuestionKind parse_question_kind(std::string_view name, std::string_view what) {
+  if (name == "open") return QuestionKind::kOpen;
+  if (name == "fixed") return QuestionKind::kFixed;
+  fail("{} must be open (free-form answers) or fixed (a closed set of short answers), got '{}'", what, name);
+}
+
+const char* question_kind_name(QuestionKind k) { return k == QuestionKind::kFixed ? "fixed" : "open"; }
+
 const char* strategy_name(AnswerStrategy s) {
   switch (s) {
     case AnswerStrategy::kOne: return "one";

@@ -245,7 +245,7 @@ TEST_CASE("rule specs: names, thresholds and clear errors") {
     }
     return std::string("no error");
   };
-  CHECK_THAT(msg("bogus:0.3"), Catch::Contains("unknown routing rule 'bogus'") &&
+  CHECK_THAT(msg("bogus:0.3"), Catch::Contains("unknown BACO rule 'bogus'") &&
                                    Catch::Contains("p-punc"));
   CHECK_THAT(msg("p"), Catch::Contains("needs a threshold"));
   CHECK_THAT(msg("p-punc"), Catch::Contains("needs a threshold"));
@@ -254,7 +254,7 @@ TEST_CASE("rule specs: names, thresholds and clear errors") {
   CHECK_THAT(msg("p:-1"), Catch::Contains(">= 0"));
   CHECK_THAT(msg("p:nan"), Catch::Contains("not a number"));
   CHECK_THAT(msg(":0.3"), Catch::Contains("has no name"));
-  CHECK_THAT(msg("p-bogus:0.3"), Catch::Contains("unknown routing rule"));
+  CHECK_THAT(msg("p-bogus:0.3"), Catch::Contains("unknown BACO rule"));
   CHECK_THROWS_AS(make_rule("p:0.3", 0.4), InvalidArgument);
 
   register_rule("always_base_after_punct", [](double) { return punc_rule(); }, false);

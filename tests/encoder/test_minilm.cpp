@@ -1,6 +1,6 @@
 // The real all-MiniLM-L6-v2 on real NoveltyBench generations against sentence-transformers
 // (make_minilm_reference.py), and embedding-equivalence partitions against a Python greedy partition
-// over sentence-transformers' embeddings; also through the CLI's spec string (registration).
+// over sentence-transformers' embeddings (tests/spec checks the same through the spec string).
 #include "breadth/divcov.hpp"
 #include "breadth/encoder.hpp"
 #include "encoder_test_util.hpp"
@@ -58,26 +58,12 @@ TEST_CASE("embedding-equivalence partitions equal the Python reference", "[encod
   const auto texts = ref["texts"].get<std::vector<std::string>>();
   const double threshold = ref["threshold"];
   auto direct = embedding_equivalence(make_text_embedder(minilm()), threshold);
-  // The spec string `breadth eval --equivalence embedding:PATH:T` takes, through the registered loader.
-  auto via_spec = make_equivalence("embedding:" + minilm_dir() + ":" + std::to_string(threshold));
   for (size_t s = 0; s < ref["sets"].size(); ++s) {
     std::vector<std::string> answers;
     for (const auto& i : ref["sets"][s]) answers.push_back(texts[i.get<size_t>()]);
     const auto want = ref["partitions"][s].get<std::vector<int>>();
     INFO("answer set " << s);
     CHECK(partition(answers, *direct) == want);
-    CHECK(partition(answers, *via_spec) == want);
   }
 }
 
-TEST_CASE("the encoder registers evaluation's loaders", "[encoder][registry]") {
-  register_text_models();
-  const auto& l = text_model_loaders();
-  CHECK(static_cast<bool>(l.embedder));
-  CHECK(static_cast<bool>(l.classifier));
-  CHECK(static_cast<bool>(l.nli));
-  CHECK(static_cast<bool>(l.reward));
-  // A sentence encoder is not a classifier: a clear error, not a crash.
-  CHECK_THROWS_AS(make_equivalence("classifier:" + minilm_dir()), InvalidArgument);
-  CHECK_THROWS_AS(make_equivalence("embedding:/no/such/model:0.8"), IoError);
-}

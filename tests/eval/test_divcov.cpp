@@ -193,31 +193,6 @@ TEST_CASE("ROUGE-1 and exact equivalences") {
   CHECK(normalize_answer("  ÉCOLE\tNormale ") == "école normale");
 }
 
-TEST_CASE("make_equivalence parses specs and reports missing model implementations clearly") {
-  CHECK(make_equivalence("exact")->name() == "exact");
-  CHECK(make_equivalence("rouge1")->name() == "rouge1>0.458");
-  CHECK(make_equivalence("rouge1:0.5")->name() == "rouge1>0.5");
-  CHECK(make_equivalence("noveltybench-shortcut")->name() == "noveltybench-shortcut(rouge1>0.458)");
-  CHECK_THROWS_AS(make_equivalence("bogus"), InvalidArgument);
-  CHECK_THROWS_AS(make_equivalence("rouge1:x"), InvalidArgument);
-  CHECK_THROWS_AS(make_equivalence("embedding:"), InvalidArgument);
-  auto saved = text_model_loaders();
-  text_model_loaders() = {};
-  CHECK_THROWS_AS(make_equivalence("embedding:/models/minilm:0.9"), Unsupported);
-  CHECK_THROWS_AS(make_equivalence("classifier:/models/deberta"), Unsupported);
-  // Once an implementation registers, the spec reaches it with the path and threshold.
-  std::string seen;
-  text_model_loaders().classifier = [&](const std::string& path) -> std::shared_ptr<PairClassifier> {
-    seen = path;
-    return std::make_shared<CountingClassifier>();
-  };
-  auto eq = make_equivalence("classifier:/models/deberta:0.15");
-  CHECK(seen == "/models/deberta");
-  CHECK(eq->name() == "classifier>0.15");
-  CHECK(make_equivalence("classifier:/models/deberta")->name() == "classifier>0.102");
-  text_model_loaders() = saved;
-}
-
 TEST_CASE("JSONL records: optional fields, extra fields ignored, clear errors") {
   auto r = parse_eval_record(
       R"({"id": 7, "prompt": "p", "generations": ["a", "b"], "partition": [0, 0], "scores": [3, 4],

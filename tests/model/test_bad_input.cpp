@@ -313,3 +313,20 @@ TEST_CASE("NaN weights surface as NumericError when asked", "[model][bad_input]"
   CHECK_THROWS_AS(check_finite(torch::tensor({1.0, std::numeric_limits<double>::infinity()}), "x"), NumericError);
   CHECK_NOTHROW(check_finite(torch::tensor({1.0, 2.0}), "x"));
 }
+
+TEST_CASE("dtype and device names: the library parses them for every face") {
+  CHECK(parse_dtype("float32") == torch::kFloat32);
+  CHECK(parse_dtype("float") == torch::kFloat32);
+  CHECK(parse_dtype("bfloat16") == torch::kBFloat16);
+  CHECK(parse_dtype("half") == torch::kFloat16);
+  CHECK(dtype_name(torch::kBFloat16) == "bfloat16");
+  CHECK(dtype_name(parse_dtype("float16")) == "float16");
+  CHECK_THAT(message_of<InvalidArgument>([] { parse_dtype("int8", "--dtype"); }),
+             Contains("--dtype must be float32, bfloat16 or float16, got 'int8'"));
+  CHECK(parse_device("cpu") == torch::Device(torch::kCPU));
+  CHECK(parse_device("cuda:1") == torch::Device(torch::kCUDA, 1));
+  for (const char* bad : {"", "tpu", "cuda:", "cuda:x", "cuda:-1", "CPU", "cuda:1:2"}) {
+    INFO(bad);
+    CHECK_THAT(message_of<InvalidArgument>([&] { parse_device(bad, "--device"); }), Contains("--device must be"));
+  }
+}

@@ -136,9 +136,7 @@ TEST_CASE("routing pipeline on three tiny models: features, data, training, eval
   auto dir = test::scratch_dir("pipeline");
 
   // ---------------------------------------------------------------- features, cached on disk
-  register_text_models();
-  REQUIRE(text_model_loaders().embedder);
-  EmbedderFeatureExtractor enc(text_model_loaders().embedder(pool_dir() + "/encoder"), pool_dir() + "/encoder");
+  EmbedderFeatureExtractor enc(make_text_embedder(Encoder::load(pool_dir() + "/encoder")), pool_dir() + "/encoder");
   FeatureCache cache(dir + "/features");
   Counting enc_count(enc);
   auto agn = compute_features(FeatureKind::kAgnostic, {&enc_count}, texts, &cache);

@@ -79,6 +79,10 @@ TEST_CASE("prompts are the paper's Figures 7-12 verbatim") {
   CHECK(parse_strategy("g-all") == AnswerStrategy::kAll);
   CHECK(parse_strategy("TWO") == AnswerStrategy::kTwo);
   CHECK_THROWS_AS(parse_strategy("three"), InvalidArgument);
+  CHECK(parse_question_kind("open") == QuestionKind::kOpen);
+  CHECK(parse_question_kind("fixed") == QuestionKind::kFixed);
+  CHECK(std::string(question_kind_name(QuestionKind::kFixed)) == "fixed");
+  CHECK_THROWS_AS(parse_question_kind("closed", "--kind"), InvalidArgument);
   CHECK_THROWS_AS(answer_prompt(Question{}, AnswerStrategy::kAll), InvalidArgument);
 }
 

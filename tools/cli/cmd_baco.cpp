@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "breadth/baco.hpp"
@@ -17,13 +18,20 @@
 
 namespace {
 
+// The library's defaults (shown by --help); the CLI restates none.
+const breadth::BacoOptions kBaco;
+const breadth::ModelOptions kModel;
+
 struct Args {
-  std::string base, aligned, rule = "p-punc", prompt, dtype = "float32", device = "cpu";
-  double gamma = NAN, temperature = 1.0, top_p = 0.9;
-  int64_t n = 10, max_tokens = 256, min_tokens = 0, retries = 3;
-  uint64_t seed = 0;
+  std::string base, aligned, rule = breadth::kDefaultRule, prompt, dtype = breadth::dtype_name(kModel.dtype),
+                             device = kModel.device.str();
+  double gamma = NAN;  // not given
+  double temperature = kBaco.aligned_sampling.temperature, top_p = kBaco.aligned_sampling.top_p;
+  int64_t n = kBaco.num_samples, max_tokens = kBaco.max_new_tokens, min_tokens = kBaco.min_new_tokens,
+          retries = kBaco.max_retries;
+  uint64_t seed = kBaco.seed;
   std::string color = "auto";
-  bool json = false, eager = false;
+  bool json = false, eager = !kBaco.lazy;
 };
 
 // Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points above U+10FFFF).
@@ -121,25 +129,12 @@ std::function<int()> setup(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
   return [a] {
-    std::string spec = a->rule;
-    if (!std::isnan(a->gamma)) {
-      if (spec.find(':') != std::string::npos)
-        throw breadth::InvalidArgument("give the threshold once: --rule '" + spec + "' already has one, "
-                                       "drop --gamma or the ':GAMMA'");
-      spec += fmt::format(":{}", a->gamma);
-    }
-    breadth::RulePtr rule;
-    try {
-      rule = breadth::make_rule(spec);  // fails before loading models on a bad rule
-    } catch (const breadth::InvalidArgument& e) {
-      if (std::isnan(a->gamma) && spec.find(':') == std::string::npos &&
-          std::string(e.what()).find("threshold") != std::string::npos)
-        throw breadth::InvalidArgument("--rule '" + spec + "' needs a threshold: give --gamma (e.g. --gamma 0.3)");
-      throw;
-    }
+    // Fails before loading models on a bad rule.
+    auto rule = breadth::make_rule(a->rule, std::isnan(a->gamma) ? std::nullopt : std::optional<double>(a->gamma),
+                                   "--gamma");
     breadth::ModelOptions mo;
-    mo.dtype = breadth::cli::parse_dtype(a->dtype);
-    mo.device = breadth::cli::parse_device(a->device);
+    mo.dtype = breadth::parse_dtype(a->dtype, "--dtype");
+    mo.device = breadth::parse_device(a->device, "--device");
     auto base = breadth::CausalLM::load(a->base, mo);
     auto aligned = a->aligned == a->base ? base : breadth::CausalLM::load(a->aligned, mo);
     breadth::BacoDecoder dec(base, aligned);
@@ -179,4 +174,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-BREADTH_CLI_COMMAND(baco, setup)
+breadth::cli::Runner breadth::cli::add_baco(CLI::App& app) { return setup(app); }

@@ -79,4 +79,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-BREADTH_CLI_COMMAND(chat_template, setup)
+breadth::cli::Runner breadth::cli::add_chat_template(CLI::App& app) { return setup(app); }

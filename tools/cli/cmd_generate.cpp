@@ -7,6 +7,7 @@
 #include "breadth/chat_template.hpp"
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
+#include "breadth/sampler.hpp"
 #include "breadth/tokenizer.hpp"
 #include "cli_options.hpp"
 #include "command.hpp"
@@ -14,8 +15,9 @@
 namespace {
 
 struct Args {
-  std::string model, prompt, dtype = "float32", device = "cpu";
-  int64_t max_tokens = 128;
+  std::string model, prompt, dtype = breadth::dtype_name(breadth::ModelOptions{}.dtype),
+              device = breadth::ModelOptions{}.device.str();
+  int64_t max_tokens = breadth::GenerateOptions{}.max_new_tokens;
   bool raw = false;
 };
 
@@ -32,8 +34,8 @@ std::function<int()> setup(CLI::App& app) {
   return [a] {
     if (a->max_tokens < 1) throw breadth::InvalidArgument("--max-tokens must be at least 1");
     breadth::ModelOptions opt;
-    opt.dtype = breadth::cli::parse_dtype(a->dtype);
-    opt.device = breadth::cli::parse_device(a->device);
+    opt.dtype = breadth::parse_dtype(a->dtype, "--dtype");
+    opt.device = breadth::parse_device(a->device, "--device");
     auto model = breadth::CausalLM::load(a->model, opt);
     auto tok = model->tokenizer();
     if (!tok)
@@ -64,4 +66,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-BREADTH_CLI_COMMAND(generate, setup)
+breadth::cli::Runner breadth::cli::add_generate(CLI::App& app) { return setup(app); }

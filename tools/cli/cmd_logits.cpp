@@ -13,7 +13,8 @@
 namespace {
 
 struct Args {
-  std::string model, ids, dtype = "float32", device = "cpu";
+  std::string model, ids, dtype = breadth::dtype_name(breadth::ModelOptions{}.dtype),
+              device = breadth::ModelOptions{}.device.str();
 };
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -46,8 +47,8 @@ std::function<int()> setup(CLI::App& app) {
   return [a] {
     auto ids = parse_ids(a->ids);
     breadth::ModelOptions opt;
-    opt.dtype = breadth::cli::parse_dtype(a->dtype);
-    opt.device = breadth::cli::parse_device(a->device);
+    opt.dtype = breadth::parse_dtype(a->dtype, "--dtype");
+    opt.device = breadth::parse_device(a->device, "--device");
     auto model = breadth::CausalLM::load(a->model, opt);
     breadth::KvCache cache;
     auto logits = model->prefill(cache, {ids})[0].to(torch::kCPU).contiguous();
@@ -66,4 +67,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-BREADTH_CLI_COMMAND(logits, setup)
+breadth::cli::Runner breadth::cli::add_logits(CLI::App& app) { return setup(app); }

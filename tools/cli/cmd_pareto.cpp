@@ -74,4 +74,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-BREADTH_CLI_COMMAND(pareto, setup)
+breadth::cli::Runner breadth::cli::add_pareto(CLI::App& app) { return setup(app); }

@@ -2,7 +2,7 @@
 //
 // `build-data` samples each candidate model's answer set for each prompt (collect-until-B) and scores it
 // with DivCov, resumably. Features come from a precomputed features file (--features-file: see
-// save_features_file in breadth/router.hpp), from a text encoder registered with text_model_loaders()
+// save_features_file in breadth/router.hpp), from a text encoder (breadth/encoder.hpp)
 // (--encoder PATH, agnostic), or from the candidate models themselves (--model PATH per pool model,
 // specific: last-layer hidden state at the query's last token). Computed features are cached on disk
 // (--feature-cache, default $BREADTH_CACHE/route-features or ~/.cache/breadth/route-features).
@@ -21,7 +21,8 @@
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
 #include "breadth/router.hpp"
-#include "breadth/text_models.hpp"
+#include "breadth/spec.hpp"
+#include "breadth/encoder.hpp"
 #include "cli_options.hpp"
 #include "command.hpp"
 #include "core/check.hpp"
@@ -92,7 +93,7 @@ std::map<std::string, std::string> model_paths(const RouteArgs& a) {
 
 ModelOptions model_options(const RouteArgs& a) {
   ModelOptions o;
-  o.device = torch::Device(a.device);
+  o.device = parse_device(a.device, "--device");
   return o;
 }
 
@@ -113,9 +114,9 @@ Features features_for(const RouteArgs& a, FeatureKind kind, const RoutingTable& 
   if (kind == FeatureKind::kAgnostic) {
     BREADTH_CHECK_ARG(!a.encoder.empty(),
                       "agnostic features: give --features-file (precomputed) or --encoder PATH (a text encoder)");
-    auto& loader = text_model_loaders().embedder;
-    if (!loader) fail<Unsupported>("no text encoder implementation is linked into this build; use --features-file");
-    EmbedderFeatureExtractor ex(loader(a.encoder), absolute(a.encoder));
+    EncoderOptions eo;
+    eo.device = parse_device(a.device, "--device");
+    EmbedderFeatureExtractor ex(make_text_embedder(Encoder::load(a.encoder, eo)), absolute(a.encoder));
     TerminalProgress bar("features (encoder)");
     return compute_features(kind, {&ex}, table.queries, &cache, bar.callback());
   }
@@ -136,21 +137,6 @@ Features features_for(const RouteArgs& a, FeatureKind kind, const RoutingTable& 
     f.mats.push_back(compute_features(kind, {&ex}, table.queries, &cache, bar.callback()).mats[0]);
   }
   return f;
-}
-
-std::shared_ptr<QualityScorer> quality_of(const std::string& spec) {
-  if (spec.rfind("const:", 0) == 0) {
-    char* end = nullptr;
-    double v = std::strtod(spec.c_str() + 6, &end);
-    BREADTH_CHECK_ARG(end && *end == '\0' && v > 0, "--quality '{}': expected const:VALUE with VALUE > 0", spec);
-    return constant_quality(v);
-  }
-  if (spec.rfind("reward:", 0) == 0) {
-    if (!text_model_loaders().reward)
-      fail<Unsupported>("--quality '{}': no reward-model implementation is linked into this build; use const:1", spec);
-    return reward_quality(text_model_loaders().reward(spec.substr(7)));
-  }
-  fail("--quality '{}': use const:VALUE or reward:PATH", spec);
 }
 
 /// (id, text) pairs of a prompts JSONL file: keys "id" or "query_id", and "prompt", "query" or "text".
@@ -198,13 +184,13 @@ int run_build_data(const RouteArgs& a) {
   so.answers.max_generations = a.max_generations;
   so.answers.generation.max_new_tokens = a.max_new_tokens;
   so.answers.generation.seed = a.seed;
-  BREADTH_CHECK_ARG(a.question_kind == "open" || a.question_kind == "fixed",
-                    "--question-kind must be open or fixed, got '{}'", a.question_kind);
-  so.kind = a.question_kind == "open" ? QuestionKind::kOpen : QuestionKind::kFixed;
+  so.kind = parse_question_kind(a.question_kind, "--question-kind");
   auto mopts = model_options(a);
   auto sampler = model_answer_sampler(
       [paths, mopts](const std::string& name) { return CausalLM::load(paths.at(name), mopts); }, so);
-  auto scorer = divcov_scorer(make_equivalence(a.equivalence), quality_of(a.quality), a.budget);
+  SpecOptions judges;
+  judges.device = parse_device(a.device, "--device");
+  auto scorer = divcov_scorer(make_equivalence(a.equivalence, judges), make_quality(a.quality, judges), a.budget);
 
   BuildDataOptions bo;
   TerminalProgress bar("route build-data");
@@ -407,4 +393,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-BREADTH_CLI_COMMAND(route, setup)
+breadth::cli::Runner breadth::cli::add_route(CLI::App& app) { return setup(app); }

@@ -12,15 +12,23 @@
 
 namespace {
 
+// The library's defaults (shown by --help); the CLI restates none.
+const breadth::AnswerSetOptions kSet;
+const breadth::Question kQuestion;
+
 struct Args {
   std::vector<std::string> models;
-  std::string prompt, strategy = "all", kind = "open", item = "answer", items = "answers", device = "cpu";
+  std::string prompt, strategy = breadth::strategy_name(kSet.strategy),
+                      kind = breadth::question_kind_name(kQuestion.kind), item = kQuestion.item,
+                      items = kQuestion.items, device = breadth::ModelOptions{}.device.str();
   std::vector<double> ratios;
-  int64_t budget = 50, batch = 10, max_generations = 0, max_new_tokens = 512;
-  uint64_t seed = 0;
-  double temperature = 1.0, top_p = 1.0, min_p = 0.0;
-  int64_t top_k = 0;
-  bool json = false, raw = false, quiet = false;
+  int64_t budget = kSet.budget, batch = kSet.batch, max_generations = kSet.max_generations,
+          max_new_tokens = kSet.generation.max_new_tokens;
+  uint64_t seed = kSet.generation.seed;
+  double temperature = kSet.generation.sampling.temperature, top_p = kSet.generation.sampling.top_p,
+         min_p = kSet.generation.sampling.min_p;
+  int64_t top_k = kSet.generation.sampling.top_k;
+  bool json = false, raw = !kSet.generation.apply_chat_template, quiet = false;
 };
 
 std::function<int()> setup(CLI::App& app) {
@@ -51,9 +59,7 @@ std::function<int()> setup(CLI::App& app) {
   return [a] {
     breadth::Question q;
     q.text = a->prompt;
-    if (a->kind == "open") q.kind = breadth::QuestionKind::kOpen;
-    else if (a->kind == "fixed") q.kind = breadth::QuestionKind::kFixed;
-    else throw breadth::InvalidArgument("--kind must be open or fixed, got '" + a->kind + "'");
+    q.kind = breadth::parse_question_kind(a->kind, "--kind");
     q.item = a->item;
     q.items = a->items;
     breadth::AnswerSetOptions opt;
@@ -69,7 +75,7 @@ std::function<int()> setup(CLI::App& app) {
     breadth::TerminalProgress bar("sample", false);
     if (!a->quiet) opt.generation.on_progress = bar.callback();
     breadth::ModelOptions mo;
-    mo.device = breadth::cli::parse_device(a->device);
+    mo.device = breadth::parse_device(a->device, "--device");
     std::vector<std::shared_ptr<const breadth::CausalLM>> models;
     for (const auto& p : a->models) models.push_back(breadth::CausalLM::load(p, mo));
     auto set = breadth::collect_answers(models, q, opt);
@@ -110,4 +116,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-BREADTH_CLI_COMMAND(sample, setup)
+breadth::cli::Runner breadth::cli::add_sample(CLI::App& app) { return setup(app); }

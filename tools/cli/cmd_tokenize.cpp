@@ -55,4 +55,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-BREADTH_CLI_COMMAND(tokenize, setup)
+breadth::cli::Runner breadth::cli::add_tokenize(CLI::App& app) { return setup(app); }

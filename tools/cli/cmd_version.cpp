@@ -13,4 +13,4 @@ std::function<int()> setup(CLI::App& app) {
   };
 }
 }  // namespace
-BREADTH_CLI_COMMAND(version, setup)
+breadth::cli::Runner breadth::cli::add_version(CLI::App& app) { return setup(app); }

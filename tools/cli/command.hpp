@@ -1,29 +1,26 @@
-// Subcommand registry for the breadth CLI: each cmd_<name>.cpp defines a static Command that adds
-// its CLI11 subcommand and a run function; main() dispatches to the one the user chose.
+// The breadth CLI's subcommands. Each cmd_<name>.cpp defines add_<name>, which adds its CLI11
+// subcommand and options and returns the function that runs it; main() lists them all explicitly
+// (no registration by static initializers: the list below is the whole CLI).
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 #include <functional>
-#include <vector>
 
 namespace breadth::cli {
 
-struct Command {
-  /// Adds the subcommand and its options to `app`; returns a function that runs it (exit code).
-  std::function<std::function<int()>(CLI::App& app)> setup;
-};
+/// Runs the parsed subcommand; returns the exit code.
+using Runner = std::function<int()>;
 
-inline std::vector<Command>& registry() {
-  static std::vector<Command> r;
-  return r;
-}
-
-struct Registrar {
-  explicit Registrar(Command c) { registry().push_back(std::move(c)); }
-};
+Runner add_generate(CLI::App& app);
+Runner add_sample(CLI::App& app);
+Runner add_baco(CLI::App& app);
+Runner add_eval(CLI::App& app);
+Runner add_pareto(CLI::App& app);
+Runner add_route(CLI::App& app);
+Runner add_tokenize(CLI::App& app);
+Runner add_chat_template(CLI::App& app);
+Runner add_logits(CLI::App& app);
+Runner add_version(CLI::App& app);
 
 }  // namespace breadth::cli
-
-#define BREADTH_CLI_COMMAND(ident, setup_fn) \
-  static ::breadth::cli::Registrar breadth_cli_registrar_##ident{::breadth::cli::Command{setup_fn}};

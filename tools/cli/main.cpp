@@ -18,9 +18,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<std::function<int()>> runners;
   std::vector<CLI::App*> subs;
-  for (auto& cmd : breadth::cli::registry()) {
+  namespace cli = breadth::cli;
+  // --help lists subcommands in this order.
+  for (auto add : {cli::add_generate, cli::add_sample, cli::add_baco, cli::add_eval, cli::add_pareto, cli::add_route,
+                   cli::add_tokenize, cli::add_chat_template, cli::add_logits, cli::add_version}) {
     size_t before = app.get_subcommands({}).size();
-    runners.push_back(cmd.setup(app));
+    runners.push_back(add(app));
     auto all = app.get_subcommands({});
     subs.push_back(all.size() > before ? all.back() : nullptr);
   }

@@ -116,13 +116,20 @@ void attach(BacoOptions& o, const py::object& on_token, const py::object& bar, c
 
 py::object num(float x) { return std::isnan(x) ? py::none() : py::object(py::float_(x)); }
 
+// The library's defaults, which the keyword arguments show (never restated here).
+const BacoOptions kBacoDefaults;
+
 // The keyword arguments generate() and sweep() share, with their docs.
-#define BACO_KWARGS                                                                                           \
-  py::arg("n") = 10, py::arg("max_new_tokens") = 256, py::arg("seed") = 0, py::arg("base_seed") = py::none(),   \
-      py::arg("temperature") = 1.0, py::arg("top_p") = 0.9, py::arg("top_k") = 0, py::arg("min_p") = 0.0,       \
-      py::arg("base_temperature") = py::none(), py::arg("base_top_p") = py::none(),                             \
-      py::arg("min_new_tokens") = 0, py::arg("max_retries") = 3, py::arg("lazy") = true,                        \
-      py::arg("first_sample_index") = 0, py::arg("on_token") = py::none(), py::arg("progress") = py::none()
+#define BACO_KWARGS                                                                                            \
+  py::arg("n") = kBacoDefaults.num_samples, py::arg("max_new_tokens") = kBacoDefaults.max_new_tokens,          \
+      py::arg("seed") = kBacoDefaults.seed, py::arg("base_seed") = py::none(),                                  \
+      py::arg("temperature") = kBacoDefaults.aligned_sampling.temperature,                                      \
+      py::arg("top_p") = kBacoDefaults.aligned_sampling.top_p, py::arg("top_k") = kBacoDefaults.aligned_sampling.top_k, \
+      py::arg("min_p") = kBacoDefaults.aligned_sampling.min_p, py::arg("base_temperature") = py::none(),         \
+      py::arg("base_top_p") = py::none(), py::arg("min_new_tokens") = kBacoDefaults.min_new_tokens,             \
+      py::arg("max_retries") = kBacoDefaults.max_retries, py::arg("lazy") = kBacoDefaults.lazy,                 \
+      py::arg("first_sample_index") = kBacoDefaults.first_sample_index, py::arg("on_token") = py::none(),       \
+      py::arg("progress") = py::none()
 
 const char* kOptionsDoc = R"doc(
 Options: n samples per prompt; max_new_tokens (EOS included); seed (the aligned model draws as
@@ -332,7 +339,7 @@ candidate is emitted at each word boundary.
               throw;
             }
           },
-          py::arg("prompts"), py::arg("rule") = "p-punc:0.3", BACO_KWARGS,
+          py::arg("prompts"), py::arg("rule") = default_rule_spec(), BACO_KWARGS,
           (std::string("n samples for each prompt (a str or a list), all decoded as one batch. rule: a spec "
                        "('p-punc:0.3'), a breadth.Rule, or a callable(StepView) -> 'base'|'aligned'|bool.\n") +
            kOptionsDoc)

@@ -5,6 +5,7 @@
 #include "breadth/encoder.hpp"
 #include "breadth/metrics.hpp"
 #include "breadth/pareto.hpp"
+#include "breadth/spec.hpp"
 #include "callbacks.hpp"
 #include "convert.hpp"
 #include "module.hpp"
@@ -41,8 +42,9 @@ class PyEquivalence : public Equivalence {
 };
 
 /// An equivalence from a spec ("exact", "rouge1:0.5", ...), an Encoder plus threshold, or a callable.
-std::shared_ptr<Equivalence> equivalence_of(const py::object& e, double threshold, const std::shared_ptr<ErrorSlot>& slot) {
-  if (py::isinstance<py::str>(e)) return make_equivalence(e.cast<std::string>());
+std::shared_ptr<Equivalence> equivalence_of(const py::object& e, double threshold, const SpecOptions& judges,
+                                            const std::shared_ptr<ErrorSlot>& slot) {
+  if (py::isinstance<py::str>(e)) return make_equivalence(e.cast<std::string>(), judges);
   if (py::isinstance<Encoder>(e)) {
     auto enc = e.cast<std::shared_ptr<Encoder>>();
     if (enc->config().num_labels > 0) return classifier_equivalence(make_pair_classifier(enc), threshold);
@@ -52,6 +54,9 @@ std::shared_ptr<Equivalence> equivalence_of(const py::object& e, double threshol
   throw InvalidArgument("equivalence must be a spec ('exact', 'rouge1[:T]', 'noveltybench-shortcut', "
                         "'embedding:PATH:T', 'classifier:PATH[:T]'), a breadth.Encoder, or a callable(a, b) -> bool");
 }
+
+// The library's defaults, which the keyword arguments show (never restated here).
+const DivCovOptions kDivCov;
 
 /// The Python-facing DivCov: an equivalence and a quality, reused over many answer sets.
 struct PyDivCov {
@@ -109,23 +114,29 @@ over the best sum the budget B allows.
 
 equivalence: 'exact' (normalized match), 'rouge1[:T]', 'noveltybench-shortcut', 'embedding:PATH:T',
 'classifier:PATH[:T]', a breadth.Encoder (with `threshold`), or a callable(a, b) -> bool.
-quality: None (every answer scores 1), a list of gold answers (1 if in the set), or a
-callable(prompt, answers) -> list of scores with its best score `max_score`.
+quality: None (every answer scores 1), a spec ('const:VALUE', 'reward:PATH'), a list of gold answers
+(1 if in the set), or a callable(prompt, answers) -> list of scores with its best score `max_score`.
+Spec strings are those of breadth/spec.hpp (docs/specs.md); model-backed judges load on `device`.
 
 >>> dc = breadth.DivCov("exact", quality=["monday", "tuesday", "wednesday"])
 >>> dc.evaluate("Name a weekday.", ["Monday", "monday.", "Tuesday", "Sunday"]).div_cov
 0.666...
 )doc")
       .def(py::init([](const py::object& equivalence, const py::object& quality, double max_score, int64_t budget,
-                       double patience, double threshold) {
+                       double patience, double threshold, const py::object& device) {
              PyDivCov d;
              d.slot = std::make_shared<ErrorSlot>();
-             d.equivalence = equivalence_of(equivalence, threshold, d.slot);
+             SpecOptions judges;
+             judges.device = device_of(device);
+             d.equivalence = equivalence_of(equivalence, threshold, judges, d.slot);
              d.equivalence_name = py::isinstance<py::str>(equivalence) ? equivalence.cast<std::string>()
                                                                        : d.equivalence->name();
              if (quality.is_none()) {
                d.quality = constant_quality(1.0);
                d.quality_name = "constant";
+             } else if (py::isinstance<py::str>(quality)) {
+               d.quality = make_quality(quality.cast<std::string>(), judges);
+               d.quality_name = quality.cast<std::string>();
              } else if (PyCallable_Check(quality.ptr())) {
                PyRef fn = hold(quality);
                auto slot = d.slot;
@@ -144,7 +155,8 @@ callable(prompt, answers) -> list of scores with its best score `max_score`.
              return d;
            }),
            py::arg("equivalence") = "exact", py::arg("quality") = py::none(), py::arg("max_score") = 10.0,
-           py::arg("budget") = 0, py::arg("patience") = 0.8, py::arg("threshold") = 0.0)
+           py::arg("budget") = kDivCov.budget, py::arg("patience") = kDivCov.patience, py::arg("threshold") = 0.0,
+           py::arg("device") = SpecOptions{}.device.str())
       .def(
           "evaluate",
           [](const PyDivCov& d, const std::string& prompt, const std::vector<std::string>& answers,
@@ -169,7 +181,7 @@ callable(prompt, answers) -> list of scores with its best score `max_score`.
           },
           py::arg("answers"), "Class id of each answer under greedy partitioning.")
       .def_static("from_partition", &divcov_from, py::arg("partition"), py::arg("quality"), py::arg("max_unique_sum"),
-                  py::arg("patience") = 0.8,
+                  py::arg("patience") = kDivCov.patience,
                   R"doc(Figures from a known partition and per-answer qualities; max_unique_sum is the
 denominator (B * q_max for open questions, min(B, |gold|) for a gold set).
 
@@ -181,7 +193,7 @@ denominator (B * q_max for open questions, min(B, |gold|) for a gold set).
       });
 
   m.def("normalize_answer", &normalize_answer, py::arg("answer"), "How exact matching and gold sets normalize answers.");
-  m.def("noveltybench_utility", &noveltybench_utility, py::arg("generation_scores"), py::arg("patience") = 0.8);
+  m.def("noveltybench_utility", &noveltybench_utility, py::arg("generation_scores"), py::arg("patience") = kDivCov.patience);
   m.def(
       "reward_to_score", [](double r) { return reward_to_score(r); }, py::arg("reward"),
       "NoveltyBench's reward thresholds: bisect_left(thresholds, reward) + 1, in 1..10.");

@@ -11,6 +11,9 @@
 namespace breadth::python {
 namespace {
 
+// The library's defaults, which the keyword arguments show (never restated here).
+const ModelOptions kModelDefaults;
+
 using ModelPtr = std::shared_ptr<CausalLM>;
 
 const Tokenizer& tokenizer_of(const CausalLM& m) {
@@ -136,10 +139,10 @@ Loaded once and immutable afterwards, so one Model may serve several threads and
 >>> lm.logits(ids).shape                                       # [T, vocab]
 torch.Size([..., 49152])
 )doc")
-      .def(py::init(load), py::arg("path"), py::arg("device") = "cpu", py::arg("dtype") = "float32",
+      .def(py::init(load), py::arg("path"), py::arg("device") = kModelDefaults.device.str(), py::arg("dtype") = dtype_name(kModelDefaults.dtype),
            "Loads a checkpoint (HF directory or .gguf). device: 'cpu', 'cuda', 'cuda:1' or a torch.device; "
            "dtype: 'float32', 'bfloat16', 'float16' or a torch.dtype.")
-      .def_static("load", load, py::arg("path"), py::arg("device") = "cpu", py::arg("dtype") = "float32",
+      .def_static("load", load, py::arg("path"), py::arg("device") = kModelDefaults.device.str(), py::arg("dtype") = dtype_name(kModelDefaults.dtype),
                   "Same as Model(path, device, dtype).")
       .def_property_readonly("config", &CausalLM::config, py::return_value_policy::reference_internal)
       .def_property_readonly("device", [](const CausalLM& lm) { return lm.device(); })
@@ -245,9 +248,9 @@ embeddings as sentence-transformers computes them, and cross-encoder classificat
 >>> enc.embed(["a cat", "a dog"]).shape
 torch.Size([2, 384])
 )doc")
-      .def(py::init(load_encoder), py::arg("path"), py::arg("device") = "cpu", py::arg("dtype") = "float32",
+      .def(py::init(load_encoder), py::arg("path"), py::arg("device") = kModelDefaults.device.str(), py::arg("dtype") = dtype_name(kModelDefaults.dtype),
            py::arg("max_length") = 0, py::arg("batch_size") = 32)
-      .def_static("load", load_encoder, py::arg("path"), py::arg("device") = "cpu", py::arg("dtype") = "float32",
+      .def_static("load", load_encoder, py::arg("path"), py::arg("device") = kModelDefaults.device.str(), py::arg("dtype") = dtype_name(kModelDefaults.dtype),
                   py::arg("max_length") = 0, py::arg("batch_size") = 32)
       .def_property_readonly("config", &Encoder::config, py::return_value_policy::reference_internal)
       .def(

@@ -11,11 +11,13 @@
 namespace breadth::python {
 namespace {
 
-QuestionKind kind_of(const std::string& s) {
-  if (s == "open") return QuestionKind::kOpen;
-  if (s == "fixed") return QuestionKind::kFixed;
-  throw InvalidArgument("kind must be 'open' (free-form answers) or 'fixed' (a closed set), got '" + s + "'");
-}
+QuestionKind kind_of(const std::string& s) { return parse_question_kind(s, "kind"); }
+
+// The library's defaults, which the keyword arguments show (never restated here).
+const SamplingOptions kSampling;
+const GenerateOptions kGenerate;
+const AnswerSetOptions kAnswerSet;
+const Question kQuestion;
 
 /// The Python-facing sampler: transform settings, plus generation and answer-set collection.
 struct PySampler {
@@ -174,7 +176,8 @@ them: n samples per prompt, and answer sets collected until a budget B is met.
              s.options.validate();
              return s;
            }),
-           py::arg("temperature") = 1.0, py::arg("top_k") = 0, py::arg("top_p") = 1.0, py::arg("min_p") = 0.0)
+           py::arg("temperature") = kSampling.temperature, py::arg("top_k") = kSampling.top_k,
+           py::arg("top_p") = kSampling.top_p, py::arg("min_p") = kSampling.min_p)
       .def_property_readonly("temperature", [](const PySampler& s) { return s.options.temperature; })
       .def_property_readonly("top_k", [](const PySampler& s) { return s.options.top_k; })
       .def_property_readonly("top_p", [](const PySampler& s) { return s.options.top_p; })
@@ -202,9 +205,11 @@ them: n samples per prompt, and answer sets collected until a budget B is met.
               throw;
             }
           },
-          py::arg("model"), py::arg("prompts"), py::arg("n") = 1, py::arg("max_new_tokens") = 256, py::arg("seed") = 0,
-          py::arg("first_sample_index") = 0, py::arg("stop") = std::vector<std::string>{},
-          py::arg("stop_at_eos") = true, py::arg("chat") = true, py::arg("on_token") = py::none(),
+          py::arg("model"), py::arg("prompts"), py::arg("n") = kGenerate.num_samples,
+          py::arg("max_new_tokens") = kGenerate.max_new_tokens, py::arg("seed") = kGenerate.seed,
+          py::arg("first_sample_index") = kGenerate.first_sample_index, py::arg("stop") = kGenerate.stop_strings,
+          py::arg("stop_at_eos") = kGenerate.stop_at_eos, py::arg("chat") = kGenerate.apply_chat_template,
+          py::arg("on_token") = py::none(),
           py::arg("progress") = py::none(),
           R"doc(n samples for each prompt (a str or a list of str), all decoded as one batch.
 
@@ -250,10 +255,13 @@ callable(done, total, label) returning False to cancel. The GIL is released whil
               throw;
             }
           },
-          py::arg("models"), py::arg("question"), py::arg("kind") = "open", py::arg("strategy") = "all",
-          py::arg("budget") = 50, py::arg("ratios") = std::vector<double>{}, py::arg("batch") = 10,
-          py::arg("max_generations") = 0, py::arg("max_new_tokens") = 512, py::arg("seed") = 0, py::arg("chat") = true,
-          py::arg("item") = "answer", py::arg("items") = "answers", py::arg("progress") = py::none(),
+          py::arg("models"), py::arg("question"), py::arg("kind") = question_kind_name(kQuestion.kind),
+          py::arg("strategy") = strategy_name(kAnswerSet.strategy), py::arg("budget") = kAnswerSet.budget,
+          py::arg("ratios") = kAnswerSet.ratios, py::arg("batch") = kAnswerSet.batch,
+          py::arg("max_generations") = kAnswerSet.max_generations,
+          py::arg("max_new_tokens") = kAnswerSet.generation.max_new_tokens, py::arg("seed") = kAnswerSet.generation.seed,
+          py::arg("chat") = kAnswerSet.generation.apply_chat_template, py::arg("item") = kQuestion.item,
+          py::arg("items") = kQuestion.items, py::arg("progress") = py::none(),
           R"doc(Asks each model (a Model or a list) for answers until B = budget are collected.
 
 strategy: 'one', 'two' or 'all' (the router paper's generate-one/-two/-all prompts); kind: 'open'

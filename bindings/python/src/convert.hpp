@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "breadth/error.hpp"
+#include "breadth/model.hpp"
 #include "module.hpp"
 
 namespace breadth::python {
@@ -15,19 +16,14 @@ namespace breadth::python {
 /// "float32" / "bfloat16" / "float16" or a torch.dtype.
 inline torch::ScalarType dtype_of(const py::object& d) {
   if (py::isinstance<py::str>(d)) {
-    auto s = d.cast<std::string>();
-    if (s == "float32" || s == "float") return torch::kFloat32;
-    if (s == "bfloat16") return torch::kBFloat16;
-    if (s == "float16" || s == "half") return torch::kFloat16;
-    throw breadth::InvalidArgument("dtype must be 'float32', 'bfloat16' or 'float16' (or a torch.dtype), got '" +
-                                   s + "'");
+    return parse_dtype(d.cast<std::string>());
   }
   return d.cast<torch::ScalarType>();
 }
 
 /// "cpu", "cuda:0" or a torch.device.
 inline torch::Device device_of(const py::object& d) {
-  if (py::isinstance<py::str>(d)) return torch::Device(d.cast<std::string>());
+  if (py::isinstance<py::str>(d)) return parse_device(d.cast<std::string>());
   return d.cast<torch::Device>();
 }
 
