@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "breadth/encoder.hpp"
+#include "breadth/router.hpp"  // the router alone: picking with a saved router needs no model
 #include "capi_internal.hpp"
 #include "handles.hpp"
 #include "marshal.hpp"

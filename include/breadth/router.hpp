@@ -6,6 +6,12 @@
 // model's own last-token hidden state ("specific"). The pieces are separate so that each can be used
 // (and tested) alone: table I/O and splits, features, classifiers, baselines, the Table 3 report.
 //
+// This header is the router alone: it works on tables and features as data (JSONL tables,
+// safetensors feature files, the feature cache) and needs no model, sampler or judge (component
+// `routing`: core and io only). What produces that data from models (sampling and scoring answer
+// sets into a table, features from candidate models or a text encoder, candidate pools) is
+// breadth/router_pipeline.hpp (component `routing_pipeline`).
+//
 // Conventions: the pool is an ordered list of model names and every [.., M] tensor follows that
 // order; ties in a ranking always go to the lower pool index, ties among neighbours (KNN) to the lower
 // training row, so results never depend on sort implementation details.
@@ -21,14 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "breadth/answer_set.hpp"
-
 namespace breadth {
-
-class CausalLM;
-class TextEmbedder;
-class Equivalence;
-class QualityScorer;
 
 // ============================================================================ training data
 
@@ -110,7 +109,9 @@ struct Features {
 };
 
 /// Something that turns query texts into feature rows: a text encoder, or one candidate model's
-/// last-layer hidden state at the query's last token under its chat template.
+/// last-layer hidden state at the query's last token under its chat template (the pipeline's
+/// ModelFeatureExtractor and EmbedderFeatureExtractor, breadth/router_pipeline.hpp), or anything a
+/// caller brings.
 class FeatureExtractor {
  public:
   virtual ~FeatureExtractor() = default;
@@ -118,41 +119,6 @@ class FeatureExtractor {
   virtual std::string name() const = 0;
   /// [N, D] float32 features of `queries`.
   virtual torch::Tensor extract(const std::vector<std::string>& queries) = 0;
-};
-
-/// Model-specific features (router paper §4.1, "spec"): a candidate model's final-norm last-layer
-/// hidden state at the last token of each query, the query rendered as one user turn under the
-/// model's chat template with the generation prompt (`encode_prompt(model, query, true)`, so a model
-/// without a template sees the raw query). [N, hidden_size] float32; queries run in left-padded
-/// batches of `batch_size`. name() is "last-hidden:chat:<name>": give a name that identifies the
-/// checkpoint (e.g. its absolute path) when features are cached.
-class ModelFeatureExtractor final : public FeatureExtractor {
- public:
-  /// Throws InvalidArgument for a null model, a sequence classifier or a checkpoint without tokenizer.
-  ModelFeatureExtractor(std::shared_ptr<const CausalLM> model, std::string name, int64_t batch_size = 8,
-                        bool apply_chat_template = true);
-  std::string name() const override;
-  torch::Tensor extract(const std::vector<std::string>& queries) override;
-
- private:
-  std::shared_ptr<const CausalLM> model_;
-  std::string name_;
-  int64_t batch_;
-  bool chat_;
-};
-
-/// Model-agnostic features ("agn"): one text encoder's embeddings of the query text (e.g. the
-/// `text_model_loaders().embedder` of a sentence-transformers checkpoint), float32 on the CPU.
-/// name() is "embed:<name>".
-class EmbedderFeatureExtractor final : public FeatureExtractor {
- public:
-  EmbedderFeatureExtractor(std::shared_ptr<const TextEmbedder> embedder, std::string name);
-  std::string name() const override;
-  torch::Tensor extract(const std::vector<std::string>& queries) override;
-
- private:
-  std::shared_ptr<const TextEmbedder> embedder_;
-  std::string name_;
 };
 
 class FeatureCache;
@@ -176,6 +142,9 @@ class FeatureCache {
                     const std::function<bool(int64_t, int64_t, const std::string&)>& progress = {});
   /// FNV-1a 64 of name + '\0' + query: the cache key.
   static uint64_t key(const std::string& extractor_name, const std::string& query);
+  /// $BREADTH_CACHE/route-features, else $HOME/.cache/breadth/route-features (./.cache/... without
+  /// a HOME): where the CLI keeps computed features unless told otherwise.
+  static std::string default_dir();
   const std::string& dir() const { return dir_; }
 
  private:
@@ -288,9 +257,10 @@ RouteDecision route(const Router& router, const Features& features, int64_t row,
 
 // ============================================================================ evaluation
 
-/// Figures of an arbitrary answer set for a query (DivCov with the table's equivalence and quality).
-/// Given to the report, it makes two-model figures exact; without it they are approximated (see
-/// `pair_figures`).
+/// Figures of an arbitrary answer set for a query (DivCov with the table's equivalence and quality;
+/// the pipeline's `divcov_scorer` makes one). Given to the report, it makes two-model figures exact;
+/// without it they are approximated (see `pair_figures`). A plain function type, so the router
+/// needs no judge.
 using SetScorer =
     std::function<SetFigures(const std::string& query, const std::vector<std::string>& answers)>;
 
@@ -378,58 +348,6 @@ struct RoutingReport {
   std::string to_json() const;
 };
 
-/// The Table 3 experiment: for each feature set (name -> features for all table rows), trains KNN,
-/// M-way and binary MLP routers on split.train (grid on split.val) for each seed and reports every
-/// router and baseline on split.test.
-RoutingReport routing_report(const RoutingTable& table,
-                             const std::vector<std::pair<std::string, Features>>& feature_sets,
-                             const Split& split, const ReportOptions& options = {});
-
-// ============================================================================ building the table
-
-/// Produces a model's answer set (B answers, generation order) for a query text. The pipeline gives
-/// the Sampler's collect-until-B loop here; tests give a function.
-using AnswerSampler =
-    std::function<std::vector<std::string>(const std::string& query, const std::string& model)>;
-
-struct BuildDataOptions {
-  /// Called after each computed cell (done, total cells to compute, "model"); false cancels (the
-  /// rows written so far stay; throws Cancelled).
-  std::function<bool(int64_t, int64_t, const std::string&)> progress;
-};
-
-/// Appends one routing row per (query, model) cell that `out_path` does not hold yet, model by model
-/// (so a sampler can keep one model loaded), flushing after each row: an interrupted run resumes
-/// where it stopped. A torn last line (a crash mid-write) is cut off first. `queries` are (id, text)
-/// pairs. Returns the number of cells computed.
-int64_t build_routing_data(const std::vector<std::pair<std::string, std::string>>& queries,
-                           const std::vector<std::string>& models, const AnswerSampler& sample,
-                           const SetScorer& score, const std::string& out_path,
-                           const BuildDataOptions& options = {});
-
-/// Loads the checkpoint of a pool model by its name (e.g. a map from names to paths over
-/// CausalLM::load).
-using ModelLoader = std::function<std::shared_ptr<const CausalLM>(const std::string& model)>;
-
-struct ModelSamplerOptions {
-  /// Strategy (one/two/all), budget B, generations per round, retry budget, sampling, seed,
-  /// max_new_tokens. `ratios` must stay empty: a cell is one model's answer set.
-  AnswerSetOptions answers;
-  /// How answers are parsed: open-ended (NoveltyBench's prompts) or fixed-answer `{a, b}` lists.
-  QuestionKind kind = QuestionKind::kOpen;
-};
-
-/// An AnswerSampler for build_routing_data that runs the Sampler's collect-until-B loop
-/// (`collect_answers`) on the pool model named by the cell, loaded with `load`. One model is kept
-/// loaded at a time (build_routing_data asks model by model); a model that falls short of B after
-/// its retry budget gives the answers it has. Seeded: the same options give the same answers.
-AnswerSampler model_answer_sampler(ModelLoader load, const ModelSamplerOptions& options);
-
-/// A SetScorer from DivCov (`evaluate_divcov`) with an equivalence and a quality scorer, against
-/// budget B (so a set short of B loses coverage): #Unq, Qual, UnqQual and Cov. An empty set scores 0.
-SetScorer divcov_scorer(std::shared_ptr<const Equivalence> equivalence, std::shared_ptr<const QualityScorer> quality,
-                        int64_t budget);
-
 /// A trained router on every query of `table` (e.g. held-out or out-of-domain data), beside the
 /// baselines its training summary defines (Top overall / Top 2 overall from the training means,
 /// Frequency from the training wins), Random and the oracles. One run: spreads are 0. The router's
@@ -437,5 +355,12 @@ SetScorer divcov_scorer(std::shared_ptr<const Equivalence> equivalence, std::sha
 RoutingReport evaluate_router(const Router& router, const RoutingTable& table, const Features& features,
                               int64_t budget = 50, uint64_t seed = 0, const SetScorer& scorer = {},
                               int64_t permutations = 10000);
+
+/// The Table 3 experiment: for each feature set (name -> features for all table rows), trains KNN,
+/// M-way and binary MLP routers on split.train (grid on split.val) for each seed and reports every
+/// router and baseline on split.test.
+RoutingReport routing_report(const RoutingTable& table,
+                             const std::vector<std::pair<std::string, Features>>& feature_sets,
+                             const Split& split, const ReportOptions& options = {});
 
 }  // namespace breadth

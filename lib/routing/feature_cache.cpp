@@ -1,5 +1,9 @@
-// On-disk cache of query features, one safetensors file per extractor.
+// On-disk cache of query features, one safetensors file per extractor, and features computed
+// through it from any extractors.
+#include <fmt/ranges.h>
+
 #include <cctype>
+#include <cstdlib>
 #include <unordered_map>
 
 #include "core/check.hpp"
@@ -12,6 +16,13 @@ using namespace routing;
 
 FeatureCache::FeatureCache(std::string dir) : dir_(std::move(dir)) {
   make_dirs(dir_);
+}
+
+std::string FeatureCache::default_dir() {
+  const char* c = std::getenv("BREADTH_CACHE");
+  if (c && *c) return std::string(c) + "/route-features";
+  const char* h = std::getenv("HOME");
+  return std::string(h && *h ? h : ".") + "/.cache/breadth/route-features";
 }
 
 uint64_t FeatureCache::key(const std::string& name, const std::string& query) {
@@ -115,6 +126,37 @@ torch::Tensor FeatureCache::get(FeatureExtractor& extractor, const std::vector<s
   std::vector<int64_t> idx;
   for (const auto& q : queries) idx.push_back(row.at(key(name, q)));
   return feats.index_select(0, torch::tensor(idx, torch::kLong));
+}
+
+Features compute_features(FeatureKind kind, const std::vector<FeatureExtractor*>& extractors,
+                          const std::vector<std::string>& queries, FeatureCache* cache,
+                          const std::function<bool(int64_t, int64_t, const std::string&)>& progress) {
+  BREADTH_CHECK_ARG(!extractors.empty(), "compute_features: no extractor given");
+  BREADTH_CHECK_ARG(kind == FeatureKind::kSpecific || extractors.size() == 1,
+                    "compute_features: agnostic features come from one extractor, got {}", extractors.size());
+  BREADTH_CHECK_ARG(!queries.empty(), "compute_features: no queries given");
+  Features f;
+  f.kind = kind;
+  for (size_t i = 0; i < extractors.size(); ++i) {
+    BREADTH_CHECK_ARG(extractors[i] != nullptr, "compute_features: extractor {} is null", i);
+    auto stage = [&, i](int64_t done, int64_t total, const std::string&) {
+      return !progress || progress(static_cast<int64_t>(i) * total + done,
+                                   static_cast<int64_t>(extractors.size()) * total, extractors[i]->name());
+    };
+    torch::Tensor m;
+    if (cache) {
+      m = cache->get(*extractors[i], queries, 16, stage);
+    } else {
+      m = extractors[i]->extract(queries).to(torch::kCPU).to(torch::kFloat32);
+      if (!stage(static_cast<int64_t>(queries.size()), static_cast<int64_t>(queries.size()), ""))
+        fail<Cancelled>("computing features cancelled");
+    }
+    BREADTH_CHECK_ARG(m.dim() == 2 && m.size(0) == static_cast<int64_t>(queries.size()) && m.size(1) > 0,
+                      "extractor '{}' returned [{}] for {} queries", extractors[i]->name(),
+                      fmt::join(m.sizes(), ", "), queries.size());
+    f.mats.push_back(m);
+  }
+  return f;
 }
 
 }  // namespace breadth

@@ -133,36 +133,3 @@ TEST_CASE("budget splits: even with remainder first, or by ratios", "[routing][s
   CHECK_THROWS_AS(route_budgets(10, 2, {0, 0}), InvalidArgument);
   CHECK_THROWS_AS(route_budgets(10, 2, {-1, 2}), InvalidArgument);
 }
-
-TEST_CASE("build_routing_data computes missing cells only and survives a torn line", "[routing][build]") {
-  auto path = routing::join_path(test::scratch_dir("build"), "built.jsonl");
-  std::vector<std::pair<std::string, std::string>> qs = {{"a", "first?"}, {"b", "second?"}};
-  std::vector<std::string> calls;
-  AnswerSampler sample = [&](const std::string& q, const std::string& m) {
-    calls.push_back(m + "/" + q);
-    return std::vector<std::string>{m + ":" + q, "x"};
-  };
-  SetScorer score = [](const std::string&, const std::vector<std::string>& a) {
-    return SetFigures{static_cast<double>(a.size()), 1, 1, 0.5};
-  };
-  // stop after 3 of 4 cells (model-major order: m1/a, m1/b, m2/a)
-  BuildDataOptions o;
-  o.progress = [](int64_t done, int64_t total, const std::string&) { return done < 3; };
-  CHECK_THROWS_AS(build_routing_data(qs, {"m1", "m2"}, sample, score, path, o), Cancelled);
-  CHECK(calls == std::vector<std::string>{"m1/first?", "m1/second?", "m2/first?"});
-  // simulate a crash in the middle of writing a fourth row
-  { std::ofstream(path, std::ios::app) << R"({"query_id":"b","query":"second?","mod)"; }
-  calls.clear();
-  CHECK(build_routing_data(qs, {"m1", "m2"}, sample, score, path) == 1);
-  CHECK(calls == std::vector<std::string>{"m2/second?"});
-  auto t = load_routing_table(path);
-  CHECK(t.num_queries() == 2);
-  CHECK(t.num_models() == 2);
-  CHECK(t.answers[1][1] == std::vector<std::string>{"m2:second?", "x"});
-  CHECK(t.unq[0][0].item<double>() == 2);
-  // nothing left to do
-  CHECK(build_routing_data(qs, {"m1", "m2"}, sample, score, path) == 0);
-  // corruption in the middle is refused, not repaired
-  { std::ofstream(path, std::ios::app) << "garbage\n"; }
-  CHECK_THROWS_AS(build_routing_data(qs, {"m1", "m2", "m3"}, sample, score, path), FormatError);
-}

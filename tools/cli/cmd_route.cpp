@@ -1,28 +1,25 @@
 // `breadth route ...`: train, evaluate, report and use query routers (router paper, SPEC §6).
 //
-// `build-data` samples each candidate model's answer set for each prompt (collect-until-B) and scores it
-// with DivCov, resumably. Features come from a precomputed features file (--features-file: see
-// save_features_file in breadth/router.hpp), from a text encoder (breadth/encoder.hpp)
+// Option parsing and printing only: the logic is the library's. `build-data` samples each candidate
+// model's answer set for each prompt (collect-until-B) and scores it with DivCov, resumably
+// (build_routing_data in breadth/router_pipeline.hpp). Features come from a precomputed features
+// file (--features-file: see save_features_file in breadth/router.hpp), from a sentence encoder
 // (--encoder PATH, agnostic), or from the candidate models themselves (--model PATH per pool model,
-// specific: last-layer hidden state at the query's last token). Computed features are cached on disk
-// (--feature-cache, default $BREADTH_CACHE/route-features or ~/.cache/breadth/route-features).
-// A pool model's name is its checkpoint's base name (folder name, or file name without .gguf).
+// specific: last-layer hidden state at the query's last token): FeatureSources / table_features in
+// breadth/router_pipeline.hpp. Computed features are cached on disk (--feature-cache, default
+// FeatureCache::default_dir()). A pool model's name is its checkpoint's base name (pool_model_name).
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <map>
-#include <set>
+#include <memory>
 
 #include "breadth/divcov.hpp"
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
 #include "breadth/router.hpp"
+#include "breadth/router_pipeline.hpp"
 #include "breadth/spec.hpp"
-#include "breadth/encoder.hpp"
 #include "cli_options.hpp"
 #include "command.hpp"
 #include "core/check.hpp"
@@ -40,7 +37,7 @@ struct RouteArgs {
   // build-data and model-specific features
   std::vector<std::string> models;
   std::string prompts, strategy = "all", equivalence = "noveltybench-shortcut", quality = "const:1";
-  std::string question_kind = "open", features_out, feature_cache, device = "cpu";
+  std::string question_kind = question_kind_name(Question{}.kind), features_out, feature_cache, device = "cpu";
   int64_t limit = 0, gen_batch = 10, max_new_tokens = 512, max_generations = 0;
   std::vector<int64_t> hidden = {64, 256};
   std::vector<double> weight_decay = {0.0, 1e-4, 1e-2}, ratios;
@@ -61,121 +58,35 @@ MlpGrid grid_of(const RouteArgs& a) {
   return g;
 }
 
-/// A pool model's name: the checkpoint's base name (a folder's name, a GGUF file's name without .gguf).
-std::string model_name(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  auto slash = path.find_last_of('/');
-  std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (base.size() > 5 && base.compare(base.size() - 5, 5, ".gguf") == 0) base.resize(base.size() - 5);
-  return base;
-}
-
-std::string absolute(const std::string& path) {
-  char* r = ::realpath(path.c_str(), nullptr);
-  if (!r) return path;
-  std::string out(r);
-  std::free(r);
-  return out;
-}
-
-/// --model paths by pool name (names must be unique).
-std::map<std::string, std::string> model_paths(const RouteArgs& a) {
-  std::map<std::string, std::string> out;
-  for (const auto& p : a.models) {
-    auto name = model_name(p);
-    BREADTH_CHECK_ARG(out.emplace(name, p).second,
-                      "--model: two checkpoints are named '{}' (a pool model's name is its folder or file name); "
-                      "rename one",
-                      name);
-  }
-  return out;
-}
-
 ModelOptions model_options(const RouteArgs& a) {
   ModelOptions o;
   o.device = parse_device(a.device, "--device");
   return o;
 }
 
-std::string feature_cache_dir(const RouteArgs& a) {
-  if (!a.feature_cache.empty()) return a.feature_cache;
-  const char* c = std::getenv("BREADTH_CACHE");
-  if (c && *c) return std::string(c) + "/route-features";
-  const char* h = std::getenv("HOME");
-  return std::string(h && *h ? h : ".") + "/.cache/breadth/route-features";
-}
-
-/// Features for every query of `table` (rows in table order, models in table.models order): from
-/// --features-file, else computed (and cached) from --encoder (agnostic) or the --model checkpoints
-/// (specific).
-Features features_for(const RouteArgs& a, FeatureKind kind, const RoutingTable& table) {
-  if (!a.features_file.empty()) return load_features_file(a.features_file, kind, table.query_ids, table.models);
-  FeatureCache cache(feature_cache_dir(a));
-  if (kind == FeatureKind::kAgnostic) {
-    BREADTH_CHECK_ARG(!a.encoder.empty(),
-                      "agnostic features: give --features-file (precomputed) or --encoder PATH (a text encoder)");
-    EncoderOptions eo;
-    eo.device = parse_device(a.device, "--device");
-    EmbedderFeatureExtractor ex(make_text_embedder(Encoder::load(a.encoder, eo)), absolute(a.encoder));
-    TerminalProgress bar("features (encoder)");
-    return compute_features(kind, {&ex}, table.queries, &cache, bar.callback());
-  }
-  BREADTH_CHECK_ARG(!a.models.empty(),
-                    "specific features: give --features-file (precomputed) or one --model PATH per pool model ({})",
-                    fmt::join(table.models, ", "));
-  auto paths = model_paths(a);
-  Features f;
-  f.kind = kind;
-  for (const auto& name : table.models) {
-    auto it = paths.find(name);
-    BREADTH_CHECK_ARG(it != paths.end(), "specific features: no --model given for pool model '{}' (pool: {})", name,
-                      fmt::join(table.models, ", "));
-    // One model loaded at a time; rows already in the cache need no model at all.
-    auto model = CausalLM::load(it->second, model_options(a));
-    ModelFeatureExtractor ex(model, absolute(it->second));
-    TerminalProgress bar("features (" + name + ")");
-    f.mats.push_back(compute_features(kind, {&ex}, table.queries, &cache, bar.callback()).mats[0]);
-  }
-  return f;
-}
-
-/// (id, text) pairs of a prompts JSONL file: keys "id" or "query_id", and "prompt", "query" or "text".
-std::vector<std::pair<std::string, std::string>> read_prompts(const std::string& path, int64_t limit) {
-  std::ifstream in(path);
-  if (!in) fail<IoError>("cannot read --prompts '{}'", path);
-  std::vector<std::pair<std::string, std::string>> out;
-  std::string line;
-  int64_t n = 0;
-  while (std::getline(in, line) && (limit <= 0 || static_cast<int64_t>(out.size()) < limit)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      fail<FormatError>("{}:{}: not JSON ({})", path, n, e.what());
-    }
-    auto str = [&](std::initializer_list<const char*> keys) -> std::string {
-      for (const char* k : keys)
-        if (j.contains(k) && j[k].is_string()) return j[k].get<std::string>();
-      return {};
+/// The FEATURES options as the library's feature sources, with a terminal bar per computed stage.
+FeatureSources feature_sources(const RouteArgs& a) {
+  FeatureSources s;
+  s.features_file = a.features_file;
+  s.encoder = a.encoder;
+  s.models = a.models;
+  s.model_options = model_options(a);
+  s.encoder_options.device = s.model_options.device;
+  s.cache_dir = a.feature_cache;
+  s.progress = [](const std::string& stage) -> std::function<bool(int64_t, int64_t, const std::string&)> {
+    auto bar = std::make_shared<TerminalProgress>(stage);
+    return [bar](int64_t done, int64_t total, const std::string&) {
+      bar->update(done, total);
+      return true;
     };
-    auto id = str({"id", "query_id"});
-    auto text = str({"prompt", "query", "text"});
-    if (id.empty()) id = fmt::format("line-{}", n);
-    if (text.empty()) fail<FormatError>("{}:{}: no \"prompt\" (or \"query\"/\"text\") string", path, n);
-    out.emplace_back(id, text);
-  }
-  BREADTH_CHECK_ARG(!out.empty(), "--prompts '{}' holds no prompt", path);
-  return out;
+  };
+  return s;
 }
 
 int run_build_data(const RouteArgs& a) {
   BREADTH_CHECK_ARG(!a.models.empty(), "build-data needs at least one --model PATH");
-  auto queries = read_prompts(a.prompts, a.limit);
-  auto paths = model_paths(a);
-  std::vector<std::string> pool;
-  for (const auto& p : a.models) pool.push_back(model_name(p));
+  auto queries = load_prompts(a.prompts, a.limit);
+  auto pool = make_model_pool(a.models);
 
   ModelSamplerOptions so;
   so.answers.strategy = parse_strategy(a.strategy);
@@ -185,9 +96,7 @@ int run_build_data(const RouteArgs& a) {
   so.answers.generation.max_new_tokens = a.max_new_tokens;
   so.answers.generation.seed = a.seed;
   so.kind = parse_question_kind(a.question_kind, "--question-kind");
-  auto mopts = model_options(a);
-  auto sampler = model_answer_sampler(
-      [paths, mopts](const std::string& name) { return CausalLM::load(paths.at(name), mopts); }, so);
+  auto sampler = model_answer_sampler(pool_loader(pool, model_options(a)), so);
   SpecOptions judges;
   judges.device = parse_device(a.device, "--device");
   auto scorer = divcov_scorer(make_equivalence(a.equivalence, judges), make_quality(a.quality, judges), a.budget);
@@ -195,15 +104,16 @@ int run_build_data(const RouteArgs& a) {
   BuildDataOptions bo;
   TerminalProgress bar("route build-data");
   bo.progress = bar.callback();
-  int64_t computed = build_routing_data(queries, pool, sampler, scorer, a.out, bo);
-  fmt::print("{} cells computed ({} queries x {} models in {})\n", computed, queries.size(), pool.size(), a.out);
+  int64_t computed = build_routing_data(queries, pool.names, sampler, scorer, a.out, bo);
+  fmt::print("{} cells computed ({} queries x {} models in {})\n", computed, queries.size(), pool.names.size(),
+             a.out);
 
   if (!a.features_out.empty()) {
     TableOptions to;
-    to.pool = pool;
+    to.pool = pool.names;
     auto table = load_routing_table(a.out, to);
     auto kind = parse_feature_kind(a.features);
-    auto f = features_for(a, kind, table);
+    auto f = table_features(feature_sources(a), kind, table);
     save_features_file(a.features_out, f, table.query_ids, table.models);
     fmt::print("{} features of {} queries saved to {}\n", feature_kind_name(kind), table.num_queries(),
                a.features_out);
@@ -219,7 +129,7 @@ void print_report(const RoutingReport& r, bool json) {
 int run_train(const RouteArgs& a) {
   auto table = load_routing_table(a.data);
   auto kind = parse_feature_kind(a.features);
-  auto feats = features_for(a, kind, table);
+  auto feats = table_features(feature_sources(a), kind, table);
   auto split = split_queries(table.num_queries(), a.split_seed);
   TrainOptions o;
   o.kind = parse_router_kind(a.kind);
@@ -244,7 +154,7 @@ int run_train(const RouteArgs& a) {
 int run_eval(const RouteArgs& a) {
   auto router = Router::load(a.router);
   auto table = load_routing_table(a.data, {router->pool(), false});
-  auto feats = features_for(a, router->config().feature_kind, table);
+  auto feats = table_features(feature_sources(a), router->config().feature_kind, table);
   if (!a.all) {
     // The test split of the same seeded split that `train` used.
     auto split = split_queries(table.num_queries(), a.split_seed);
@@ -260,7 +170,7 @@ int run_report(const RouteArgs& a) {
   std::vector<std::pair<std::string, Features>> sets;
   for (const auto& k : split_commas(a.features)) {
     auto kind = parse_feature_kind(k);
-    sets.emplace_back(kind == FeatureKind::kAgnostic ? "agn" : "spec", features_for(a, kind, table));
+    sets.emplace_back(kind == FeatureKind::kAgnostic ? "agn" : "spec", table_features(feature_sources(a), kind, table));
   }
   ReportOptions o;
   o.seeds = a.seeds;
@@ -286,13 +196,9 @@ int run_pick(const RouteArgs& a) {
     BREADTH_CHECK_ARG(!a.prompt.empty(),
                       "give --prompt TEXT (with --encoder, or --model per pool model for a model-specific router) "
                       "or --query-id ID (with --features-file)");
-    RoutingTable one;
-    one.query_ids = {"prompt"};
-    one.queries = {a.prompt};
-    one.models = router->pool();
-    RouteArgs b = a;
-    b.features_file.clear();
-    f = features_for(b, c.feature_kind, one);
+    auto sources = feature_sources(a);
+    sources.features_file.clear();  // the prompt is in no features file: compute its features
+    f = query_features(sources, c.feature_kind, {"prompt"}, {a.prompt}, router->pool());
     label = a.prompt;
   }
   auto d = route(*router, f, 0, a.top_k, a.budget, a.ratios);
@@ -325,7 +231,7 @@ std::function<int()> setup(CLI::App& app) {
     s->add_option("--model", a->models, "a pool model's checkpoint, for specific features (repeat per model)");
     s->add_option("--feature-cache", a->feature_cache,
                   "cache folder for computed features (default $BREADTH_CACHE/route-features)");
-    s->add_option("--device", a->device, "device for --model checkpoints (cpu, cuda, cuda:1)");
+    s->add_option("--device", a->device, "device for --model checkpoints and --encoder (cpu, cuda, cuda:1)");
   };
   auto* build = route->add_subcommand("build-data", "Sample and score each model's answer sets (resumable)");
   build->add_option("--prompts", a->prompts, "prompts JSONL ({\"id\", \"prompt\"} per line)")->required();
@@ -393,4 +299,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-breadth::cli::Runner breadth::cli::add_route(CLI::App& app) { return setup(app); }
+BREADTH_CLI_COMMAND(route, setup)

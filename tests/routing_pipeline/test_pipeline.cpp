@@ -13,10 +13,9 @@
 #include "breadth/encoder.hpp"
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
-#include "breadth/router.hpp"
+#include "breadth/router_pipeline.hpp"
 #include "breadth/sampler.hpp"
-#include "breadth/text_models.hpp"
-#include "routing/routing_test_util.hpp"
+#include "routing_pipeline/pipeline_test_util.hpp"
 
 using namespace breadth;
 
@@ -133,10 +132,17 @@ TEST_CASE("routing pipeline on three tiny models: features, data, training, eval
   auto queries = prompts(30);
   REQUIRE(queries.size() == 30);
   auto texts = texts_of(queries);
-  auto dir = test::scratch_dir("pipeline");
+  auto dir = test::pipeline_scratch_dir("pipeline");
 
   // ---------------------------------------------------------------- features, cached on disk
-  EmbedderFeatureExtractor enc(make_text_embedder(Encoder::load(pool_dir() + "/encoder")), pool_dir() + "/encoder");
+  // The sentence encoder straight from the encoder component; wrapping it or its TextEmbedder is the
+  // same extractor.
+  std::shared_ptr<const Encoder> encoder = Encoder::load(pool_dir() + "/encoder");
+  EmbedderFeatureExtractor enc(encoder, pool_dir() + "/encoder");
+  EmbedderFeatureExtractor via_embedder(make_text_embedder(encoder), pool_dir() + "/encoder");
+  CHECK(via_embedder.name() == enc.name());
+  CHECK(torch::equal(via_embedder.extract({texts[0], texts[1]}), enc.extract({texts[0], texts[1]})));
+  CHECK_THROWS_AS(EmbedderFeatureExtractor(std::shared_ptr<const Encoder>(), "x"), InvalidArgument);
   FeatureCache cache(dir + "/features");
   Counting enc_count(enc);
   auto agn = compute_features(FeatureKind::kAgnostic, {&enc_count}, texts, &cache);
@@ -173,6 +179,31 @@ TEST_CASE("routing pipeline on three tiny models: features, data, training, eval
     CHECK(torch::equal(spec2.mats[m], spec.mats[m]));
   }
   CHECK_THROWS_AS(compute_features(FeatureKind::kAgnostic, ptrs, texts), InvalidArgument);
+
+  // The same features from checkpoint paths (what the CLI's --model / --encoder give): each pool
+  // model's checkpoint found by its name, in any order.
+  FeatureSources sources;
+  sources.models = {model_path("gamma"), model_path("alpha"), model_path("beta")};
+  sources.encoder = pool_dir() + "/encoder";
+  sources.encoder_options = EncoderOptions{};  // the CPU, as `enc` above
+  sources.cache_dir = dir + "/features-by-path";
+  std::vector<std::string> stages;
+  sources.progress = [&](const std::string& stage) {
+    stages.push_back(stage);
+    return std::function<bool(int64_t, int64_t, const std::string&)>();
+  };
+  std::vector<std::string> ids;
+  for (const auto& q : queries) ids.push_back(q.first);
+  auto spec_paths = query_features(sources, FeatureKind::kSpecific, ids, texts, kPool);
+  REQUIRE(spec_paths.mats.size() == 3);
+  for (size_t m = 0; m < kPool.size(); ++m) CHECK(torch::allclose(spec_paths.mats[m], spec.mats[m], 1e-5, 1e-5));
+  auto agn_paths = query_features(sources, FeatureKind::kAgnostic, ids, texts, kPool);
+  CHECK(torch::allclose(agn_paths.mats[0], agn.mats[0], 1e-5, 1e-5));
+  CHECK(stages == std::vector<std::string>{"features (alpha)", "features (beta)", "features (gamma)",
+                                           "features (encoder)"});
+  FeatureSources missing = sources;
+  missing.models.pop_back();  // no checkpoint for beta
+  CHECK_THROWS_AS(query_features(missing, FeatureKind::kSpecific, ids, texts, kPool), InvalidArgument);
 
   // ---------------------------------------------------------------- data, interrupted and resumed
   int loads = 0;
