@@ -299,4 +299,4 @@ std::function<int()> setup(CLI::App& app) {
 }
 
 }  // namespace
-BREADTH_CLI_COMMAND(route, setup)
+breadth::cli::Runner breadth::cli::add_route(CLI::App& app) { return setup(app); }
