@@ -4,7 +4,8 @@
 // A rule is a pure function of a step's view: both models' statistics (from the untempered softmax),
 // the candidates, the aligned model's top-1 token, token classes, and a uniform number from the
 // request's generator. Rules decide all rows of a step at once on tensors (`decide`); a rule written
-// for one row at a time (`decide_one`, or `function_rule`) gets a loop for free.
+// for one row at a time (`decide_one`, or `function_rule`) gets a loop for free, over StepViews
+// made from one host copy of the batch (StepBatch::views).
 //
 // Rules are asked with partial information first (lazy catch-up, see BacoDecoder): a statistic of a
 // model whose distribution was not computed is NaN, its tokens are -1 and `has_base`/`has_aligned` is
@@ -52,7 +53,9 @@ struct StepView {
   std::string_view base_candidate_text, aligned_candidate_text;
 };
 
-/// All rows of a step under decision ([R] tensors on the CPU) plus their text.
+/// All rows of a step under decision plus their text. The decoder cuts the tensors ([R] each) from
+/// the statistics where it computed them, so they live on the models' device; a rule's tensor ops
+/// run there, and the rule's routes come back to the host once per ask.
 struct StepBatch {
   torch::Tensor has_base, has_aligned;                            ///< bool
   torch::Tensor p_base_max, p_aligned_max, h_base, h_aligned;     ///< float32
@@ -64,11 +67,15 @@ struct StepBatch {
   std::vector<std::string_view> prompt, generated, base_candidate_text, aligned_candidate_text;
 
   int64_t size() const { return p_base_max.defined() ? p_base_max.size(0) : 0; }
-  /// Row `i` as a StepView (texts empty when the vectors are).
+  /// Where the tensors live (the CPU for an empty batch).
+  torch::Device device() const { return p_base_max.defined() ? p_base_max.device() : torch::kCPU; }
+  /// Every row as a StepView, from one host copy of each column (texts empty when the vectors are).
+  std::vector<StepView> views() const;
+  /// Row `i` in [0, size()) as a StepView; for many rows, views() copies once instead of per row.
   StepView view(int64_t i) const;
-  /// Packs views into tensors (tests, and rules that build sub-batches).
+  /// Packs views into tensors on the CPU (tests, and rules that build sub-batches).
   static StepBatch from_views(const std::vector<StepView>& views);
-  /// The rows whose index is in `idx` ([K] int64).
+  /// The rows whose index is in `idx` ([K] integer, on any device), on this batch's device.
   StepBatch select(const torch::Tensor& idx) const;
 };
 
@@ -79,7 +86,8 @@ class BacoRule {
   virtual std::string name() const = 0;
   /// What the rule reads first; the decoder fills that in before the first `decide`.
   virtual Needs first_needs() const { return kNeedsBoth; }
-  /// Routes of all rows: int8 [R] with BacoChoice values. The default calls decide_one per row.
+  /// Routes of all rows: [R] with BacoChoice values (int8, or any integer type; any device). The
+  /// default calls decide_one on each of step.views() and answers on the CPU.
   virtual torch::Tensor decide(const StepBatch& step) const;
   /// One row. Rules overriding `decide` need not override this (the default calls decide on one row).
   virtual BacoChoice decide_one(const StepView& view) const;

@@ -20,9 +20,11 @@ class Cascade final : public BacoRule {
 
   torch::Tensor decide(const StepBatch& s) const override {
     const int64_t n = s.size();
-    auto out = torch::full({n}, kU, torch::kInt8);
+    // The bookkeeping lives with the batch (a stage may answer on another device: moved here).
+    const auto dev = s.device();
+    auto out = torch::full({n}, kU, torch::dtype(torch::kInt8).device(dev));
     // Rows still going down the cascade; each stage sees only those (a judge stage is expensive).
-    auto open = torch::arange(n, torch::kInt64);
+    auto open = torch::arange(n, torch::dtype(torch::kInt64).device(dev));
     for (size_t k = 0; k < stages_.size() && open.size(0) > 0; ++k) {
       const bool last = k + 1 == stages_.size();
       StepBatch sub = open.size(0) == n ? s : s.select(open);
@@ -30,7 +32,7 @@ class Cascade final : public BacoRule {
       BREADTH_CHECK_ARG(r.dim() == 1 && r.size(0) == open.size(0),
                         "rule '{}' returned {} routes for {} rows", stages_[k]->name(),
                         r.dim() == 1 ? r.size(0) : -1, open.size(0));
-      r = r.to(torch::kInt8);
+      r = r.to(dev, torch::kInt8);
       // Aligned decides; undecided stops the cascade for that row (a later stage could only be
       // asked once this one knows it would not route to aligned).
       auto stop = last ? torch::ones_like(r, torch::kBool) : (r != kB);

@@ -7,10 +7,13 @@
 //   3. apply invariant 3 (EOS) and the word-boundary check to the chosen candidate, and emit.
 // A model's distribution for a row ("info": statistics plus its drawn candidate) is computed only
 // when one of these needs it; its cache catches up on every token it missed in one forward pass.
+//
+// One representation per step: a lane's statistics are [B] tensors on the model's device, written
+// where they are computed; the rule's StepBatch is cut from them with batched ops. The host gets
+// the drawn candidates (the decision logic and the text branch on them), the rule's routes (one
+// copy per ask) and, once per step before emitting, one copy of each lane's statistics for the
+// provenance records.
 #include <torch/torch.h>
-
-#include <ATen/CPUGeneratorImpl.h>
-#include <ATen/core/DistributionsHelper.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,10 +22,12 @@
 
 #include "baco/handoff.hpp"
 #include "baco/seeds.hpp"
+#include "baco/word_boundary.hpp"
 #include "breadth/baco.hpp"
 #include "breadth/chat_template.hpp"
 #include "breadth/model.hpp"
 #include "core/check.hpp"
+#include "sampling/uniform.hpp"
 
 namespace breadth {
 namespace {
@@ -43,7 +48,10 @@ struct Lane {
   std::vector<torch::Generator>* gens = nullptr;  // indexed by result row
   std::unordered_set<int64_t> eos;
   torch::Tensor eos_ids;       // [E] int64
-  torch::Tensor word_start;    // [V] bool: tokens that may begin a word (redraw mask)
+  // Per-token tables over the model's vocabulary [V] (bool, on the model's device).
+  torch::Tensor word_start;    // starts_word: the aligned word-start redraw's mask
+  torch::Tensor punct_of;      // punctuation/formatting, EOS ids included (StepBatch's *_punct)
+  torch::Tensor function_of;   // starts a function word (StepBatch's *_function)
   const baco::FragmentEncoder* frag = nullptr;
 
   KvCache cache;
@@ -52,23 +60,40 @@ struct Lane {
   std::vector<size_t> synced;  // bytes of the row's text this lane's context covers
   int64_t forwards = 0, fed = 0;
 
-  // This step.
+  // This step, on the logits' device, [B]: statistics of the untempered distribution (NaN, -1 for
+  // rows not computed) and the drawn candidates (-1 for rows not drawn).
+  torch::Tensor pmax, H, top1, cand_t, has_cand_t;
+  // This step, on the host: what the decision logic branches on.
   std::vector<uint8_t> has_stats, has_cand;
-  std::vector<float> pmax, H;
-  std::vector<int32_t> top1, cand, redraws;
+  std::vector<int32_t> cand, redraws;
+  std::vector<std::string> cand_text;  // token_text(cand) where has_cand (rules that read text)
 
   bool is_eos(int64_t id) const { return eos.count(id) != 0; }
+  /// Word edges of one token for invariant 2 (baco::starts_new_word): its TokenClasses flag, or
+  /// punctuation/formatting, or an EOS id.
   bool starts_word(int64_t id) const { return cls->starts_word(id) || cls->punct(id) || is_eos(id); }
   bool ends_word(int64_t id) const { return cls->ends_word(id) || cls->punct(id) || is_eos(id); }
 
-  void reset_step(size_t B) {
-    has_stats.assign(B, 0);
-    has_cand.assign(B, 0);
-    pmax.assign(B, NAN);
-    H.assign(B, NAN);
-    top1.assign(B, -1);
-    cand.assign(B, -1);
-    redraws.assign(B, 0);
+  void reset_step(int64_t B) {
+    const auto n = static_cast<size_t>(B);
+    has_stats.assign(n, 0);
+    has_cand.assign(n, 0);
+    cand.assign(n, -1);
+    redraws.assign(n, 0);
+    cand_text.assign(n, std::string());
+    if (!pmax.defined() || pmax.size(0) != B || pmax.device() != logits.device()) {
+      auto on = torch::TensorOptions().device(logits.device());
+      pmax = torch::empty({B}, on.dtype(torch::kFloat32));
+      H = torch::empty({B}, on.dtype(torch::kFloat32));
+      top1 = torch::empty({B}, on.dtype(torch::kInt64));
+      cand_t = torch::empty({B}, on.dtype(torch::kInt64));
+      has_cand_t = torch::empty({B}, on.dtype(torch::kBool));
+    }
+    pmax.fill_(NAN);
+    H.fill_(NAN);
+    top1.fill_(-1);
+    cand_t.fill_(-1);
+    has_cand_t.fill_(false);
   }
 };
 
@@ -78,7 +103,7 @@ struct Row {
   bool active = true;
   int64_t pos = 0;
   int owner = kA;
-  bool prev_ends_word = true;
+  bool prev_ends_word = true;  // the last token's class ends a word (true before the first token)
   std::string text;
 };
 
@@ -95,26 +120,6 @@ struct Shared {
   int64_t* steps;
   int64_t emitted = 0, possible = 0;
 };
-
-/// True when `text` ends inside a multi-byte UTF-8 character: no word boundary can be there, since
-/// a hand-off would split the character between two vocabularies.
-bool utf8_unfinished(const std::string& text) {
-  const size_t n = text.size();
-  for (size_t back = 1; back <= 4 && back <= n; ++back) {
-    const auto c = static_cast<unsigned char>(text[n - back]);
-    if ((c & 0xC0) == 0x80) continue;  // a continuation byte: look further back for the lead
-    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    return need > back;
-  }
-  return false;  // stray continuation bytes: garbage, but nothing in progress
-}
-
-double next_uniform(torch::Generator& gen) {
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  auto* impl = at::check_generator<at::CPUGeneratorImpl>(gen);
-  at::uniform_real_distribution<double> uniform(0.0, 1.0);
-  return uniform(impl);
-}
 
 torch::Tensor index_tensor(const std::vector<int64_t>& v) {
   return torch::tensor(v, torch::kInt64);
@@ -140,6 +145,10 @@ class Run {
       L.synced.assign(outs.size(), 0);
       L.forwards = L.fed = 0;
     }
+    std::vector<int64_t> out_rows;
+    for (const auto& r : rows_) out_rows.push_back(r.out);
+    device_ = lanes_[kA].logits.device();
+    out_t_ = index_tensor(out_rows).to(device_);
   }
 
   void run() {
@@ -228,17 +237,11 @@ class Run {
     auto h = -torch::where(p > 0, p * logp, torch::zeros_like(p)).sum(-1);
     auto pm = std::get<0>(p.max(-1));
     auto t1 = lg.argmax(-1);
-    auto hc = h.cpu().contiguous(), pc = pm.cpu().contiguous(), tc = t1.cpu().contiguous();
-    auto ha = hc.accessor<float, 1>(), pa = pc.accessor<float, 1>();
-    auto ta = tc.accessor<int64_t, 1>();
-    for (size_t i = 0; i < need.size(); ++i) {
-      auto b = static_cast<size_t>(need[i]);
-      auto k = static_cast<int64_t>(i);
-      L.has_stats[b] = 1;
-      L.H[b] = ha[k];
-      L.pmax[b] = pa[k];
-      L.top1[b] = static_cast<int32_t>(ta[k]);
-    }
+    // They stay where they were computed; the step's batch and records read them from there.
+    L.H.index_copy_(0, idx, h);
+    L.pmax.index_copy_(0, idx, pm);
+    L.top1.index_copy_(0, idx, t1);
+    for (auto b : need) L.has_stats[static_cast<size_t>(b)] = 1;
   }
 
   /// Statistics plus the lane's candidate for `rows`. The aligned candidate is never an EOS that is
@@ -257,34 +260,51 @@ class Run {
     auto lg = L.logits.index_select(0, idx);
     if (L.mask_eos && L.eos_ids.numel() > 0)
       lg.index_fill_(1, L.eos_ids.to(lg.device()), -std::numeric_limits<float>::infinity());
-    auto ids = L.sampler->sample(lg, *L.gens, gen_rows).cpu();
+    auto ids = L.sampler->sample(lg, *L.gens, gen_rows).to(torch::kInt64);
+    // The candidates come to the host (classification and text branch on them) in one copy; the
+    // aligned lane's top-1 of the same rows rides along for invariant 3's check below.
+    const bool check_eos = l == kA && !L.eos.empty();
+    auto host = (check_eos ? torch::stack({ids, L.top1.index_select(0, idx).to(ids.device())})
+                           : ids.unsqueeze(0))
+                    .cpu()
+                    .contiguous();
+    auto ha = host.accessor<int64_t, 2>();
     for (size_t i = 0; i < need.size(); ++i) {
       auto b = static_cast<size_t>(need[i]);
-      auto id = ids[static_cast<int64_t>(i)].item<int64_t>();
+      auto id = ha[0][static_cast<int64_t>(i)];
       BREADTH_CHECK_ARG(id >= 0, "BACO: the {} model's sampler found no token to draw (NaN logits?)",
                         l == kB ? "base" : "aligned");
       L.cand[b] = static_cast<int32_t>(id);
       L.has_cand[b] = 1;
     }
-    if (l != kA || L.eos.empty()) return;
-    std::vector<int64_t> redo, redo_gen, redo_pos;
-    for (size_t i = 0; i < need.size(); ++i) {
-      auto b = static_cast<size_t>(need[i]);
-      if (L.is_eos(L.cand[b]) && L.cand[b] != L.top1[b]) {
-        redo.push_back(need[i]);
-        redo_gen.push_back(rows_[b].out);
-        redo_pos.push_back(static_cast<int64_t>(i));
+    L.cand_t.index_copy_(0, idx, ids.to(L.cand_t.device()));
+    L.has_cand_t.index_fill_(0, idx, true);
+    if (check_eos) {
+      std::vector<int64_t> redo, redo_gen, redo_pos;
+      for (size_t i = 0; i < need.size(); ++i) {
+        auto b = static_cast<size_t>(need[i]);
+        if (L.is_eos(L.cand[b]) && L.cand[b] != ha[1][static_cast<int64_t>(i)]) {
+          redo.push_back(need[i]);
+          redo_gen.push_back(rows_[b].out);
+          redo_pos.push_back(static_cast<int64_t>(i));
+        }
+      }
+      if (!redo.empty()) {
+        auto masked = lg.index_select(0, index_tensor(redo_pos).to(lg.device())).clone();
+        masked.index_fill_(1, L.eos_ids.to(masked.device()), -std::numeric_limits<float>::infinity());
+        auto again = L.sampler->sample(masked, *L.gens, redo_gen).to(torch::kInt64);
+        auto again_host = again.cpu().contiguous();
+        auto aa = again_host.accessor<int64_t, 1>();
+        for (size_t i = 0; i < redo.size(); ++i) {
+          auto b = static_cast<size_t>(redo[i]);
+          L.cand[b] = static_cast<int32_t>(aa[static_cast<int64_t>(i)]);
+          L.redraws[b] += 1;
+        }
+        L.cand_t.index_copy_(0, index_tensor(redo).to(L.cand_t.device()), again.to(L.cand_t.device()));
       }
     }
-    if (redo.empty()) return;
-    auto masked = lg.index_select(0, index_tensor(redo_pos).to(lg.device())).clone();
-    masked.index_fill_(1, L.eos_ids.to(masked.device()), -std::numeric_limits<float>::infinity());
-    auto again = L.sampler->sample(masked, *L.gens, redo_gen).cpu();
-    for (size_t i = 0; i < redo.size(); ++i) {
-      auto b = static_cast<size_t>(redo[i]);
-      L.cand[b] = static_cast<int32_t>(again[static_cast<int64_t>(i)].item<int64_t>());
-      L.redraws[b] += 1;
-    }
+    for (auto b : need)
+      L.cand_text[static_cast<size_t>(b)] = token_text(*L.tok, L.cand[static_cast<size_t>(b)]);
   }
 
   /// A fresh draw for row `b` with the lane's EOS ids masked.
@@ -299,12 +319,12 @@ class Run {
 
   /// The aligned model's draw restricted to tokens that begin a word (and without EOS unless it is
   /// the top-1): used only when the base model owns an unfinished word and the aligned model must
-  /// take the step.
+  /// take the step. Called while emitting, so the aligned top-1 is read from the step's host copy.
   int32_t aligned_word_start_draw(int64_t b) {
     auto& L = lanes_[kA];
     auto lg = L.logits.index_select(0, index_tensor({b}).to(L.logits.device())).clone();
     auto ok = L.word_start.to(lg.device()).clone();
-    if (!L.eos.empty() && !L.is_eos(L.top1[static_cast<size_t>(b)]))
+    if (!L.eos.empty() && !L.is_eos(host_[kA].top1(b)))
       ok.index_fill_(0, L.eos_ids.to(ok.device()), false);
     lg.masked_fill_(~ok.unsqueeze(0), -std::numeric_limits<float>::infinity());
     auto id = L.sampler->sample(lg, *L.gens, {rows_[static_cast<size_t>(b)].out})[0].item<int64_t>();
@@ -315,66 +335,70 @@ class Run {
 
   // ---------------------------------------------------------------------------- decisions
 
-  StepBatch batch_for(const std::vector<int64_t>& rows, std::vector<std::string>& texts) {
-    std::vector<StepView> views;
-    views.reserve(rows.size());
-    texts.clear();
-    texts.reserve(rows.size() * 2);
+  /// The rule's view of `rows`, cut from the lanes' step tensors with batched ops (on the models'
+  /// device). A model's statistics show only where its candidate was drawn: `has_base` /
+  /// `has_aligned` mean "this model's information is present", and eager decoding computes
+  /// statistics before any candidate.
+  StepBatch batch_for(const std::vector<int64_t>& rows) {
     auto& Lb = lanes_[kB];
     auto& La = lanes_[kA];
+    auto idx = index_tensor(rows).to(device_);
+    auto take = [&idx](const torch::Tensor& t) { return t.index_select(0, idx); };
+    StepBatch s;
+    s.has_base = take(Lb.has_cand_t);
+    s.has_aligned = take(La.has_cand_t);
+    s.p_base_max = torch::where(s.has_base, take(Lb.pmax), NAN);
+    s.h_base = torch::where(s.has_base, take(Lb.H), NAN);
+    s.p_aligned_max = torch::where(s.has_aligned, take(La.pmax), NAN);
+    s.h_aligned = torch::where(s.has_aligned, take(La.H), NAN);
+    s.base_candidate = take(Lb.cand_t);  // -1 where not drawn
+    s.aligned_candidate = take(La.cand_t);
+    s.aligned_top1 = torch::where(s.has_aligned, take(La.top1), -1);
+    // Token classes by table lookup; an id of -1 (not drawn) looks up id 0 and is masked off.
+    auto cls = [](const torch::Tensor& table, const torch::Tensor& ids, const torch::Tensor& has) {
+      return table.index_select(0, ids.clamp_min(0)) & has;
+    };
+    s.base_candidate_punct = cls(Lb.punct_of, s.base_candidate, s.has_base);
+    s.base_candidate_function = cls(Lb.function_of, s.base_candidate, s.has_base);
+    s.aligned_top1_punct = cls(La.punct_of, s.aligned_top1, s.has_aligned);
+    s.aligned_top1_function = cls(La.function_of, s.aligned_top1, s.has_aligned);
+    s.u = take(u_t_);
+    s.position = take(pos_t_);
+    s.row = take(out_t_);
+    // Text for rules that read it: views into this step's state.
+    const auto n = rows.size();
+    s.prompt.reserve(n);
+    s.generated.reserve(n);
+    s.base_candidate_text.reserve(n);
+    s.aligned_candidate_text.reserve(n);
     for (auto b64 : rows) {
       auto b = static_cast<size_t>(b64);
-      StepView v;
-      v.has_base = Lb.has_cand[b];
-      v.has_aligned = La.has_cand[b];
-      if (v.has_base) {
-        v.p_base_max = Lb.pmax[b];
-        v.h_base = Lb.H[b];
-        v.base_candidate = Lb.cand[b];
-        v.base_candidate_punct = Lb.cls->punct(Lb.cand[b]) || Lb.is_eos(Lb.cand[b]);
-        v.base_candidate_function = Lb.cls->function(Lb.cand[b]);
-        texts.push_back(token_text(*Lb.tok, Lb.cand[b]));
-      } else {
-        texts.emplace_back();
-      }
-      if (v.has_aligned) {
-        v.p_aligned_max = La.pmax[b];
-        v.h_aligned = La.H[b];
-        v.aligned_candidate = La.cand[b];
-        v.aligned_top1 = La.top1[b];
-        v.aligned_top1_punct = La.cls->punct(La.top1[b]) || La.is_eos(La.top1[b]);
-        v.aligned_top1_function = La.cls->function(La.top1[b]);
-        texts.push_back(token_text(*La.tok, La.cand[b]));
-      } else {
-        texts.emplace_back();
-      }
-      v.u = u_[b];
-      v.position = rows_[b].pos;
-      v.row = rows_[b].out;
-      v.prompt = (*sh_.prompts)[static_cast<size_t>(rows_[b].prompt)];
-      v.generated = rows_[b].text;
-      views.push_back(v);
+      s.prompt.emplace_back((*sh_.prompts)[static_cast<size_t>(rows_[b].prompt)]);
+      s.generated.emplace_back(rows_[b].text);
+      s.base_candidate_text.emplace_back(Lb.has_cand[b] ? std::string_view(Lb.cand_text[b])
+                                                        : std::string_view());
+      s.aligned_candidate_text.emplace_back(La.has_cand[b] ? std::string_view(La.cand_text[b])
+                                                           : std::string_view());
     }
-    for (size_t i = 0; i < views.size(); ++i) {
-      views[i].base_candidate_text = texts[2 * i];
-      views[i].aligned_candidate_text = texts[2 * i + 1];
-    }
-    return StepBatch::from_views(views);
+    return s;
+  }
+
+  /// The rule's routes for `rows`: one batch in, one copy of the routes back to the host.
+  std::vector<BacoChoice> ask(const std::vector<int64_t>& rows) {
+    auto r = sh_.rule->decide(batch_for(rows));
+    BREADTH_CHECK_ARG(r.defined() && r.dim() == 1 && r.size(0) == static_cast<int64_t>(rows.size()),
+                      "rule '{}' returned {} routes for {} rows", sh_.rule->name(),
+                      r.defined() && r.dim() == 1 ? r.size(0) : -1, rows.size());
+    auto host = r.to(torch::kCPU, torch::kInt8).contiguous();
+    auto a = host.accessor<int8_t, 1>();
+    std::vector<BacoChoice> v(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) v[i] = static_cast<BacoChoice>(a[static_cast<int64_t>(i)]);
+    return v;
   }
 
   std::vector<BacoChoice> decide(const std::vector<int64_t>& rows) {
     std::vector<BacoChoice> out(rows.size(), BacoChoice::kUndecided);
     if (rows.empty()) return out;
-    std::vector<std::string> texts;
-    auto ask = [&](const std::vector<int64_t>& rs) {
-      auto r = sh_.rule->decide(batch_for(rs, texts)).to(torch::kInt8).cpu();
-      BREADTH_CHECK_ARG(r.dim() == 1 && r.size(0) == static_cast<int64_t>(rs.size()),
-                        "rule '{}' returned {} routes for {} rows", sh_.rule->name(),
-                        r.dim() == 1 ? r.size(0) : -1, rs.size());
-      std::vector<BacoChoice> v(rs.size());
-      for (size_t i = 0; i < rs.size(); ++i) v[i] = static_cast<BacoChoice>(r[static_cast<int64_t>(i)].item<int8_t>());
-      return v;
-    };
     const Needs first = sh_.rule->first_needs();
     if (first & kNeedsBase) provide(kB, rows);
     if (first & kNeedsAligned) provide(kA, rows);
@@ -406,23 +430,46 @@ class Run {
 
   // ---------------------------------------------------------------------------- one step
 
+  /// One host copy of a lane's statistics for the step's provenance records (nothing when the
+  /// step computed none). float32 and int64 ids < 2^53 pass through float64 exactly.
+  struct HostStats {
+    torch::Tensor t;  // [3, B] float64 on the host, contiguous: max P, H, top-1
+    float pmax(int64_t b) const { return static_cast<float>(at(0, b)); }
+    float H(int64_t b) const { return static_cast<float>(at(1, b)); }
+    int32_t top1(int64_t b) const { return static_cast<int32_t>(at(2, b)); }
+    double at(int64_t k, int64_t b) const { return t.data_ptr<double>()[k * t.size(1) + b]; }
+  };
+
   void step(const std::vector<int64_t>& live) {
     const size_t B = rows_.size();
-    for (int l : {kB, kA}) lanes_[l].reset_step(B);
-    u_.assign(B, 0.0);
-    for (auto b : live)
-      u_[static_cast<size_t>(b)] = next_uniform(sh_.route_gens[static_cast<size_t>(rows_[static_cast<size_t>(b)].out)]);
+    for (int l : {kB, kA}) lanes_[l].reset_step(static_cast<int64_t>(B));
+    // The routing u of every live row (drawn whether the rule reads it or not, so that a sample's
+    // stream does not depend on the rule's path), and the rows' positions, for the rule's batch.
+    auto u = torch::zeros({static_cast<int64_t>(B)}, torch::kFloat64);
+    auto pos = torch::empty({static_cast<int64_t>(B)}, torch::kInt64);
+    {
+      auto ua = u.accessor<double, 1>();
+      auto pa = pos.accessor<int64_t, 1>();
+      for (auto b : live)
+        ua[b] = sampling::next_uniform(sh_.route_gens[static_cast<size_t>(rows_[static_cast<size_t>(b)].out)]);
+      for (size_t b = 0; b < B; ++b) pa[static_cast<int64_t>(b)] = rows_[b].pos;
+    }
+    u_t_ = u.to(device_);
+    pos_t_ = pos.to(device_);
     if (!sh_.opt->lazy && sh_.shared_vocab) {
       stats(kB, live);
       stats(kA, live);
     }
 
-    // 1. Classify.
+    // 1. Classify: rows at a word boundary whatever the candidate need no owner's candidate.
     std::vector<int64_t> first, owner_rows[2];
+    std::vector<uint8_t> mid_char(B, 0);
     for (auto b : live) {
       const auto& r = rows_[static_cast<size_t>(b)];
+      mid_char[static_cast<size_t>(b)] = baco::ends_mid_character(r.text);
       if (r.pos == 0) first.push_back(b);
-      else if (!r.prev_ends_word) owner_rows[r.owner].push_back(b);
+      else if (!baco::starts_new_word(r.prev_ends_word, false, mid_char[static_cast<size_t>(b)]))
+        owner_rows[r.owner].push_back(b);
     }
     provide(kB, owner_rows[kB]);
     provide(kA, owner_rows[kA]);
@@ -430,15 +477,18 @@ class Run {
     std::vector<int64_t> free_rows;
     std::vector<std::pair<int64_t, int>> forced;  // (row, lane)
     for (auto b : live) {
-      const auto& r = rows_[static_cast<size_t>(b)];
+      const auto bs = static_cast<size_t>(b);
+      const auto& r = rows_[bs];
       if (r.pos == 0) continue;
-      if (r.prev_ends_word) {
+      if (baco::starts_new_word(r.prev_ends_word, false, mid_char[bs])) {
         free_rows.push_back(b);
         continue;
       }
       auto& L = lanes_[r.owner];
-      if (L.starts_word(L.cand[static_cast<size_t>(b)]) && !utf8_unfinished(r.text)) free_rows.push_back(b);
-      else forced.emplace_back(b, r.owner);
+      if (baco::starts_new_word(r.prev_ends_word, L.starts_word(L.cand[bs]), mid_char[bs]))
+        free_rows.push_back(b);
+      else
+        forced.emplace_back(b, r.owner);
     }
 
     // 2. The rule decides the free rows.
@@ -461,7 +511,16 @@ class Run {
     }
     provide(kA, to_aligned);
 
-    // 3. Emit.
+    // 3. Emit, with one host copy of each lane's statistics for the records.
+    for (int l : {kB, kA}) {
+      auto& L = lanes_[l];
+      const bool any = std::any_of(L.has_stats.begin(), L.has_stats.end(), [](uint8_t x) { return x != 0; });
+      host_[l].t = any ? torch::stack({L.pmax.to(torch::kFloat64), L.H.to(torch::kFloat64),
+                                       L.top1.to(torch::kFloat64)})
+                             .cpu()
+                             .contiguous()
+                       : torch::Tensor();
+    }
     for (auto b : first) emit(b, kA, lanes_[kA].cand[static_cast<size_t>(b)], ChoiceReason::kFirstToken);
     for (auto [b, l] : forced) {
       auto& L = lanes_[l];
@@ -481,7 +540,7 @@ class Run {
       int32_t id = L.cand[bs];
       ChoiceReason why = reason[bs];
       // The chosen model's candidate must not continue a word the other model started.
-      if (r.owner == other && !r.prev_ends_word && !L.starts_word(id)) {
+      if (r.owner == other && !baco::starts_new_word(r.prev_ends_word, L.starts_word(id), mid_char[bs])) {
         auto& O = lanes_[other];
         if (!(other == kB && O.is_eos(O.cand[bs]))) {
           emit(b, other, O.cand[bs], ChoiceReason::kInWord);
@@ -505,13 +564,13 @@ class Run {
     auto& Lb = lanes_[kB];
     auto& La = lanes_[kA];
     if (Lb.has_stats[b]) {
-      rec.p_base_max = Lb.pmax[b];
-      rec.h_base = Lb.H[b];
+      rec.p_base_max = host_[kB].pmax(b64);
+      rec.h_base = host_[kB].H(b64);
     }
     if (La.has_stats[b]) {
-      rec.p_aligned_max = La.pmax[b];
-      rec.h_aligned = La.H[b];
-      rec.aligned_top1 = La.top1[b];
+      rec.p_aligned_max = host_[kA].pmax(b64);
+      rec.h_aligned = host_[kA].H(b64);
+      rec.aligned_top1 = host_[kA].top1(b64);
     }
     if (Lb.has_cand[b]) rec.base_candidate = Lb.cand[b];
     if (La.has_cand[b]) rec.aligned_candidate = La.cand[b];
@@ -535,7 +594,7 @@ class Run {
       O.synced[b] = r.text.size();
     }
     r.owner = l;
-    r.prev_ends_word = L.ends_word(id) && !utf8_unfinished(r.text);
+    r.prev_ends_word = L.ends_word(id);
     ++r.pos;
     sample.tokens.push_back(std::move(rec));
     sample.text = r.text;
@@ -557,7 +616,10 @@ class Run {
   Shared& sh_;
   Lane* lanes_;
   std::vector<Row> rows_;
-  std::vector<double> u_;
+  torch::Device device_ = torch::kCPU;  // the models' device: the step's tensors live there
+  torch::Tensor out_t_;                 // [B] int64: each row's index in the result
+  torch::Tensor u_t_, pos_t_;           // this step, [B]: routing u (float64) and position (int64)
+  HostStats host_[2];                   // this step's statistics on the host, while emitting
 };
 
 void validate(const BacoOptions& o) {
@@ -690,8 +752,21 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
     sh.prompt_logits[l] = L.model->prefill(sh.prompt_cache[l], ids[l]).to(torch::kFloat32);
     const int64_t V = sh.prompt_logits[l].size(1);
     L.word_start = torch::empty({V}, torch::kBool);
+    L.punct_of = torch::empty({V}, torch::kBool);
+    L.function_of = torch::empty({V}, torch::kBool);
     auto ws = L.word_start.accessor<bool, 1>();
-    for (int64_t v = 0; v < V; ++v) ws[v] = L.starts_word(v);
+    auto pu = L.punct_of.accessor<bool, 1>();
+    auto fn = L.function_of.accessor<bool, 1>();
+    for (int64_t v = 0; v < V; ++v) {
+      // The tokens that may follow a token that does not end a word.
+      ws[v] = baco::starts_new_word(/*prev_ends_word=*/false, L.starts_word(v), /*mid_character=*/false);
+      pu[v] = L.cls->punct(v) || L.is_eos(v);
+      fn[v] = L.cls->function(v);
+    }
+    const auto dev = sh.prompt_logits[l].device();
+    L.word_start = L.word_start.to(dev);
+    L.punct_of = L.punct_of.to(dev);
+    L.function_of = L.function_of.to(dev);
     // Masking an id beyond the logits would be an index error: keep only those inside.
     if (L.eos_ids.numel() > 0) L.eos_ids = L.eos_ids.index({L.eos_ids < V});
   }

@@ -9,10 +9,13 @@
 namespace breadth {
 
 torch::Tensor BacoRule::decide(const StepBatch& step) const {
-  const int64_t n = step.size();
-  auto out = torch::empty({n}, torch::kInt8);
+  // One host copy of the batch, then one call per row; the answers are made on the host and stay
+  // there (the decoder reads routes on the host).
+  auto views = step.views();
+  auto out = torch::empty({static_cast<int64_t>(views.size())}, torch::kInt8);
   auto a = out.accessor<int8_t, 1>();
-  for (int64_t i = 0; i < n; ++i) a[i] = static_cast<int8_t>(decide_one(step.view(i)));
+  for (size_t i = 0; i < views.size(); ++i)
+    a[static_cast<int64_t>(i)] = static_cast<int8_t>(decide_one(views[i]));
   return out;
 }
 
@@ -120,7 +123,7 @@ RulePtr constant_rule(BacoChoice route) {
   return std::make_shared<baco::TensorRule>(base ? "base" : "aligned", kNeedsNothing,
                                             [base](const StepBatch& s) {
                                               return torch::full({s.size()}, int8_t(base ? 1 : 0),
-                                                                 torch::kInt8);
+                                                                 torch::dtype(torch::kInt8).device(s.device()));
                                             });
 }
 

@@ -7,6 +7,7 @@
 
 #include "breadth/sampler.hpp"
 #include "core/check.hpp"
+#include "sampling/uniform.hpp"
 
 namespace breadth {
 namespace {
@@ -18,7 +19,9 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-double next_uniform(torch::Generator& gen) {
+}  // namespace
+
+double sampling::next_uniform(torch::Generator& gen) {
   BREADTH_CHECK_ARG(gen.defined() && gen.device().is_cpu(),
                     "draw: every generator must be a CPU generator (see make_generator)");
   std::lock_guard<std::mutex> lock(gen.mutex());
@@ -26,8 +29,6 @@ double next_uniform(torch::Generator& gen) {
   at::uniform_real_distribution<double> uniform(0.0, 1.0);
   return uniform(impl);
 }
-
-}  // namespace
 
 uint64_t sample_seed(uint64_t seed, uint64_t index) {
   return splitmix64(splitmix64(seed) ^ (index * 0xD1B54A32D192ED03ULL + 0x8CB92BA72F3D8DD7ULL));
@@ -58,7 +59,7 @@ torch::Tensor draw(const torch::Tensor& logits, std::vector<torch::Generator>& g
     int64_t g = rows[static_cast<size_t>(b)];
     BREADTH_CHECK_ARG(g >= 0 && g < static_cast<int64_t>(gens.size()),
                       "draw: row {} asks for generator {} but {} were given", b, g, gens.size());
-    u[static_cast<size_t>(b)] = next_uniform(gens[static_cast<size_t>(g)]);
+    u[static_cast<size_t>(b)] = sampling::next_uniform(gens[static_cast<size_t>(g)]);
   }
   auto dev = logits.device();
   auto ut = torch::from_blob(u.data(), {B, 1}, torch::kFloat64).to(dev);

@@ -16,14 +16,6 @@ namespace breadth {
 /// punctuation/formatting, start and end words, and are never function words.
 TokenClasses compute_token_classes(const Tokenizer& tokenizer);
 
-/// BACO's word-boundary invariant (SPEC §3, invariant 2): a token begins a new word, so that the other
-/// model may take over, when the previous token ended in whitespace or punctuation, or when the token
-/// itself begins with whitespace/a space marker or is punctuation/formatting. The first token of a
-/// generation has no previous token; pass `prev_token_ends_word = true` for it.
-inline bool starts_new_word(bool prev_token_ends_word, bool token_starts_word) {
-  return prev_token_ends_word || token_starts_word;
-}
-
 namespace tok {
 
 /// The classes of one token's text: its bytes as the tokenizer decodes them mid-sequence (bytes that

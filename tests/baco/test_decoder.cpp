@@ -2,13 +2,16 @@
 // lazy == eager, batched == one at a time, the invariants over many runs, provenance, min length,
 // callbacks, and a pair with different vocabularies.
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <set>
 
+#include "baco/handoff.hpp"
 #include "baco/seeds.hpp"
 #include "baco_test_util.hpp"
 #include "breadth/error.hpp"
 #include "breadth/sampler.hpp"
+#include "sampling/uniform.hpp"
 
 using namespace baco_test;
 
@@ -338,6 +341,81 @@ TEST_CASE("rule decisions at word starts inside a word's continuation check") {
       ++seen;
     }
   CHECK(seen > 0);
+}
+
+TEST_CASE("a user rule sees each step as the record of the token it decided, and the routing u") {
+  // C and Python rules are function rules: what this one sees is what they see.
+  struct Seen {
+    StepView v;
+    std::string prompt, generated, base_text, aligned_text;  // the view's text is valid during the call only
+  };
+  for (std::string name : {"shared", "cross"}) {
+    const auto& P = pair(name);
+    auto btok = P.base->tokenizer();
+    auto atok = P.aligned->tokenizer();
+    auto b_eos = eos_set(*btok);
+    auto a_eos = eos_set(*atok);
+    for (bool lazy : {true, false}) {
+      auto o = options(3, 16, 3);
+      o.lazy = lazy;
+      std::vector<Seen> seen;
+      auto rule = function_rule("rec", [&seen](const StepView& v) {
+        seen.push_back({v, std::string(v.prompt), std::string(v.generated), std::string(v.base_candidate_text),
+                        std::string(v.aligned_candidate_text)});
+        return v.p_base_max < v.p_aligned_max ? BacoChoice::kBase : BacoChoice::kAligned;
+      }, kNeedsBoth);
+      auto res = P.decoder->generate(kPrompts, *rule, o);
+      INFO(name << (lazy ? " lazy" : " eager"));
+      REQUIRE(seen.size() > 10);
+      std::set<std::pair<int64_t, int64_t>> steps;
+      for (const auto& x : seen) {
+        const auto& v = x.v;
+        INFO("row " << v.row << " position " << v.position);
+        CHECK(steps.insert({v.row, v.position}).second);  // one full view per decided step
+        REQUIRE(v.row >= 0);
+        REQUIRE(static_cast<size_t>(v.row) < res.samples.size());
+        const auto& s = res.samples[static_cast<size_t>(v.row)];
+        REQUIRE(v.position >= 1);
+        REQUIRE(static_cast<size_t>(v.position) < s.tokens.size());
+        const auto& t = s.tokens[static_cast<size_t>(v.position)];
+        CHECK((v.has_base && v.has_aligned));
+        auto bits = [](float f) {
+          uint32_t u;
+          std::memcpy(&u, &f, sizeof u);
+          return u;
+        };
+        CHECK(bits(v.p_base_max) == bits(t.p_base_max));
+        CHECK(bits(v.p_aligned_max) == bits(t.p_aligned_max));
+        CHECK(bits(v.h_base) == bits(t.h_base));
+        CHECK(bits(v.h_aligned) == bits(t.h_aligned));
+        CHECK(v.base_candidate == t.base_candidate);
+        CHECK(v.aligned_candidate == t.aligned_candidate);
+        CHECK(v.aligned_top1 == t.aligned_top1);
+        auto fw = [](const Tokenizer& tok, int32_t id) {
+          const auto& c = tok.token_classes().is_function_word;
+          return id >= 0 && static_cast<size_t>(id) < c.size() && c[static_cast<size_t>(id)] != 0;
+        };
+        CHECK(v.base_candidate_punct == (punct(*btok, v.base_candidate) || b_eos.count(v.base_candidate) > 0));
+        CHECK(v.aligned_top1_punct == (punct(*atok, v.aligned_top1) || a_eos.count(v.aligned_top1) > 0));
+        CHECK(v.base_candidate_function == fw(*btok, v.base_candidate));
+        CHECK(v.aligned_top1_function == fw(*atok, v.aligned_top1));
+        CHECK(x.prompt == kPrompts[static_cast<size_t>(s.prompt_index)]);
+        std::string before;
+        for (int64_t k = 0; k < v.position; ++k) before += s.tokens[static_cast<size_t>(k)].text;
+        CHECK(x.generated == before);
+        CHECK(x.base_text == baco::token_text(*btok, v.base_candidate));
+        CHECK(x.aligned_text == baco::token_text(*atok, v.aligned_candidate));
+        // The routing generator gives one uniform per step: position p reads the (p+1)-th.
+        auto gen = make_generator(
+            sample_seed(baco::route_seed(o.seed),
+                        prompt_key(P.decoder->aligned_prompt(kPrompts[static_cast<size_t>(s.prompt_index)], o))),
+            static_cast<uint64_t>(s.sample_index));
+        double u = 0;
+        for (int64_t k = 0; k <= v.position; ++k) u = sampling::next_uniform(gen);
+        CHECK(v.u == u);
+      }
+    }
+  }
 }
 
 TEST_CASE("summaries count base tokens and switches by position") {

@@ -1,9 +1,12 @@
 // Routing rules on hand-built step views: each rule at, just below and just above its threshold,
-// partial views (lazy catch-up), cascade precedence and the NAME[:GAMMA] parser.
+// partial views (lazy catch-up), cascade precedence and the NAME[:GAMMA] parser; StepBatch's host
+// side (views, view, select); the word-boundary invariant on hand-worked cases.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 
+#include "baco/word_boundary.hpp"
 #include "breadth/error.hpp"
 #include "breadth/baco_rules.hpp"
 
@@ -265,4 +268,103 @@ TEST_CASE("rule specs: names, thresholds and clear errors") {
   for (const char* n : {"rand", "p", "p-a", "h", "h-a", "pr", "hr", "punc", "fc", "p-punc", "p-fc",
                         "h-punc", "h-fc", "always_base_after_punct"})
     CHECK(std::find(names.begin(), names.end(), n) != names.end());
+}
+
+namespace {
+
+/// Field by field; NaN equals NaN (an absent statistic).
+bool same(float a, float b) { return (std::isnan(a) && std::isnan(b)) || std::memcmp(&a, &b, sizeof a) == 0; }
+bool same(const StepView& a, const StepView& b) {
+  return a.has_base == b.has_base && a.has_aligned == b.has_aligned && same(a.p_base_max, b.p_base_max) &&
+         same(a.p_aligned_max, b.p_aligned_max) && same(a.h_base, b.h_base) && same(a.h_aligned, b.h_aligned) &&
+         a.base_candidate == b.base_candidate && a.aligned_candidate == b.aligned_candidate &&
+         a.aligned_top1 == b.aligned_top1 && a.base_candidate_punct == b.base_candidate_punct &&
+         a.base_candidate_function == b.base_candidate_function && a.aligned_top1_punct == b.aligned_top1_punct &&
+         a.aligned_top1_function == b.aligned_top1_function && a.u == b.u && a.position == b.position &&
+         a.row == b.row && a.prompt == b.prompt && a.generated == b.generated &&
+         a.base_candidate_text == b.base_candidate_text && a.aligned_candidate_text == b.aligned_candidate_text;
+}
+
+}  // namespace
+
+TEST_CASE("StepBatch: views, view and select give back exactly the packed rows") {
+  std::vector<StepView> v(3);
+  v[0] = full(0.25f, 0.75f, 1.5f, 0.125f);
+  v[0].base_candidate_punct = true;
+  v[0].u = 0.1234567890123;
+  v[0].position = 7;
+  v[0].row = 11;
+  v[0].prompt = "Name a color";
+  v[0].generated = "Blue";
+  v[0].base_candidate_text = ",";
+  v[0].aligned_candidate_text = " and";
+  v[1].has_aligned = true;  // a partial view: the base model's fields stay NaN / -1
+  v[1].p_aligned_max = std::nextafter(0.3f, 1.0f);
+  v[1].h_aligned = 2.0f;
+  v[1].aligned_candidate = 40000;
+  v[1].aligned_top1 = 3;
+  v[1].aligned_top1_function = true;
+  v[1].u = 0.999999;
+  v[1].position = 0;
+  v[1].row = 2;
+  v[2] = full(1.0f, 1e-7f, 0.0f, 9.0f);
+  v[2].aligned_top1_punct = true;
+  v[2].base_candidate_function = true;
+  v[2].position = 3;
+  v[2].row = 5;
+  auto batch = StepBatch::from_views(v);
+  REQUIRE(batch.size() == 3);
+  CHECK(batch.device() == torch::Device(torch::kCPU));
+
+  auto back = batch.views();
+  REQUIRE(back.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(same(back[i], v[i]));
+    CHECK(same(batch.view(static_cast<int64_t>(i)), v[i]));
+  }
+  auto sub = batch.select(torch::tensor({2, 0}, torch::kInt64)).views();
+  REQUIRE(sub.size() == 2);
+  CHECK(same(sub[0], v[2]));
+  CHECK(same(sub[1], v[0]));
+  CHECK_THROWS_AS(batch.view(3), InvalidArgument);
+  CHECK_THROWS_AS(batch.view(-1), InvalidArgument);
+  CHECK(StepBatch{}.views().empty());
+
+  // A rule written per row sees exactly those views (BacoRule::decide's default loop).
+  std::vector<StepView> seen;
+  auto rec = function_rule("rec", [&seen](const StepView& s) {
+    seen.push_back(s);
+    return BacoChoice::kAligned;
+  }, kNeedsNothing);
+  CHECK(rec->decide(batch).equal(torch::zeros({3}, torch::kInt8)));
+  REQUIRE(seen.size() == 3);
+  for (size_t i = 0; i < 3; ++i) CHECK(same(seen[i], v[i]));
+}
+
+TEST_CASE("word boundaries (SPEC 3, invariant 2) on hand-worked cases") {
+  using baco::ends_mid_character;
+  using baco::starts_new_word;
+  // Arguments: (previous token ends a word, this token starts one, text ends mid-character).
+  CHECK(starts_new_word(false, true, false));        // " the" after "cat": a new word
+  CHECK_FALSE(starts_new_word(false, false, false)); // "s" after "cat": "cats", the same word
+  CHECK(starts_new_word(true, false, false));        // "s" after "." (or as the first token): new
+  CHECK(starts_new_word(true, true, false));         // "," after " ": both
+  // Inside a character no token starts a word, whatever its class: "caf\xC3" + " x" or + "\xA9".
+  CHECK_FALSE(starts_new_word(true, true, true));
+  CHECK_FALSE(starts_new_word(false, true, true));
+  CHECK_FALSE(starts_new_word(true, false, true));
+  static_assert(starts_new_word(false, true, false) && !starts_new_word(false, false, false),
+                "usable in constant expressions");
+
+  CHECK_FALSE(ends_mid_character(""));
+  CHECK_FALSE(ends_mid_character("cat"));
+  CHECK(ends_mid_character("caf\xC3"));                   // é = C3 A9, half of it
+  CHECK_FALSE(ends_mid_character("caf\xC3\xA9"));
+  CHECK(ends_mid_character("\xE4\xBD"));                  // 你 = E4 BD A0, two of three
+  CHECK_FALSE(ends_mid_character("\xE4\xBD\xA0"));
+  CHECK(ends_mid_character("ok \xF0\x9F\x8E"));           // 🎉 = F0 9F 8E 89, three of four
+  CHECK_FALSE(ends_mid_character("ok \xF0\x9F\x8E\x89"));
+  CHECK(ends_mid_character("\xC3\xA9\xC3"));              // a whole é, then half of another
+  CHECK_FALSE(ends_mid_character("a\x80"));                // a stray continuation byte: garbage
+  CHECK_FALSE(ends_mid_character("\x80\x80\x80\x80\x80")); // no lead within four bytes
 }

@@ -120,15 +120,6 @@ TEST_CASE("token classes: computed over a whole (fake) vocabulary") {
   CHECK(tok.token_classes().is_function_word[1] == 1);
 }
 
-TEST_CASE("starts_new_word: BACO's word-boundary invariant") {
-  using breadth::starts_new_word;
-  // " the" after "cat": a new word. "s" after "cat": the same word ("cats"). "s" after ".": new.
-  CHECK(starts_new_word(false, true));
-  CHECK_FALSE(starts_new_word(false, false));
-  CHECK(starts_new_word(true, false));
-  CHECK(starts_new_word(true, true));
-}
-
 TEST_CASE("function-word list is closed-class English, lowercased") {
   const auto& w = breadth::tok::function_words();
   for (const char* x : {"the", "a", "of", "and", "is", "would", "she", "which", "not", "to"}) CHECK(w.count(x) == 1);
