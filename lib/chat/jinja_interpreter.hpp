@@ -76,11 +76,13 @@ class Interpreter {
 /// Throws RuntimeError for values that are not iterable.
 std::vector<Value> iterate(const Value& v);
 
-// Built-ins (jinja_builtins.cpp). Unknown names throw UnsupportedError.
+// Built-ins: filters (jinja_filters.cpp), tests (jinja_tests.cpp), methods (jinja_methods.cpp) and
+// globals (jinja_builtins.cpp). Unknown names throw UnsupportedError.
 Value builtin_filter(Interpreter& in, const std::string& name, const Value& input, CallArgs& args);
 bool builtin_test(Interpreter& in, const std::string& name, const Value& value, CallArgs& args);
 /// True when `name` is a Python method of `obj`'s type (so that `obj.name` is the method, not an item).
 bool has_method(const Value& obj, std::string_view name);
+/// Calls the method `name` of `obj`; meant for names has_method accepts (as getattr binds them).
 Value call_method(Interpreter& in, const Value& obj, const std::string& name, CallArgs& args);
 /// The environment globals transformers defines (raise_exception, strftime_now, namespace, range,
 /// dict); Undefined for any other name.
