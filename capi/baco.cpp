@@ -4,6 +4,7 @@
 #include "capi_internal.hpp"
 #include "handles.hpp"
 #include "marshal.hpp"
+#include "versioned.hpp"
 
 using namespace breadth::capi;
 
@@ -13,7 +14,9 @@ static_assert(BREADTH_REASON_RULE == int(breadth::ChoiceReason::kRule) &&
                   BREADTH_REASON_FIRST_TOKEN == int(breadth::ChoiceReason::kFirstToken) &&
                   BREADTH_REASON_IN_WORD == int(breadth::ChoiceReason::kInWord) &&
                   BREADTH_REASON_EOS_HANDOFF == int(breadth::ChoiceReason::kEosHandoff),
-              "breadth_route_reason mirrors breadth::ChoiceReason");
+              "breadth_choice_reason mirrors breadth::ChoiceReason");
+static_assert(BREADTH_BACO_CHOICE_ALIGNED == 0 && BREADTH_BACO_CHOICE_BASE == 1,
+              "breadth_baco_choice values are ABI");
 
 breadth_step_view c_view(const breadth::StepView& v) {
   breadth_step_view c;
@@ -87,10 +90,10 @@ breadth_status breadth_rule_from_callback(const char* name, breadth_rule_callbac
     auto call = [fn, user_data, rule_name](const breadth::StepView& v) {
       breadth_step_view c = c_view(v);
       int r = fn(&c, user_data);
-      if (r == BREADTH_ROUTE_BASE) return breadth::BacoChoice::kBase;
-      if (r == BREADTH_ROUTE_ALIGNED) return breadth::BacoChoice::kAligned;
+      if (r == BREADTH_BACO_CHOICE_BASE) return breadth::BacoChoice::kBase;
+      if (r == BREADTH_BACO_CHOICE_ALIGNED) return breadth::BacoChoice::kAligned;
       throw breadth::InvalidArgument("rule callback '" + rule_name + "' returned " + std::to_string(r) +
-                                     "; return BREADTH_ROUTE_BASE (1) or BREADTH_ROUTE_ALIGNED (0)");
+                                     "; return BREADTH_BACO_CHOICE_BASE (1) or BREADTH_BACO_CHOICE_ALIGNED (0)");
     };
     *out = new_rule(breadth::function_rule(rule_name, call, static_cast<breadth::Needs>(needs)));
   })
@@ -199,29 +202,31 @@ breadth_status breadth_baco_result_count(const breadth_baco_result* result, size
 
 breadth_status breadth_baco_result_get(const breadth_baco_result* result, size_t index, breadth_baco_sample* out) {
   BREADTH_C_TRY({
-    check_view(out, BREADTH_BACO_SAMPLE_VERSION, "breadth_baco_result_get");
+    check_view(out, "breadth_baco_result_get");
     const auto& r = result_of(result, "breadth_baco_result_get");
     BREADTH_C_REQUIRE(index < r.samples.size(), "breadth_baco_result_get: index " + std::to_string(index) +
                                                     " is out of range; the result holds " +
                                                     std::to_string(r.samples.size()) + " samples");
     const auto& s = r.samples[index];
-    out->prompt_index = s.prompt_index;
-    out->sample_index = s.sample_index;
-    out->text = s.text.c_str();
-    out->text_len = s.text.size();
-    out->num_tokens = s.tokens.size();
-    out->length = s.length();
-    out->base_tokens = s.base_tokens();
-    out->switches = s.switches();
-    out->retries = s.retries;
-    out->finish = finish_of(s.finish);
+    breadth_baco_sample v{};
+    v.prompt_index = s.prompt_index;
+    v.sample_index = s.sample_index;
+    v.text = s.text.c_str();
+    v.text_len = s.text.size();
+    v.num_tokens = s.tokens.size();
+    v.length = s.length();
+    v.base_tokens = s.base_tokens();
+    v.switches = s.switches();
+    v.retries = s.retries;
+    v.finish = finish_of(s.finish);
+    write_view(out, v);
   })
 }
 
 breadth_status breadth_baco_result_token(const breadth_baco_result* result, size_t sample, size_t token,
                                          breadth_token_record* out) {
   BREADTH_C_TRY({
-    check_view(out, BREADTH_TOKEN_RECORD_VERSION, "breadth_baco_result_token");
+    check_view(out, "breadth_baco_result_token");
     const auto& r = result_of(result, "breadth_baco_result_token");
     BREADTH_C_REQUIRE(sample < r.samples.size(), "breadth_baco_result_token: sample " + std::to_string(sample) +
                                                      " is out of range; the result holds " +
@@ -231,35 +236,39 @@ breadth_status breadth_baco_result_token(const breadth_baco_result* result, size
                                                " is out of range; sample " + std::to_string(sample) + " has " +
                                                std::to_string(toks.size()) + " tokens");
     const auto& t = toks[token];
-    out->id = t.id;
-    out->source = t.source == breadth::TokenSource::kBase ? BREADTH_SOURCE_BASE : BREADTH_SOURCE_ALIGNED;
-    out->reason = static_cast<breadth_route_reason>(t.reason);
-    out->eos = t.eos ? 1 : 0;
-    out->text = t.text.c_str();
-    out->text_len = t.text.size();
-    out->p_base_max = t.p_base_max;
-    out->p_aligned_max = t.p_aligned_max;
-    out->h_base = t.h_base;
-    out->h_aligned = t.h_aligned;
-    out->base_candidate = t.base_candidate;
-    out->aligned_candidate = t.aligned_candidate;
-    out->aligned_top1 = t.aligned_top1;
-    out->eos_redraws = t.eos_redraws;
+    breadth_token_record v{};
+    v.id = t.id;
+    v.source = t.source == breadth::TokenSource::kBase ? BREADTH_SOURCE_BASE : BREADTH_SOURCE_ALIGNED;
+    v.reason = static_cast<breadth_choice_reason>(t.reason);
+    v.eos = t.eos ? 1 : 0;
+    v.text = t.text.c_str();
+    v.text_len = t.text.size();
+    v.p_base_max = t.p_base_max;
+    v.p_aligned_max = t.p_aligned_max;
+    v.h_base = t.h_base;
+    v.h_aligned = t.h_aligned;
+    v.base_candidate = t.base_candidate;
+    v.aligned_candidate = t.aligned_candidate;
+    v.aligned_top1 = t.aligned_top1;
+    v.eos_redraws = t.eos_redraws;
+    write_view(out, v);
   })
 }
 
 breadth_status breadth_baco_result_summary(const breadth_baco_result* result, breadth_baco_summary* out) {
   BREADTH_C_TRY({
-    check_view(out, BREADTH_BACO_SUMMARY_VERSION, "breadth_baco_result_summary");
+    check_view(out, "breadth_baco_result_summary");
     const auto& m = result_of(result, "breadth_baco_result_summary").summary;
-    out->samples = m.samples;
-    out->tokens = m.tokens;
-    out->base_tokens = m.base_tokens;
-    out->base_share = m.base_share;
-    out->switches = m.switches;
-    out->mean_length = m.mean_length;
-    out->eos_finished = m.eos_finished;
-    out->retries = m.retries;
+    breadth_baco_summary v{};
+    v.samples = m.samples;
+    v.tokens = m.tokens;
+    v.base_tokens = m.base_tokens;
+    v.base_share = m.base_share;
+    v.switches = m.switches;
+    v.mean_length = m.mean_length;
+    v.eos_finished = m.eos_finished;
+    v.retries = m.retries;
+    write_view(out, v);
   })
 }
 

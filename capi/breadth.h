@@ -13,13 +13,28 @@
  *  - Ownership: a `const char*` or array returned inside a result struct belongs to that struct and is
  *    released by the struct's free function. Pointers passed in are borrowed for the duration of the
  *    call only, unless a comment says otherwise.
- *  - Option structs are versioned: declare them with their _INIT macro (which sets `version` and the
- *    defaults) and then change the fields you need. New fields are only ever appended, so a program
- *    built against an older header keeps working with a newer library.
+ *  - Versioned structs (the ABI promise; docs/c-api.md, "Versions and the ABI", states it in full).
+ *    A struct that starts with `unsigned int version` has a layout per version that never changes
+ *    once released: a new version only appends fields at the end (the one exception so far,
+ *    breadth_answer_set_options version 2, is listed there, and version 1 is still read). Such a
+ *    struct never embeds another versioned struct that may grow: it points to it, or the embedded
+ *    struct is frozen (breadth_sampling_options). The library reads and writes only the fields of
+ *    the version the caller states, takes its own defaults for the fields a caller's version lacks,
+ *    and refuses a version it does not know (0, or newer than the library) with
+ *    BREADTH_ERR_INVALID_ARGUMENT and a message naming the struct and both versions.
+ *  - Option structs are filled with the library's defaults by their *_init function, e.g.
+ *    breadth_baco_options_init(&options, BREADTH_BACO_OPTIONS_VERSION), which sets `version`; then
+ *    change the fields you need. The defaults are those of the library you run against (they live
+ *    once, in the C++ option structs). The older BREADTH_*_OPTIONS_INIT macros are deprecated: they
+ *    are a compile-time copy of this header's defaults (tests/capi checks that they match).
  *  - Results are opaque handles too; their contents are read through *_get functions that fill a
- *    caller-declared view struct (declare it with its _INIT macro: the version tells the library
- *    which fields the caller knows). Pointers inside a view are borrowed from the result handle and
- *    stay valid until that handle is freed.
+ *    caller-declared view struct (declare it with its _INIT macro, which only sets the version: it
+ *    tells the library which fields the caller knows, and only those are written). Pointers inside
+ *    a view are borrowed from the result handle and stay valid until that handle is freed.
+ *  - Structs without a version (breadth_tokens, breadth_floats) are frozen. Structs the library
+ *    hands to a callback (breadth_token_event, breadth_step_view) are the library's memory; they may
+ *    grow at the end, and a caller reads the fields its header has.
+ *  - Defining BREADTH_NO_DEPRECATED before including this header hides the deprecated names.
  *  - Callbacks receive the `user_data` pointer given with them. A progress callback returns nonzero
  *    to continue and zero to cancel the run (the call then returns BREADTH_ERR_CANCELLED and no
  *    result). A token callback returning zero ends only the sample it was called for (its finish
@@ -97,7 +112,13 @@ typedef struct breadth_model_options {
   const char* device; /* "cpu", "cuda", "cuda:1"; NULL means "cpu" */
   breadth_dtype dtype;
 } breadth_model_options;
+/* Fills the fields of `version` (normally BREADTH_MODEL_OPTIONS_VERSION) with the library's defaults
+ * and sets options->version. Writes nothing beyond that version's fields. */
+BREADTH_API breadth_status breadth_model_options_init(breadth_model_options* options, unsigned int version);
+#ifndef BREADTH_NO_DEPRECATED
+/* Deprecated: use breadth_model_options_init. */
 #define BREADTH_MODEL_OPTIONS_INIT {BREADTH_MODEL_OPTIONS_VERSION, NULL, BREADTH_DTYPE_FLOAT32}
+#endif
 
 /* Loads a Hugging Face checkpoint directory or a GGUF file. On success *out owns the model; release
  * it with breadth_model_free. `options` may be NULL for the defaults. */
@@ -132,7 +153,10 @@ BREADTH_API void breadth_string_free(char* s);
  * Sampling and generation
  * --------------------------------------------------------------------------------------------- */
 
-/* The standard transforms, applied in this order. Defaults leave the distribution untouched. */
+/* The standard transforms, applied in this order. Defaults leave the distribution untouched.
+ * FROZEN: this struct is embedded by value in breadth_generate_options and breadth_baco_options, so
+ * it never grows and its version stays 1. A new sampling setting is appended to the structs that
+ * embed it instead. */
 #define BREADTH_SAMPLING_OPTIONS_VERSION 1
 typedef struct breadth_sampling_options {
   unsigned int version;
@@ -141,7 +165,14 @@ typedef struct breadth_sampling_options {
   double top_p;       /* in (0, 1]; 1 = off */
   double min_p;       /* in [0, 1); 0 = off */
 } breadth_sampling_options;
+/* The library's defaults of the transforms on their own (the structs that embed this one have their
+ * own: BACO's candidate samplers use top-p 0.9). `version` must be 1. */
+BREADTH_API breadth_status breadth_sampling_options_init(breadth_sampling_options* options,
+                                                         unsigned int version);
+#ifndef BREADTH_NO_DEPRECATED
+/* Deprecated: use breadth_sampling_options_init. */
 #define BREADTH_SAMPLING_OPTIONS_INIT {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 1.0, 0.0}
+#endif
 
 /* Which model emitted a token. Plain generation reports BREADTH_SOURCE_MODEL. */
 typedef enum breadth_source {
@@ -188,14 +219,21 @@ typedef struct breadth_generate_options {
   breadth_progress_callback on_progress; /* may be NULL */
   void* user_data;                       /* passed to both callbacks */
 } breadth_generate_options;
+/* Fills the fields of `version` (normally BREADTH_GENERATE_OPTIONS_VERSION) with the library's
+ * defaults and sets options->version. Writes nothing beyond that version's fields. */
+BREADTH_API breadth_status breadth_generate_options_init(breadth_generate_options* options,
+                                                         unsigned int version);
+#ifndef BREADTH_NO_DEPRECATED
+/* Deprecated: use breadth_generate_options_init. */
 #define BREADTH_GENERATE_OPTIONS_INIT                                                       \
   {BREADTH_GENERATE_OPTIONS_VERSION, BREADTH_SAMPLING_OPTIONS_INIT, 1, 256, 0, 0, NULL, 0, 1, 1, \
    NULL, NULL, NULL}
+#endif
 
 typedef struct breadth_generation breadth_generation; /* a generate() result */
 
 /* A view of one sample; pointers are borrowed from the breadth_generation. */
-#define BREADTH_SAMPLE_VERSION 1
+#define BREADTH_SAMPLE_VERSION 2
 typedef struct breadth_sample {
   unsigned int version;
   int64_t prompt_index;
@@ -206,8 +244,11 @@ typedef struct breadth_sample {
   size_t num_tokens;
   const float* logprobs;    /* log P(token | prefix) under the untempered model, num_tokens entries */
   breadth_finish finish;
+  /* version 2 */
+  const float* sampling_logprobs; /* log of the probability each token was drawn with (after the
+                                     transforms; 0 for greedy), num_tokens entries */
 } breadth_sample;
-#define BREADTH_SAMPLE_INIT {BREADTH_SAMPLE_VERSION, 0, 0, NULL, 0, NULL, 0, NULL, BREADTH_FINISH_EOS}
+#define BREADTH_SAMPLE_INIT {BREADTH_SAMPLE_VERSION, 0, 0, NULL, 0, NULL, 0, NULL, BREADTH_FINISH_EOS, NULL}
 
 /* n samples for each of `num_prompts` UTF-8 prompts. On success *out owns the result (release with
  * breadth_generation_free); samples are prompt-major: prompt p, sample i at p * n + i. */
@@ -245,9 +286,17 @@ typedef struct breadth_question {
   const char* text_one;      /* optional rewording for generate-one; NULL = text */
   const char* text_two;      /* optional rewording for generate-two; NULL = text */
 } breadth_question;
+/* Fills the fields of `version` (normally BREADTH_QUESTION_VERSION) with the library's defaults and
+ * sets question->version. Writes nothing beyond that version's fields. */
+BREADTH_API breadth_status breadth_question_init(breadth_question* question, unsigned int version);
+#ifndef BREADTH_NO_DEPRECATED
+/* Deprecated: use breadth_question_init. */
 #define BREADTH_QUESTION_INIT {BREADTH_QUESTION_VERSION, NULL, BREADTH_QUESTION_OPEN, NULL, NULL, NULL, NULL}
+#endif
 
-#define BREADTH_ANSWER_SET_OPTIONS_VERSION 1
+/* Version 2 points to its generation options; version 1 embedded them by value as its last field
+ * (a layout the library still reads and writes for programs built against it). */
+#define BREADTH_ANSWER_SET_OPTIONS_VERSION 2
 typedef struct breadth_answer_set_options {
   unsigned int version;
   breadth_answer_strategy strategy;
@@ -256,11 +305,19 @@ typedef struct breadth_answer_set_options {
   size_t num_ratios;         /* 0, or the number of models */
   int64_t batch;             /* generations per model and round */
   int64_t max_generations;   /* retry budget per model; 0 = automatic */
-  breadth_generate_options generation; /* sampling, seed, lengths, chat template, callbacks */
+  /* Sampling, seed, lengths, chat template, callbacks; borrowed for the call. NULL = the library's
+   * defaults. num_samples and first_sample_index are set by the collector. */
+  const breadth_generate_options* generation;
 } breadth_answer_set_options;
-#define BREADTH_ANSWER_SET_OPTIONS_INIT                                                     \
-  {BREADTH_ANSWER_SET_OPTIONS_VERSION, BREADTH_STRATEGY_ALL, 50, NULL, 0, 10, 0,            \
-   BREADTH_GENERATE_OPTIONS_INIT}
+/* Fills the fields of `version` (normally BREADTH_ANSWER_SET_OPTIONS_VERSION) with the library's
+ * defaults and sets options->version. Writes nothing beyond that version's fields. */
+BREADTH_API breadth_status breadth_answer_set_options_init(breadth_answer_set_options* options,
+                                                           unsigned int version);
+#ifndef BREADTH_NO_DEPRECATED
+/* Deprecated: use breadth_answer_set_options_init. */
+#define BREADTH_ANSWER_SET_OPTIONS_INIT \
+  {BREADTH_ANSWER_SET_OPTIONS_VERSION, BREADTH_STRATEGY_ALL, 50, NULL, 0, 10, 0, NULL}
+#endif
 
 typedef struct breadth_answer_set breadth_answer_set;
 
@@ -299,10 +356,18 @@ typedef struct breadth_rule breadth_rule; /* a BACO rule; immutable, thread-safe
 typedef struct breadth_baco breadth_baco; /* a decoder over two models; thread-safe */
 typedef struct breadth_baco_result breadth_baco_result;
 
-typedef enum breadth_route {
-  BREADTH_ROUTE_ALIGNED = 0,
-  BREADTH_ROUTE_BASE = 1
-} breadth_route;
+/* Which model's candidate a rule picks at a word boundary (C++: breadth::BacoChoice). */
+typedef enum breadth_baco_choice {
+  BREADTH_BACO_CHOICE_ALIGNED = 0,
+  BREADTH_BACO_CHOICE_BASE = 1
+} breadth_baco_choice;
+#ifndef BREADTH_NO_DEPRECATED
+/* Deprecated names ("route" now means only the query router). Same values; the enum tag
+ * `enum breadth_route` is gone, the typedef remains. */
+typedef breadth_baco_choice breadth_route;
+#define BREADTH_ROUTE_ALIGNED BREADTH_BACO_CHOICE_ALIGNED
+#define BREADTH_ROUTE_BASE BREADTH_BACO_CHOICE_BASE
+#endif
 
 /* What a rule reads (bit flags): a rule that reads only the base model lets the decoder skip the
  * aligned model's forward pass on many steps. */
@@ -331,7 +396,7 @@ typedef struct breadth_step_view {
   size_t generated_len;
 } breadth_step_view;
 
-/* A rule written in C: returns BREADTH_ROUTE_BASE or BREADTH_ROUTE_ALIGNED. Any other value fails
+/* A rule written in C: returns BREADTH_BACO_CHOICE_BASE or BREADTH_BACO_CHOICE_ALIGNED. Any other value fails
  * the run with BREADTH_ERR_INVALID_ARGUMENT. Called only at word boundaries (the decoder enforces
  * BACO's invariants around it), possibly many times per step, on the thread that called generate. */
 typedef int (*breadth_rule_callback)(const breadth_step_view* step, void* user_data);
@@ -344,7 +409,7 @@ BREADTH_API breadth_status breadth_rule_parse(const char* spec, breadth_rule** o
 BREADTH_API breadth_status breadth_rule_from_callback(const char* name, breadth_rule_callback fn,
                                                       unsigned int needs, void* user_data,
                                                       breadth_rule** out);
-/* A cascade: stage i routes to aligned -> aligned; otherwise the next stage decides. The stages are
+/* A cascade: stage i chooses aligned -> aligned; otherwise the next stage decides. The stages are
  * copied (shared), so they may be freed afterwards. `name` may be NULL. */
 BREADTH_API breadth_status breadth_rule_cascade(const breadth_rule* const* stages, size_t num_stages,
                                                 const char* name, breadth_rule** out);
@@ -360,7 +425,7 @@ BREADTH_API void breadth_baco_free(breadth_baco* baco);
  * hand-off at word boundaries). */
 BREADTH_API breadth_status breadth_baco_shared_vocabulary(const breadth_baco* baco, int* out);
 
-#define BREADTH_BACO_OPTIONS_VERSION 1
+#define BREADTH_BACO_OPTIONS_VERSION 2
 typedef struct breadth_baco_options {
   unsigned int version;
   breadth_sampling_options base_sampling;    /* default T = 1, top-p = 0.9 (BACO Appendix D) */
@@ -377,10 +442,19 @@ typedef struct breadth_baco_options {
   breadth_token_callback on_token;
   breadth_progress_callback on_progress;
   void* user_data;
+  /* version 2 */
+  int ignore_eos;            /* nonzero: EOS is masked from both models (every sample runs
+                                max_new_tokens; for benchmarks) */
 } breadth_baco_options;
+/* Fills the fields of `version` (normally BREADTH_BACO_OPTIONS_VERSION) with the library's defaults
+ * (breadth::BacoOptions) and sets options->version. Writes nothing beyond that version's fields. */
+BREADTH_API breadth_status breadth_baco_options_init(breadth_baco_options* options, unsigned int version);
+#ifndef BREADTH_NO_DEPRECATED
+/* Deprecated: use breadth_baco_options_init. */
 #define BREADTH_BACO_OPTIONS_INIT                                                            \
   {BREADTH_BACO_OPTIONS_VERSION, {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0},        \
-   {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0}, 10, 256, 0, 0, 0, 0, 0, 3, 1, NULL, NULL, NULL}
+   {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0}, 10, 256, 0, 0, 0, 0, 0, 3, 1, NULL, NULL, NULL, 0}
+#endif
 
 /* n samples for each prompt with `rule`. On success *out owns the result. */
 BREADTH_API breadth_status breadth_baco_generate(const breadth_baco* baco, const char* const* prompts,
@@ -423,12 +497,16 @@ typedef struct breadth_baco_sample {
 } breadth_baco_sample;
 #define BREADTH_BACO_SAMPLE_INIT {BREADTH_BACO_SAMPLE_VERSION, 0, 0, NULL, 0, 0, 0, 0, 0, 0, BREADTH_FINISH_EOS}
 
-typedef enum breadth_route_reason {
+/* Why a token came from the model it came from (C++: breadth::ChoiceReason). */
+typedef enum breadth_choice_reason {
   BREADTH_REASON_RULE = 0,        /* the rule decided at a word boundary */
   BREADTH_REASON_FIRST_TOKEN = 1, /* the first token is the aligned model's */
   BREADTH_REASON_IN_WORD = 2,     /* the model that started a word finished it */
   BREADTH_REASON_EOS_HANDOFF = 3  /* a base EOS candidate handed the step to the aligned model */
-} breadth_route_reason;
+} breadth_choice_reason;
+#ifndef BREADTH_NO_DEPRECATED
+typedef breadth_choice_reason breadth_route_reason; /* deprecated name */
+#endif
 
 /* Provenance of one emitted token (statistics NaN and ids -1 where not computed). */
 #define BREADTH_TOKEN_RECORD_VERSION 1
@@ -436,7 +514,7 @@ typedef struct breadth_token_record {
   unsigned int version;
   int32_t id;
   breadth_source source;
-  breadth_route_reason reason;
+  breadth_choice_reason reason;
   int eos;
   const char* text;         /* borrowed from the result, NUL-terminated */
   size_t text_len;
@@ -490,7 +568,13 @@ typedef struct breadth_divcov_options {
   int64_t budget;           /* B; 0 = the number of answers */
   double patience;          /* NoveltyBench's p for utility (0.8) */
 } breadth_divcov_options;
+/* Fills the fields of `version` (normally BREADTH_DIVCOV_OPTIONS_VERSION) with the library's defaults
+ * and sets options->version. Writes nothing beyond that version's fields. */
+BREADTH_API breadth_status breadth_divcov_options_init(breadth_divcov_options* options, unsigned int version);
+#ifndef BREADTH_NO_DEPRECATED
+/* Deprecated: use breadth_divcov_options_init. */
 #define BREADTH_DIVCOV_OPTIONS_INIT {BREADTH_DIVCOV_OPTIONS_VERSION, NULL, NULL, 10.0, NULL, 0, 0, 0.8}
+#endif
 
 #define BREADTH_DIVCOV_FIGURES_VERSION 1
 typedef struct breadth_divcov_figures {

@@ -6,6 +6,10 @@
 #include <new>
 #include <string>
 
+// The library itself uses none of the header's deprecated names.
+#ifndef BREADTH_NO_DEPRECATED
+#define BREADTH_NO_DEPRECATED
+#endif
 #include "breadth.h"
 #include "breadth/error.hpp"
 

@@ -3,6 +3,7 @@
 #include "capi_internal.hpp"
 #include "handles.hpp"
 #include "marshal.hpp"
+#include "versioned.hpp"
 
 using namespace breadth::capi;
 
@@ -23,10 +24,7 @@ breadth_status breadth_divcov_evaluate(const char* prompt, const char* const* an
     BREADTH_C_REQUIRE(out, "breadth_divcov_evaluate: out must not be NULL");
     *out = nullptr;
     auto texts = strings_of(answers, num_answers, "answers");
-    breadth_divcov_options defaults = BREADTH_DIVCOV_OPTIONS_INIT;
-    const breadth_divcov_options& o = options ? *options : defaults;
-    BREADTH_C_REQUIRE(o.version >= 1 && o.version <= BREADTH_DIVCOV_OPTIONS_VERSION,
-                      "options->version is unknown; initialise it with BREADTH_DIVCOV_OPTIONS_INIT");
+    const breadth_divcov_options o = read_options(options, "options");
     auto equivalence = breadth::make_equivalence(o.equivalence ? o.equivalence : "exact");
     std::shared_ptr<breadth::QualityScorer> quality;
     if (o.scores) {
@@ -60,18 +58,20 @@ breadth_status breadth_divcov_from_partition(const int32_t* partition, const dou
 
 breadth_status breadth_divcov_get(const breadth_divcov* divcov, breadth_divcov_figures* out) {
   BREADTH_C_TRY({
-    check_view(out, BREADTH_DIVCOV_FIGURES_VERSION, "breadth_divcov_get");
+    check_view(out, "breadth_divcov_get");
     BREADTH_C_REQUIRE(divcov, "breadth_divcov_get: divcov is NULL");
     const auto& r = divcov->result;
-    out->num_unique = r.num_unique;
-    out->qual = r.qual;
-    out->unq_qual = r.unq_qual;
-    out->div_cov = r.div_cov;
-    out->utility = r.utility;
-    out->distinct = r.distinct;
-    out->count = divcov->partition.size();
-    out->partition = divcov->partition.data();
-    out->quality = r.quality.data();
+    breadth_divcov_figures v{};
+    v.num_unique = r.num_unique;
+    v.qual = r.qual;
+    v.unq_qual = r.unq_qual;
+    v.div_cov = r.div_cov;
+    v.utility = r.utility;
+    v.distinct = r.distinct;
+    v.count = divcov->partition.size();
+    v.partition = divcov->partition.data();
+    v.quality = r.quality.data();
+    write_view(out, v);
   })
 }
 

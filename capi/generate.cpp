@@ -2,6 +2,7 @@
 #include "capi_internal.hpp"
 #include "handles.hpp"
 #include "marshal.hpp"
+#include "versioned.hpp"
 
 using namespace breadth::capi;
 
@@ -39,21 +40,24 @@ breadth_status breadth_generation_count(const breadth_generation* generation, si
 
 breadth_status breadth_generation_get(const breadth_generation* generation, size_t index, breadth_sample* out) {
   BREADTH_C_TRY({
-    check_view(out, BREADTH_SAMPLE_VERSION, "breadth_generation_get");
+    check_view(out, "breadth_generation_get");
     BREADTH_C_REQUIRE(generation, "breadth_generation_get: generation is NULL");
     const auto& samples = generation->result.samples;
     BREADTH_C_REQUIRE(index < samples.size(), "breadth_generation_get: index " + std::to_string(index) +
                                                   " is out of range; the result holds " +
                                                   std::to_string(samples.size()) + " samples");
     const auto& s = samples[index];
-    out->prompt_index = s.prompt_index;
-    out->sample_index = s.sample_index;
-    out->text = s.text.c_str();
-    out->text_len = s.text.size();
-    out->tokens = s.tokens.data();
-    out->num_tokens = s.tokens.size();
-    out->logprobs = s.logprobs.data();
-    out->finish = finish_of(s.finish);
+    breadth_sample v{};
+    v.prompt_index = s.prompt_index;
+    v.sample_index = s.sample_index;
+    v.text = s.text.c_str();
+    v.text_len = s.text.size();
+    v.tokens = s.tokens.data();
+    v.num_tokens = s.tokens.size();
+    v.logprobs = s.logprobs.data();
+    v.finish = finish_of(s.finish);
+    v.sampling_logprobs = s.sampling_logprobs.data();
+    write_view(out, v);
   })
 }
 
@@ -69,37 +73,43 @@ breadth_status breadth_collect_answers(const breadth_model* const* models, size_
       BREADTH_C_REQUIRE(models[i], "breadth_collect_answers: models[" + std::to_string(i) + "] is NULL");
       ms.push_back(models[i]->model);
     }
-    BREADTH_C_REQUIRE(question && question->text, "breadth_collect_answers: question and question->text "
-                                                  "must not be NULL");
-    BREADTH_C_REQUIRE(question->version >= 1 && question->version <= BREADTH_QUESTION_VERSION,
-                      "question->version is unknown; initialise it with BREADTH_QUESTION_INIT");
+    BREADTH_C_REQUIRE(question, "breadth_collect_answers: question must not be NULL");
+    const breadth_question cq = read_options(question, "question");
+    BREADTH_C_REQUIRE(cq.text, "breadth_collect_answers: question->text must not be NULL");
     breadth::Question q;
-    q.text = question->text;
-    BREADTH_C_REQUIRE(question->kind == BREADTH_QUESTION_OPEN || question->kind == BREADTH_QUESTION_FIXED,
-                      "question->kind must be BREADTH_QUESTION_OPEN or BREADTH_QUESTION_FIXED");
-    q.kind = question->kind == BREADTH_QUESTION_FIXED ? breadth::QuestionKind::kFixed : breadth::QuestionKind::kOpen;
-    if (question->item) q.item = question->item;
-    if (question->items) q.items = question->items;
-    if (question->text_one) q.text_one = question->text_one;
-    if (question->text_two) q.text_two = question->text_two;
+    q.text = cq.text;
+    q.kind = question_kind_of(cq.kind);
+    if (cq.item) q.item = cq.item;
+    if (cq.items) q.items = cq.items;
+    if (cq.text_one) q.text_one = cq.text_one;
+    if (cq.text_two) q.text_two = cq.text_two;
 
-    breadth_answer_set_options defaults = BREADTH_ANSWER_SET_OPTIONS_INIT;
-    const breadth_answer_set_options& o = options ? *options : defaults;
-    BREADTH_C_REQUIRE(o.version >= 1 && o.version <= BREADTH_ANSWER_SET_OPTIONS_VERSION,
-                      "options->version is unknown; initialise it with BREADTH_ANSWER_SET_OPTIONS_INIT");
     breadth::AnswerSetOptions a;
-    switch (o.strategy) {
-      case BREADTH_STRATEGY_ONE: a.strategy = breadth::AnswerStrategy::kOne; break;
-      case BREADTH_STRATEGY_TWO: a.strategy = breadth::AnswerStrategy::kTwo; break;
-      case BREADTH_STRATEGY_ALL: a.strategy = breadth::AnswerStrategy::kAll; break;
-      default: throw breadth::InvalidArgument("options->strategy must be a breadth_answer_strategy value");
+    if (options) {
+      breadth_answer_set_options o{};
+      breadth::GenerateOptions generation = a.generation;
+      if (options->version == 1) {  // generation options embedded by value (answer_set_options_v1)
+        answer_set_options_v1 v1;
+        std::memcpy(&v1, static_cast<const void*>(options), sizeof v1);
+        o.strategy = v1.strategy;
+        o.budget = v1.budget;
+        o.ratios = v1.ratios;
+        o.num_ratios = v1.num_ratios;
+        o.batch = v1.batch;
+        o.max_generations = v1.max_generations;
+        generation = generate_options_of(&v1.generation, "options->generation");
+      } else {
+        o = read_options(options, "options");
+        if (o.generation) generation = generate_options_of(o.generation, "options->generation");
+      }
+      a.strategy = strategy_of(o.strategy);
+      a.budget = o.budget;
+      BREADTH_C_REQUIRE(o.ratios || o.num_ratios == 0, "options->ratios is NULL but num_ratios is not 0");
+      a.ratios.assign(o.ratios, o.ratios + o.num_ratios);
+      a.batch = o.batch;
+      a.max_generations = o.max_generations;
+      a.generation = std::move(generation);
     }
-    a.budget = o.budget;
-    BREADTH_C_REQUIRE(o.ratios || o.num_ratios == 0, "options->ratios is NULL but num_ratios is not 0");
-    a.ratios.assign(o.ratios, o.ratios + o.num_ratios);
-    a.batch = o.batch;
-    a.max_generations = o.max_generations;
-    a.generation = generate_options_of(&o.generation, "options->generation");
     auto set = std::make_unique<breadth_answer_set>();
     set->set = breadth::collect_answers(ms, q, a);
     *out = set.release();
@@ -117,16 +127,18 @@ breadth_status breadth_answer_set_count(const breadth_answer_set* set, size_t* o
 
 breadth_status breadth_answer_set_get(const breadth_answer_set* set, size_t index, breadth_answer* out) {
   BREADTH_C_TRY({
-    check_view(out, BREADTH_ANSWER_VERSION, "breadth_answer_set_get");
+    check_view(out, "breadth_answer_set_get");
     BREADTH_C_REQUIRE(set, "breadth_answer_set_get: set is NULL");
     BREADTH_C_REQUIRE(index < set->set.answers.size(),
                       "breadth_answer_set_get: index " + std::to_string(index) + " is out of range; the set holds " +
                           std::to_string(set->set.answers.size()) + " answers");
     const auto& a = set->set.answers[index];
-    out->text = a.text.c_str();
-    out->text_len = a.text.size();
-    out->model = a.model;
-    out->generation = a.generation;
+    breadth_answer v{};
+    v.text = a.text.c_str();
+    v.text_len = a.text.size();
+    v.model = a.model;
+    v.generation = a.generation;
+    write_view(out, v);
   })
 }
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "breadth.h"
+#include "capi_internal.hpp"  // breadth.h without its deprecated names
 #include "breadth/answer_set.hpp"
 #include "breadth/baco.hpp"
 #include "breadth/divcov.hpp"

@@ -1,5 +1,7 @@
-// Option structs and callbacks of the C API as their C++ counterparts.
+// Option structs, callbacks and enums of the C API as their C++ counterparts.
 #include "marshal.hpp"
+
+#include "versioned.hpp"
 
 namespace breadth::capi {
 
@@ -14,9 +16,8 @@ std::vector<std::string> strings_of(const char* const* items, size_t count, cons
   return out;
 }
 
-SamplingOptions sampling_of(const breadth_sampling_options& o, const char* what) {
-  BREADTH_C_REQUIRE(o.version >= 1 && o.version <= BREADTH_SAMPLING_OPTIONS_VERSION,
-                    std::string(what) + ".version is unknown; initialise it with BREADTH_SAMPLING_OPTIONS_INIT");
+SamplingOptions sampling_of(const breadth_sampling_options& o, const std::string& what) {
+  check_version<breadth_sampling_options>(o.version, what);
   SamplingOptions s;
   s.temperature = o.temperature;
   s.top_k = o.top_k;
@@ -32,13 +33,11 @@ ProgressFn progress_of(breadth_progress_callback fn, void* user_data) {
   };
 }
 
-GenerateOptions generate_options_of(const breadth_generate_options* options, const char* what) {
-  breadth_generate_options defaults = BREADTH_GENERATE_OPTIONS_INIT;
-  const breadth_generate_options& o = options ? *options : defaults;
-  BREADTH_C_REQUIRE(o.version >= 1 && o.version <= BREADTH_GENERATE_OPTIONS_VERSION,
-                    std::string(what) + "->version is unknown; initialise it with BREADTH_GENERATE_OPTIONS_INIT");
+GenerateOptions generate_options_of(const breadth_generate_options* options, const std::string& what) {
+  if (!options) return GenerateOptions{};
+  const breadth_generate_options o = read_options(options, what);
   GenerateOptions g;
-  g.sampling = sampling_of(o.sampling, (std::string(what) + "->sampling").c_str());
+  g.sampling = sampling_of(o.sampling, what + "->sampling");
   g.num_samples = o.num_samples;
   g.max_new_tokens = o.max_new_tokens;
   g.seed = o.seed;
@@ -59,10 +58,8 @@ GenerateOptions generate_options_of(const breadth_generate_options* options, con
 }
 
 BacoOptions baco_options_of(const breadth_baco_options* options) {
-  breadth_baco_options defaults = BREADTH_BACO_OPTIONS_INIT;
-  const breadth_baco_options& o = options ? *options : defaults;
-  BREADTH_C_REQUIRE(o.version >= 1 && o.version <= BREADTH_BACO_OPTIONS_VERSION,
-                    "options->version is unknown; initialise it with BREADTH_BACO_OPTIONS_INIT");
+  if (!options) return BacoOptions{};
+  const breadth_baco_options o = read_options(options, "options");
   BacoOptions b;
   b.base_sampling = sampling_of(o.base_sampling, "options->base_sampling");
   b.aligned_sampling = sampling_of(o.aligned_sampling, "options->aligned_sampling");
@@ -74,6 +71,7 @@ BacoOptions baco_options_of(const breadth_baco_options* options) {
   b.min_new_tokens = o.min_new_tokens;
   b.max_retries = o.max_retries;
   b.lazy = o.lazy != 0;
+  b.ignore_eos = o.ignore_eos != 0;
   if (o.on_token) {
     auto fn = o.on_token;
     void* ud = o.user_data;
@@ -95,6 +93,55 @@ breadth_finish finish_of(FinishReason r) {
     case FinishReason::kCallback: return BREADTH_FINISH_CALLBACK;
   }
   return BREADTH_FINISH_LENGTH;
+}
+
+torch::ScalarType scalar_type_of(breadth_dtype d) {
+  switch (d) {
+    case BREADTH_DTYPE_FLOAT32: return torch::kFloat32;
+    case BREADTH_DTYPE_BFLOAT16: return torch::kBFloat16;
+    case BREADTH_DTYPE_FLOAT16: return torch::kFloat16;
+  }
+  throw InvalidArgument("options->dtype is not a breadth_dtype value");
+}
+
+breadth_dtype dtype_of(torch::ScalarType t) {
+  switch (t) {
+    case torch::kFloat32: return BREADTH_DTYPE_FLOAT32;
+    case torch::kBFloat16: return BREADTH_DTYPE_BFLOAT16;
+    case torch::kFloat16: return BREADTH_DTYPE_FLOAT16;
+    default: break;
+  }
+  throw Error(std::string("dtype ") + c10::toString(t) + " has no breadth_dtype value");
+}
+
+QuestionKind question_kind_of(breadth_question_kind k) {
+  switch (k) {
+    case BREADTH_QUESTION_OPEN: return QuestionKind::kOpen;
+    case BREADTH_QUESTION_FIXED: return QuestionKind::kFixed;
+  }
+  throw InvalidArgument("question->kind must be BREADTH_QUESTION_OPEN or BREADTH_QUESTION_FIXED");
+}
+
+breadth_question_kind question_kind_of(QuestionKind k) {
+  return k == QuestionKind::kFixed ? BREADTH_QUESTION_FIXED : BREADTH_QUESTION_OPEN;
+}
+
+AnswerStrategy strategy_of(breadth_answer_strategy s) {
+  switch (s) {
+    case BREADTH_STRATEGY_ONE: return AnswerStrategy::kOne;
+    case BREADTH_STRATEGY_TWO: return AnswerStrategy::kTwo;
+    case BREADTH_STRATEGY_ALL: return AnswerStrategy::kAll;
+  }
+  throw InvalidArgument("options->strategy must be a breadth_answer_strategy value");
+}
+
+breadth_answer_strategy strategy_of(AnswerStrategy s) {
+  switch (s) {
+    case AnswerStrategy::kOne: return BREADTH_STRATEGY_ONE;
+    case AnswerStrategy::kTwo: return BREADTH_STRATEGY_TWO;
+    case AnswerStrategy::kAll: return BREADTH_STRATEGY_ALL;
+  }
+  throw Error("unknown AnswerStrategy");
 }
 
 }  // namespace breadth::capi

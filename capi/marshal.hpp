@@ -1,36 +1,40 @@
 // Marshalling shared by the C API's files: option structs to their C++ counterparts, C callbacks to
-// std::function, C string arrays to vectors, and the version check of caller-declared views.
+// std::function, C string arrays to vectors, and C enums to C++ ones and back. How a caller's
+// versioned struct is read or written is versioned.hpp's.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "breadth.h"
+#include "capi_internal.hpp"  // breadth.h without its deprecated names
+#include "breadth/answer_set.hpp"
 #include "breadth/baco.hpp"
+#include "breadth/model.hpp"
 #include "breadth/sampler.hpp"
-#include "capi_internal.hpp"
 
 namespace breadth::capi {
 
 /// `count` UTF-8 strings; InvalidArgument naming `what` when the array or an entry is NULL.
 std::vector<std::string> strings_of(const char* const* items, size_t count, const char* what);
 
-SamplingOptions sampling_of(const breadth_sampling_options& o, const char* what);
-/// The C options (NULL = defaults) as GenerateOptions, callbacks bridged.
-GenerateOptions generate_options_of(const breadth_generate_options* o, const char* what);
+/// A (frozen, embedded) sampling struct; InvalidArgument naming `what` for an unknown version.
+SamplingOptions sampling_of(const breadth_sampling_options& o, const std::string& what);
+/// The C options (NULL = the library's defaults) as GenerateOptions, callbacks bridged. Reads only
+/// the fields of the caller's version.
+GenerateOptions generate_options_of(const breadth_generate_options* o, const std::string& what);
+/// Same for BACO.
 BacoOptions baco_options_of(const breadth_baco_options* o);
 /// A C progress callback as a ProgressFn (empty when fn is NULL).
 ProgressFn progress_of(breadth_progress_callback fn, void* user_data);
 
 breadth_finish finish_of(FinishReason r);
 
-/// Checks the `version` of a view struct the caller declared with its _INIT macro.
-template <typename View>
-void check_view(const View* out, unsigned int current, const char* what) {
-  BREADTH_C_REQUIRE(out, std::string(what) + ": out must not be NULL");
-  BREADTH_C_REQUIRE(out->version >= 1 && out->version <= current,
-                    std::string(what) + ": out->version is unknown; declare the struct with its _INIT macro");
-}
+torch::ScalarType scalar_type_of(breadth_dtype d);
+breadth_dtype dtype_of(torch::ScalarType t);
+QuestionKind question_kind_of(breadth_question_kind k);
+breadth_question_kind question_kind_of(QuestionKind k);
+AnswerStrategy strategy_of(breadth_answer_strategy s);
+breadth_answer_strategy strategy_of(AnswerStrategy s);
 
 }  // namespace breadth::capi

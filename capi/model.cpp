@@ -5,6 +5,8 @@
 #include "breadth/chat_template.hpp"
 #include "capi_internal.hpp"
 #include "handles.hpp"
+#include "marshal.hpp"
+#include "versioned.hpp"
 
 namespace breadth::capi {
 
@@ -23,17 +25,6 @@ char* to_c_string(const std::string& s) {
   return out;
 }
 
-namespace {
-torch::ScalarType to_scalar_type(breadth_dtype d) {
-  switch (d) {
-    case BREADTH_DTYPE_FLOAT32: return torch::kFloat32;
-    case BREADTH_DTYPE_BFLOAT16: return torch::kBFloat16;
-    case BREADTH_DTYPE_FLOAT16: return torch::kFloat16;
-  }
-  throw InvalidArgument("options->dtype is not a breadth_dtype value");
-}
-}  // namespace
-
 }  // namespace breadth::capi
 
 extern "C" {
@@ -43,13 +34,10 @@ breadth_status breadth_model_load(const char* path, const breadth_model_options*
   BREADTH_C_TRY({
     BREADTH_C_REQUIRE(path && out, "breadth_model_load: path and out must not be NULL");
     *out = nullptr;
-    breadth_model_options defaults = BREADTH_MODEL_OPTIONS_INIT;
-    const breadth_model_options& o = options ? *options : defaults;
-    BREADTH_C_REQUIRE(o.version >= 1 && o.version <= BREADTH_MODEL_OPTIONS_VERSION,
-                      "options->version is unknown; initialise options with BREADTH_MODEL_OPTIONS_INIT");
+    const breadth_model_options o = breadth::capi::read_options(options, "options");
     breadth::ModelOptions mo;
-    mo.device = breadth::parse_device(o.device ? o.device : "cpu", "options->device");
-    mo.dtype = breadth::capi::to_scalar_type(o.dtype);
+    if (o.device) mo.device = breadth::parse_device(o.device, "options->device");
+    mo.dtype = breadth::capi::scalar_type_of(o.dtype);
     auto m = std::make_unique<breadth_model>();
     m->model = breadth::CausalLM::load(path, mo);
     *out = m.release();

@@ -27,7 +27,7 @@ static int check(breadth_status s, const char* what) {
 /* A rule in C: emit the base model's word when it is at least 30% sure of its own top token. */
 static int confident_base(const breadth_step_view* step, void* user_data) {
   double threshold = *(const double*)user_data;
-  return step->p_base_max >= threshold ? BREADTH_ROUTE_BASE : BREADTH_ROUTE_ALIGNED;
+  return step->p_base_max >= threshold ? BREADTH_BACO_CHOICE_BASE : BREADTH_BACO_CHOICE_ALIGNED;
 }
 
 /* Streams sample 0 to stdout as it is decoded. */
@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
   int ok = 0;
   size_t count = 0, i, j;
   const char* rule_name = NULL;
-  breadth_baco_options options = BREADTH_BACO_OPTIONS_INIT;
-  breadth_baco_summary summary = BREADTH_BACO_SUMMARY_INIT;
+  breadth_baco_options options;
+  breadth_baco_summary summary = BREADTH_BACO_SUMMARY_INIT; /* a view: its _INIT sets the version */
 
   if (argc < 3) {
     fprintf(stderr, "usage: %s BASE ALIGNED [PROMPT] [RULE|callback] [N] [MAX_TOKENS]\n", argv[0]);
@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
     goto done;
   }
 
+  /* The library's defaults (T = 1, top-p = 0.9, ...), then the fields we change. */
+  if (!check(breadth_baco_options_init(&options, BREADTH_BACO_OPTIONS_VERSION), "breadth_baco_options_init"))
+    goto done;
   options.num_samples = n;
   options.max_new_tokens = max_tokens;
   options.seed = 7;
