@@ -506,7 +506,10 @@ TEST_CASE("answer sets: retry budget and counts", "[capi]") {
   o.budget = 4;
   o.batch = 2;
   o.max_generations = 3;
-  o.generation.max_new_tokens = 6;
+  breadth_generate_options gen;
+  REQUIRE(breadth_generate_options_init(&gen, BREADTH_GENERATE_OPTIONS_VERSION) == BREADTH_OK);
+  gen.max_new_tokens = 6;
+  o.generation = &gen;  // version 2 points to its generation options
   breadth_answer_set* set = nullptr;
   REQUIRE(breadth_collect_answers(models, 2, &q, &o, &set) == BREADTH_OK);
   size_t n = 0;
