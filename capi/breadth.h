@@ -306,7 +306,9 @@ typedef struct breadth_answer_set_options {
   int64_t batch;             /* generations per model and round */
   int64_t max_generations;   /* retry budget per model; 0 = automatic */
   /* Sampling, seed, lengths, chat template, callbacks; borrowed for the call. NULL = the library's
-   * defaults. num_samples and first_sample_index are set by the collector. */
+   * defaults for answer sets (breadth::AnswerSetOptions::generation, which leaves room for a whole
+   * answer list); breadth_generate_options_init gives plain generation's. num_samples and
+   * first_sample_index are set by the collector. */
   const breadth_generate_options* generation;
 } breadth_answer_set_options;
 /* Fills the fields of `version` (normally BREADTH_ANSWER_SET_OPTIONS_VERSION) with the library's

@@ -48,9 +48,7 @@ breadth_sampling_options defaults_of<breadth_sampling_options>() {
   return c_sampling(SamplingOptions{});
 }
 
-template <>
-breadth_generate_options defaults_of<breadth_generate_options>() {
-  const GenerateOptions g{};
+static breadth_generate_options c_generate(const GenerateOptions& g) {
   breadth_generate_options c{};
   c.version = BREADTH_GENERATE_OPTIONS_VERSION;
   c.sampling = c_sampling(g.sampling);
@@ -64,6 +62,14 @@ breadth_generate_options defaults_of<breadth_generate_options>() {
   c.apply_chat_template = g.apply_chat_template ? 1 : 0;
   return c;  // callbacks and user_data NULL
 }
+
+template <>
+breadth_generate_options defaults_of<breadth_generate_options>() {
+  return c_generate(GenerateOptions{});
+}
+
+/// Version 1 of breadth_answer_set_options embedded the generation options: those of AnswerSetOptions.
+static breadth_generate_options answer_generation_defaults_c() { return c_generate(AnswerSetOptions{}.generation); }
 
 template <>
 breadth_question defaults_of<breadth_question>() {
@@ -160,7 +166,7 @@ breadth_status breadth_answer_set_options_init(breadth_answer_set_options* optio
       v1.num_ratios = d.num_ratios;
       v1.batch = d.batch;
       v1.max_generations = d.max_generations;
-      v1.generation = defaults_of<breadth_generate_options>();
+      v1.generation = answer_generation_defaults_c();
       std::memcpy(static_cast<void*>(options), &v1, sizeof v1);
     } else {
       init_struct(options, version, "breadth_answer_set_options_init");
