@@ -23,3 +23,4 @@ std::string python_lower(std::string_view text);
 /// Python's str.split() with no argument.
 std::vector<std::string> python_split(std::string_view text);
 
+}  // namespace breadth::eval
