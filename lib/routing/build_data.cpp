@@ -14,7 +14,7 @@ namespace {
 /// terminated) when it parses, cut off otherwise. Anything else unparsable is a FormatError.
 std::set<std::pair<std::string, std::string>> finished_cells(const std::string& path) {
   std::set<std::pair<std::string, std::string>> done;
-  if (!routing::file_exists(path)) return done;
+  if (!files::exists(path)) return done;
   std::string text;
   {
     std::ifstream in(path, std::ios::binary);

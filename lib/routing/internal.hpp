@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "breadth/router.hpp"
+#include "core/files.hpp"
 
 namespace breadth::routing {
 
@@ -150,14 +151,5 @@ inline int64_t draw_index(std::mt19937_64& g, int64_t n) { return static_cast<in
 inline double draw_unit(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 std::string join_names(const std::vector<std::string>& v);
-
-// File helpers on POSIX calls: libtorch.so exports broken copies of some std::filesystem functions
-// (remove_all crashes through a null pointer when interposed), so routing avoids std::filesystem.
-/// mkdir -p; IoError naming `dir` on failure.
-void make_dirs(const std::string& dir);
-bool file_exists(const std::string& path);
-std::string join_path(const std::string& dir, const std::string& name);
-/// rename(2); IoError on failure.
-void move_file(const std::string& from, const std::string& to);
 
 }  // namespace breadth::routing

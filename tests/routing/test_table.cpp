@@ -14,7 +14,7 @@ using namespace breadth;
 namespace {
 std::string tmp_file(const std::string& name, const std::string& text) {
   static const std::string dir = test::scratch_dir("tables");
-  auto p = routing::join_path(dir, name);
+  auto p = files::join(dir, name);
   std::ofstream(p) << text;
   return p;
 }
@@ -135,7 +135,7 @@ TEST_CASE("budget splits: even with remainder first, or by ratios", "[routing][s
 }
 
 TEST_CASE("build_routing_data computes missing cells only and survives a torn line", "[routing][build]") {
-  auto path = routing::join_path(test::scratch_dir("build"), "built.jsonl");
+  auto path = files::join(test::scratch_dir("build"), "built.jsonl");
   std::vector<std::pair<std::string, std::string>> qs = {{"a", "first?"}, {"b", "second?"}};
   std::vector<std::string> calls;
   AnswerSampler sample = [&](const std::string& q, const std::string& m) {
