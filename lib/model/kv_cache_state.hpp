@@ -1,4 +1,4 @@
-// What a KvCache holds (the public header keeps it opaque).
+// What a KvCache holds (the public header keeps it opaque), and lib/model's access to it.
 #pragma once
 
 #include <torch/types.h>
@@ -34,5 +34,16 @@ struct KvCache::State {
   /// Grows the buffers (amortized doubling) so that `needed` columns fit.
   void reserve(int64_t needed);
 };
+
+namespace model {
+
+/// The model implementation's access to a KvCache's state (KvCache befriends this struct alone).
+struct KvCacheAccess {
+  using State = KvCache::State;
+  static std::shared_ptr<State>& state(KvCache& c) { return c.state_; }
+  static const std::shared_ptr<State>& state(const KvCache& c) { return c.state_; }
+};
+
+}  // namespace model
 
 }  // namespace breadth
