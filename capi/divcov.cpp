@@ -67,7 +67,7 @@ breadth_status breadth_divcov_get(const breadth_divcov* divcov, breadth_divcov_f
     out->unq_qual = r.unq_qual;
     out->div_cov = r.div_cov;
     out->utility = r.utility;
-    out->distinct = r.distinct;
+    out->distinct = r.num_unique;
     out->count = divcov->partition.size();
     out->partition = divcov->partition.data();
     out->quality = r.quality.data();

@@ -128,7 +128,7 @@ int run_eval(const EvalArgs& a) {
                                r.qual,
                                r.unq_qual,
                                r.utility,
-                               static_cast<double>(r.distinct),
+                               static_cast<double>(r.num_unique),  // NoveltyBench's "distinct"
                                static_cast<double>(r.distinct_legacy)};
     const auto& g = rec.generations;
     for (const auto& m : metrics) {
