@@ -84,7 +84,7 @@ int64_t build_routing_data(const std::vector<std::pair<std::string, std::string>
       out.flush();
       if (!out) fail<IoError>("failed writing '{}' (disk full?)", out_path);
       ++computed;
-      if (options.progress && !options.progress(computed, total, m))
+      if (const auto& progress = routing::progress_callback(options); progress && !progress(computed, total, m))
         fail<Cancelled>("building routing data cancelled after {} of {} cells", computed, total);
     }
   }

@@ -40,7 +40,7 @@ std::string file_for(const std::string& dir, const std::string& name) {
 
 torch::Tensor FeatureCache::get(FeatureExtractor& extractor, const std::vector<std::string>& queries,
                                 int64_t batch_size,
-                                const std::function<bool(int64_t, int64_t, const std::string&)>& progress) {
+                                const ProgressCallback& progress) {
   BREADTH_CHECK_ARG(batch_size > 0, "FeatureCache::get: batch_size must be positive");
   if (queries.empty()) return torch::zeros({0, 0}, torch::kFloat32);
   const std::string name = extractor.name();

@@ -152,4 +152,14 @@ inline double draw_unit(std::mt19937_64& g) { return static_cast<double>(g() >> 
 
 std::string join_names(const std::vector<std::string>& v);
 
+/// The options' progress callback: on_progress, else the deprecated `progress` field that callers
+/// written before the rename still set.
+template <typename Options>
+const ProgressCallback& progress_callback(const Options& o) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  return o.on_progress ? o.on_progress : o.progress;
+#pragma GCC diagnostic pop
+}
+
 }  // namespace breadth::routing

@@ -91,7 +91,7 @@ torch::Tensor EmbedderFeatureExtractor::extract(const std::vector<std::string>& 
 
 Features compute_features(FeatureKind kind, const std::vector<FeatureExtractor*>& extractors,
                           const std::vector<std::string>& queries, FeatureCache* cache,
-                          const std::function<bool(int64_t, int64_t, const std::string&)>& progress) {
+                          const ProgressCallback& progress) {
   BREADTH_CHECK_ARG(!extractors.empty(), "compute_features: no extractor given");
   BREADTH_CHECK_ARG(kind == FeatureKind::kSpecific || extractors.size() == 1,
                     "compute_features: agnostic features come from one extractor, got {}", extractors.size());

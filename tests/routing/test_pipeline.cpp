@@ -189,7 +189,7 @@ TEST_CASE("routing pipeline on three tiny models: features, data, training, eval
   CHECK(loads == 3);  // one model loaded at a time, model by model
 
   BuildDataOptions stop;
-  stop.progress = [](int64_t done, int64_t total, const std::string&) {
+  stop.on_progress = [](int64_t done, int64_t total, const std::string&) {
     CHECK(total == 90);
     return done < 40;
   };
@@ -199,7 +199,7 @@ TEST_CASE("routing pipeline on three tiny models: features, data, training, eval
   CHECK(lines_of(resumed).size() == 40);
   int64_t computed = -1;
   BuildDataOptions rest;
-  rest.progress = [&](int64_t, int64_t total, const std::string&) {
+  rest.on_progress = [&](int64_t, int64_t total, const std::string&) {
     CHECK(total == 50);  // only the missing cells
     return true;
   };

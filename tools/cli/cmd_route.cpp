@@ -208,7 +208,7 @@ int run_build_data(const RouteArgs& a) {
 
   BuildDataOptions bo;
   TerminalProgress bar("route build-data");
-  bo.progress = bar.callback();
+  bo.on_progress = bar.callback();
   int64_t computed = build_routing_data(queries, pool, sampler, scorer, a.out, bo);
   fmt::print("{} cells computed ({} queries x {} models in {})\n", computed, queries.size(), pool.size(), a.out);
 
@@ -241,7 +241,7 @@ int run_train(const RouteArgs& a) {
   o.grid = grid_of(a);
   o.seed = a.seed;
   TerminalProgress bar("train " + a.kind);
-  o.progress = bar.callback();
+  o.on_progress = bar.callback();
   auto router = train_router(table, feats, split, o);
   router->save(a.out);
   const auto& c = router->config();
@@ -282,7 +282,7 @@ int run_report(const RouteArgs& a) {
   o.budget = a.budget;
   o.grid = grid_of(a);
   TerminalProgress bar("route report");
-  o.progress = bar.callback();
+  o.on_progress = bar.callback();
   print_report(routing_report(table, sets, split_queries(table.num_queries(), a.split_seed), o), a.json);
   return 0;
 }
