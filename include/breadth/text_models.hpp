@@ -1,8 +1,8 @@
 // The model-backed judges that evaluation needs, as small interfaces.
 //
 // Evaluation (DivCov, diversity metrics) never depends on a model implementation: it sees text
-// embedders, pair classifiers, reward models and NLI models only through these interfaces. Whoever
-// implements an encoder (lib/model) implements them and registers a loader under a name, so that the
+// embedders, pair classifiers, reward models and NLI models only through these interfaces. The
+// encoder component (lib/encoder) implements them and registers a loader under a name, so that the
 // CLI's `--equivalence embedding:PATH` or `classifier:PATH` finds it without knowing the class.
 //
 // Every call is batched: callers hand over all the texts or pairs they need at once, so that an
@@ -47,8 +47,8 @@ class RewardModel {
 };
 
 /// Loaders by kind ("embedder", "classifier", "nli", "reward"). An implementation registers itself
-/// once (e.g. from a static initializer in the library that implements encoders); the registry is
-/// header-only so that a lower layer can register without linking to evaluation.
+/// once (lib/encoder does so from a static initializer); the registry is header-only so that the
+/// encoder component can register without linking to evaluation, nor evaluation to it.
 struct TextModelLoaders {
   std::function<std::shared_ptr<TextEmbedder>(const std::string& path)> embedder;
   std::function<std::shared_ptr<PairClassifier>(const std::string& path)> classifier;

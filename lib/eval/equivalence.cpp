@@ -341,7 +341,8 @@ std::shared_ptr<Equivalence> make_equivalence(const std::string& spec) {
     if (kind == "embedding") {
       if (!loaders.embedder)
         fail<Unsupported>("equivalence '{}': no text embedder implementation is linked into this build "
-                          "(encoders are not available yet); use exact, rouge1 or noveltybench-shortcut",
+                          "(link breadth_encoder, which registers one); use exact, rouge1 or "
+                          "noveltybench-shortcut",
                           spec);
       BREADTH_CHECK_ARG(threshold.has_value(),
                         "equivalence '{}': embedding equivalence needs a cosine threshold: "
@@ -351,7 +352,8 @@ std::shared_ptr<Equivalence> make_equivalence(const std::string& spec) {
     }
     if (!loaders.classifier)
       fail<Unsupported>("equivalence '{}': no pair-classifier implementation is linked into this build "
-                        "(encoders are not available yet); use exact, rouge1 or noveltybench-shortcut",
+                        "(link breadth_encoder, which registers one); use exact, rouge1 or "
+                        "noveltybench-shortcut",
                         spec);
     return classifier_equivalence(loaders.classifier(path), threshold.value_or(0.102));
   }
