@@ -86,7 +86,6 @@ struct TinyCheckpoint {
   std::string file(const std::string& name) const { return dir + "/" + name; }
 };
 
-
 template <typename E, typename F>
 std::string message_of(F&& f) {
   try {
