@@ -222,8 +222,9 @@ struct TrainOptions {
   uint64_t seed = 0;
   /// Called after each grid point (done, total, label); false cancels (throws Cancelled).
   ProgressCallback on_progress;
-  /// The former name of on_progress, used only while on_progress is empty.
-  [[deprecated("use on_progress")]] ProgressCallback progress;
+  /// Deprecated: the former name of on_progress, used only while on_progress is empty. (Not marked
+  /// [[deprecated]]: GCC would then warn in every implicitly defined constructor of these options.)
+  ProgressCallback progress;
 };
 
 /// Everything needed to rebuild a router and to check it is used with the right pool and features.
@@ -358,8 +359,9 @@ struct ReportOptions {
   SetScorer scorer;
   /// Called after each job (done, total, job name); false cancels (throws Cancelled).
   ProgressCallback on_progress;
-  /// The former name of on_progress, used only while on_progress is empty.
-  [[deprecated("use on_progress")]] ProgressCallback progress;
+  /// Deprecated: the former name of on_progress, used only while on_progress is empty. (Not marked
+  /// [[deprecated]]: GCC would then warn in every implicitly defined constructor of these options.)
+  ProgressCallback progress;
 };
 
 /// One line of the report: mean and sample standard deviation over seeds of the test-split means.
@@ -402,8 +404,9 @@ struct BuildDataOptions {
   /// Called after each computed cell (done, total cells to compute, "model"); false cancels (the
   /// rows written so far stay; throws Cancelled).
   ProgressCallback on_progress;
-  /// The former name of on_progress, used only while on_progress is empty.
-  [[deprecated("use on_progress")]] ProgressCallback progress;
+  /// Deprecated: the former name of on_progress, used only while on_progress is empty. (Not marked
+  /// [[deprecated]]: GCC would then warn in every implicitly defined constructor of these options.)
+  ProgressCallback progress;
 };
 
 /// Appends one routing row per (query, model) cell that `out_path` does not hold yet, model by model

@@ -156,10 +156,7 @@ std::string join_names(const std::vector<std::string>& v);
 /// written before the rename still set.
 template <typename Options>
 const ProgressCallback& progress_callback(const Options& o) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   return o.on_progress ? o.on_progress : o.progress;
-#pragma GCC diagnostic pop
 }
 
 }  // namespace breadth::routing
