@@ -39,9 +39,7 @@ struct ModelConfig {
   int64_t num_labels = 0;  ///< > 0 for *ForSequenceClassification (a score head instead of lm_head)
 };
 
-namespace model {
-struct KvCacheAccess;
-}
+struct KvCacheAccess;  // lib/model's access to a KvCache's state (model/kv_cache_state.hpp)
 
 /// Keys and values of a batch of sequences. Rows are sequences; each row has its own length and
 /// positions (padding columns are masked). Forking (select) copies the chosen rows, so a prompt is
@@ -67,7 +65,7 @@ class KvCache {
  private:
   struct State;  // defined in lib/model/kv_cache_state.hpp
   std::shared_ptr<State> state_;
-  friend struct model::KvCacheAccess;  // lib/model's one door to the state
+  friend struct KvCacheAccess;  // lib/model's one door to the state
 };
 
 struct ForwardOptions {

@@ -35,15 +35,14 @@ struct KvCache::State {
   void reserve(int64_t needed);
 };
 
-namespace model {
-
-/// The model implementation's access to a KvCache's state (KvCache befriends this struct alone).
+/// The model implementation's access to a KvCache's state (KvCache befriends this struct alone; it
+/// is declared in the public header but defined only here, so nothing outside lib/model can use it).
+/// It lives in namespace breadth, not breadth::model, so that the public header does not bring a
+/// `model` namespace into code that says `using namespace breadth`.
 struct KvCacheAccess {
   using State = KvCache::State;
   static std::shared_ptr<State>& state(KvCache& c) { return c.state_; }
   static const std::shared_ptr<State>& state(const KvCache& c) { return c.state_; }
 };
-
-}  // namespace model
 
 }  // namespace breadth
