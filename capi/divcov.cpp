@@ -67,7 +67,7 @@ breadth_status breadth_divcov_get(const breadth_divcov* divcov, breadth_divcov_f
     v.unq_qual = r.unq_qual;
     v.div_cov = r.div_cov;
     v.utility = r.utility;
-    v.distinct = r.distinct;
+    v.distinct = r.num_unique;
     v.count = divcov->partition.size();
     v.partition = divcov->partition.data();
     v.quality = r.quality.data();

@@ -26,7 +26,7 @@ SamplingOptions sampling_of(const breadth_sampling_options& o, const std::string
   return s;
 }
 
-ProgressFn progress_of(breadth_progress_callback fn, void* user_data) {
+ProgressCallback progress_of(breadth_progress_callback fn, void* user_data) {
   if (!fn) return {};
   return [fn, user_data](int64_t done, int64_t total, const std::string& label) {
     return fn(done, total, label.c_str(), user_data) != 0;

@@ -25,8 +25,8 @@ SamplingOptions sampling_of(const breadth_sampling_options& o, const std::string
 GenerateOptions generate_options_of(const breadth_generate_options* o, const std::string& what);
 /// Same for BACO.
 BacoOptions baco_options_of(const breadth_baco_options* o);
-/// A C progress callback as a ProgressFn (empty when fn is NULL).
-ProgressFn progress_of(breadth_progress_callback fn, void* user_data);
+/// A C progress callback as a ProgressCallback (empty when fn is NULL).
+ProgressCallback progress_of(breadth_progress_callback fn, void* user_data);
 
 breadth_finish finish_of(FinishReason r);
 

@@ -59,12 +59,11 @@ breadth_status breadth_tokenize(const breadth_model* model, const char* text, in
     BREADTH_C_REQUIRE(text && out, "breadth_tokenize: text and out must not be NULL");
     *out = breadth_tokens{nullptr, 0};
     const auto& tok = breadth::capi::tokenizer_of(model);
-    std::string input = text;
-    if (chat) {
+    if (chat)
       BREADTH_C_REQUIRE(tok.chat_template(), "breadth_tokenize: chat=1 but the model has no chat template");
-      input = tok.chat_template()->render_user_turn(input);
-    }
-    auto ids = tok.encode(input, add_special != 0);
+    // add_special applies on top of the rendering too: the caller asked for it explicitly.
+    auto ids = chat ? tok.encode_chat(text, tok.chat_template(), add_special != 0)
+                    : tok.encode(text, add_special != 0);
     out->ids = static_cast<int32_t*>(std::malloc(std::max<size_t>(1, ids.size()) * sizeof(int32_t)));
     if (!out->ids) throw std::bad_alloc();
     std::memcpy(out->ids, ids.data(), ids.size() * sizeof(int32_t));

@@ -52,10 +52,10 @@ int main(int argc, char** argv) {
       o.divcov.budget = static_cast<int64_t>(r.generations.size());  // B = the n = 10 generations
       auto f = breadth::evaluate_record(r, *exact, *fallback, o);
       utility += f.utility;
-      distinct += static_cast<double>(f.distinct);
+      distinct += static_cast<double>(f.num_unique);
       legacy += static_cast<double>(f.distinct_legacy);
       div_cov += f.div_cov;
-      rows.push_back({r.id.value_or("?"), r.prompt, f.div_cov, f.distinct});
+      rows.push_back({r.id.value_or("?"), r.prompt, f.div_cov, f.num_unique});
       if (mine && r.partition) agree += breadth::partition(r.generations, *mine) == *r.partition;
     }
     const double n = static_cast<double>(records.size());

@@ -123,7 +123,7 @@ struct BacoOptions {
   /// generation prompt) and the plain prompt for the base model (BACO Appendix A).
   std::shared_ptr<const ChatTemplate> aligned_template, base_template;
   BacoTokenCallback on_token;
-  ProgressFn on_progress;          ///< (tokens so far, most possible, "baco"); false cancels
+  ProgressCallback on_progress;         ///< (tokens so far, most possible, "baco"); false cancels
 };
 
 struct BacoResult {

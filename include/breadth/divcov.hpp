@@ -113,14 +113,17 @@ struct DivCovOptions {
 struct DivCovResult {
   std::vector<int> partition;           ///< class id per answer
   std::vector<double> quality;          ///< quality per answer
-  int64_t num_unique = 0;               ///< #Unq = number of classes
+  /// #Unq: the number of classes (NoveltyBench calls it `distinct`; one field serves both).
+  int64_t num_unique = 0;
   double qual = 0;                      ///< Qual: mean quality over all answers
   double unq_qual = 0;                  ///< UnqQual: mean quality over class representatives
   double div_cov = 0;                   ///< Cov: Σ quality of representatives / max-uniq-sum(B)
   std::vector<double> generation_scores;///< NoveltyBench: class score at a class's first member, else 0
   double utility = 0;                   ///< NoveltyBench: Σ p^i g_i / Σ p^i
-  int64_t distinct = 0;                 ///< number of classes
-  int64_t distinct_legacy = 0;          ///< NoveltyBench's older max(partition) = distinct - 1
+  int64_t distinct_legacy = 0;          ///< NoveltyBench's older max(partition) = num_unique - 1
+
+  /// NoveltyBench's name for num_unique (it was a second field holding the same number).
+  [[deprecated("use DivCovResult::num_unique")]] int64_t distinct() const { return num_unique; }
 };
 
 /// The figures from a partition and per-answer qualities already known. `max_unique_sum` is the

@@ -2,7 +2,8 @@
 //
 // Every failure the library reports is a `breadth::Error` (a std::runtime_error) of one of the
 // subclasses below. Messages name the argument or file at fault and say what to do about it. The C API
-// maps each class to a `breadth_status` code (capi/breadth.h) and Python to ValueError/RuntimeError.
+// maps each class to a `breadth_status` code (capi/breadth.h); Python raises a breadth.Error subclass per
+// code carrying `.code` (InvalidArgumentError is also a ValueError; bindings/python/src/module.cpp).
 #pragma once
 
 #include <stdexcept>

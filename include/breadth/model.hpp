@@ -50,9 +50,13 @@ struct ModelConfig {
   int64_t num_labels = 0;  ///< > 0 for *ForSequenceClassification (a score head instead of lm_head)
 };
 
+struct KvCacheAccess;  // lib/model's access to a KvCache's state (model/kv_cache_state.hpp)
+
 /// Keys and values of a batch of sequences. Rows are sequences; each row has its own length and
 /// positions (padding columns are masked). Forking (select) copies the chosen rows, so a prompt is
-/// prefilled once and decoded as n independent samples.
+/// prefilled once and decoded as n independent samples. Copies of a KvCache share its buffers.
+/// The buffers are opaque: only the model implementation (lib/model) reads or writes them, so their
+/// layout can change without touching this header or its users.
 class KvCache {
  public:
   KvCache() = default;
@@ -65,12 +69,14 @@ class KvCache {
   /// next real token of that row will get.
   const torch::Tensor& lengths() const;
   /// True until the first forward() (or new_cache()) gives the cache its buffers.
-  bool empty() const { return state == nullptr; }
+  bool empty() const { return state_ == nullptr; }
   /// A new cache whose row i is row `rows[i]` of this one (rows may repeat: n samples of one prompt).
   KvCache select(const torch::Tensor& rows) const;
 
-  struct State;
-  std::shared_ptr<State> state;  // implementation detail of lib/model
+ private:
+  struct State;  // defined in lib/model/kv_cache_state.hpp
+  std::shared_ptr<State> state_;
+  friend struct KvCacheAccess;  // lib/model's one door to the state
 };
 
 struct ForwardOptions {

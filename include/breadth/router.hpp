@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "breadth/progress.hpp"
+
 namespace breadth {
 
 // ============================================================================ training data
@@ -128,7 +130,7 @@ class FeatureCache;
 /// `progress` gets (rows done, rows in all, extractor name); false cancels (throws Cancelled).
 Features compute_features(FeatureKind kind, const std::vector<FeatureExtractor*>& extractors,
                           const std::vector<std::string>& queries, FeatureCache* cache = nullptr,
-                          const std::function<bool(int64_t, int64_t, const std::string&)>& progress = {});
+                          const ProgressCallback& progress = {});
 
 /// On-disk cache of feature rows keyed by a hash of (extractor name, query text): one safetensors
 /// file per extractor under `dir`, rewritten atomically when rows are added. Only missing rows are
@@ -139,7 +141,7 @@ class FeatureCache {
   /// Rows for `queries` (from the cache, else computed and stored).
   torch::Tensor get(FeatureExtractor& extractor, const std::vector<std::string>& queries,
                     int64_t batch_size = 16,
-                    const std::function<bool(int64_t, int64_t, const std::string&)>& progress = {});
+                    const ProgressCallback& progress = {});
   /// FNV-1a 64 of name + '\0' + query: the cache key.
   static uint64_t key(const std::string& extractor_name, const std::string& query);
   /// $BREADTH_CACHE/route-features, else $HOME/.cache/breadth/route-features (./.cache/... without
@@ -189,7 +191,10 @@ struct TrainOptions {
   MlpGrid grid;
   uint64_t seed = 0;
   /// Called after each grid point (done, total, label); false cancels (throws Cancelled).
-  std::function<bool(int64_t, int64_t, const std::string&)> progress;
+  ProgressCallback on_progress;
+  /// Deprecated: the former name of on_progress, used only while on_progress is empty. (Not marked
+  /// [[deprecated]]: GCC would then warn in every implicitly defined constructor of these options.)
+  ProgressCallback progress;
 };
 
 /// Everything needed to rebuild a router and to check it is used with the right pool and features.
@@ -323,7 +328,11 @@ struct ReportOptions {
   std::vector<int64_t> knn_k = {1, 5};
   bool mway = true, binary = true, pairs = true;
   SetScorer scorer;
-  std::function<bool(int64_t, int64_t, const std::string&)> progress;
+  /// Called after each job (done, total, job name); false cancels (throws Cancelled).
+  ProgressCallback on_progress;
+  /// Deprecated: the former name of on_progress, used only while on_progress is empty. (Not marked
+  /// [[deprecated]]: GCC would then warn in every implicitly defined constructor of these options.)
+  ProgressCallback progress;
 };
 
 /// One line of the report: mean and sample standard deviation over seeds of the test-split means.

@@ -28,6 +28,8 @@
 #include "breadth/answer_set.hpp"
 #include "breadth/encoder.hpp"
 #include "breadth/model.hpp"
+#include "breadth/progress.hpp"
+#include "breadth/progress.hpp"
 #include "breadth/router.hpp"
 
 namespace breadth {
@@ -118,8 +120,7 @@ struct FeatureSources {
   /// Asked once per computed stage ("features (encoder)", "features (<pool model>)") for that stage's
   /// progress callback (done, total, label; false cancels). The callback is destroyed when its
   /// stage ends, so a terminal bar it owns can finish its line. May be empty, and may return empty.
-  std::function<std::function<bool(int64_t, int64_t, const std::string&)>(const std::string& stage)> progress;
-
+  std::function<ProgressCallback(const std::string& stage)> stage_progress;
 };
 
 /// Features of `queries` (rows in that order; `query_ids` name them in a features file) for the
@@ -149,7 +150,7 @@ using AnswerSampler =
 struct BuildDataOptions {
   /// Called after each computed cell (done, total cells to compute, "model"); false cancels (the
   /// rows written so far stay; throws Cancelled).
-  std::function<bool(int64_t, int64_t, const std::string&)> progress;
+  ProgressCallback on_progress;
 };
 
 /// Appends one routing row per (query, model) cell that `out_path` does not hold yet, model by model

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "breadth/progress.hpp"
+
 namespace breadth {
 
 class CausalLM;
@@ -126,8 +128,8 @@ const char* finish_reason_name(FinishReason r);
 /// ones as U+FFFD), so the pieces add up to Sample::text unless a stop string cut it. Returning false
 /// stops that row.
 using TokenCallback = std::function<bool(int64_t row, int32_t token, const std::string& piece)>;
-/// Same signature as core's ProgressCallback: (done, total, label); false cancels (throws Cancelled).
-using ProgressFn = std::function<bool(int64_t done, int64_t total, const std::string& label)>;
+/// The former name of ProgressCallback (breadth/progress.hpp).
+using ProgressFn [[deprecated("use breadth::ProgressCallback")]] = ProgressCallback;
 
 struct GenerateOptions {
   SamplingOptions sampling;
@@ -149,7 +151,7 @@ struct GenerateOptions {
   /// finished rows ride along (their outputs are ignored).
   double shrink_fraction = 0.75;
   TokenCallback on_token;
-  ProgressFn on_progress;               ///< (tokens generated so far, max possible, "generate")
+  ProgressCallback on_progress;               ///< (tokens generated so far, max possible, "generate")
 };
 
 struct Sample {

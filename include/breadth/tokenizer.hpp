@@ -37,6 +37,19 @@ class Tokenizer {
   /// Ids for `text`. Special-token strings inside the text are recognized. `add_special` adds what the
   /// post-processor adds (e.g. BOS). Invalid UTF-8 is replaced by U+FFFD before encoding.
   virtual std::vector<int32_t> encode(std::string_view text, bool add_special = false) const = 0;
+  /// Ids of `prompt` as a chat model wants it: rendered as one user turn plus the generation prompt
+  /// (ChatTemplate::render_user_turn, thinking off) by `tmpl`, or by the checkpoint's chat_template()
+  /// when `tmpl` is nullptr, then encoded. This is the one place that pairs rendering with encoding, so
+  /// that the library, the CLI and the bindings tokenize a chat prompt identically.
+  ///
+  /// `add_special` is passed to encode() and is false by default: a rendered template already spells
+  /// out the special tokens it wants (e.g. BOS), and adding the post-processor's again would double
+  /// them. Pass true only where the post-processor's tokens are still wanted on top of the rendering,
+  /// e.g. BACO's base-model template (a base model's prompt keeps its BOS) or an explicit request.
+  /// Throws InvalidArgument when `tmpl` is nullptr and the checkpoint has no chat template, and what
+  /// chat_template() throws when the checkpoint's template cannot be rendered.
+  std::vector<int32_t> encode_chat(std::string_view prompt, const ChatTemplate* tmpl = nullptr,
+                                   bool add_special = false) const;
   /// Text for `ids`; `skip_special` drops special tokens. Ids outside the vocabulary are dropped
   /// (as the reference does). Bytes that do not form UTF-8 become U+FFFD.
   virtual std::string decode(const std::vector<int32_t>& ids, bool skip_special = false) const = 0;

@@ -639,7 +639,7 @@ void validate(const BacoOptions& o) {
 std::vector<int32_t> render(const CausalLM& model, const Tokenizer& tok, const std::string& prompt,
                             const std::shared_ptr<const ChatTemplate>& tmpl, bool chat) {
   std::vector<int32_t> ids;
-  if (tmpl) ids = tok.encode(tmpl->render_user_turn(prompt), /*add_special=*/!chat);
+  if (tmpl) ids = tok.encode_chat(prompt, tmpl.get(), /*add_special=*/!chat);
   else ids = encode_prompt(model, prompt, chat);
   if (ids.empty() && tok.bos_id()) ids.push_back(*tok.bos_id());
   BREADTH_CHECK_ARG(!ids.empty(),

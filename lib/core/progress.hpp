@@ -3,13 +3,11 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <string>
 
-namespace breadth {
+#include "breadth/progress.hpp"
 
-/// Called with (done, total, label); returning false asks the work to stop (it throws Cancelled).
-using ProgressCallback = std::function<bool(int64_t done, int64_t total, const std::string& label)>;
+namespace breadth {
 
 /// A one-line bar on stderr, redrawn at most 10 times a second; silent when stderr is not a terminal.
 class TerminalProgress {

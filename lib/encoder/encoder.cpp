@@ -7,11 +7,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <fstream>
 #include <numeric>
 
 #include "core/check.hpp"
+#include "core/files.hpp"
 #include "model/decoder.hpp"
 #include "encoder/encoder_config.hpp"
 #include "encoder/encoder_net.hpp"
@@ -21,8 +21,6 @@
 
 namespace breadth {
 
-namespace fs = std::filesystem;
-
 namespace {
 
 std::string lower(std::string s) {
@@ -30,27 +28,27 @@ std::string lower(std::string s) {
   return s;
 }
 
-nlohmann::json read_config(const fs::path& p) {
+nlohmann::json read_config(const std::string& p) {
   std::ifstream in(p);
-  if (!in) fail<IoError>("cannot read '{}'", p.string());
+  if (!in) fail<IoError>("cannot read '{}'", p);
   auto j = nlohmann::json::parse(in, nullptr, false);
-  BREADTH_CHECK_FORMAT(!j.is_discarded(), "'{}' is not valid JSON", p.string());
+  BREADTH_CHECK_FORMAT(!j.is_discarded(), "'{}' is not valid JSON", p);
   return j;
 }
 
 // The tokenizer beside the weights: tokenizer.json / tokenizer.model, else DeBERTa-v3's spm.model
 // (its tokenizer.json, when saved, uses a Unigram model breadth does not read).
-std::shared_ptr<const Tokenizer> find_tokenizer(const fs::path& dir) {
-  const bool has_json = fs::is_regular_file(dir / "tokenizer.json");
-  const bool has_spm = fs::is_regular_file(dir / "spm.model");
-  if (has_json || fs::is_regular_file(dir / "tokenizer.model")) {
+std::shared_ptr<const Tokenizer> find_tokenizer(const std::string& dir) {
+  const bool has_json = files::is_regular_file(files::join(dir, "tokenizer.json"));
+  const bool has_spm = files::is_regular_file(files::join(dir, "spm.model"));
+  if (has_json || files::is_regular_file(files::join(dir, "tokenizer.model"))) {
     try {
-      return Tokenizer::load(dir.string());
+      return Tokenizer::load(dir);
     } catch (const Unsupported&) {
       if (!has_spm) throw;
     }
   }
-  if (has_spm) return Tokenizer::load((dir / "spm.model").string());
+  if (has_spm) return Tokenizer::load(files::join(dir, "spm.model"));
   return nullptr;
 }
 
@@ -63,14 +61,14 @@ int64_t position_limit(const model::EncoderArch& a) {
 class EncoderImpl final : public Encoder {
  public:
   EncoderImpl(const std::string& dir, const EncoderOptions& options) : options_(options) {
-    const fs::path root(dir);
-    const fs::path config = root / "config.json";
-    if (!fs::exists(config))
+    const std::string& root = dir;
+    const std::string config = files::join(root, "config.json");
+    if (!files::exists(config))
       fail<IoError>("'{}' has no config.json; an encoder is loaded from a Hugging Face checkpoint directory", dir);
     try {
-      arch_ = model::parse_encoder_config(read_config(config), config.string());
+      arch_ = model::parse_encoder_config(read_config(config), config);
     } catch (const nlohmann::json::exception& e) {
-      fail<FormatError>("'{}': unexpected field type ({})", config.string(), e.what());
+      fail<FormatError>("'{}': unexpected field type ({})", config, e.what());
     }
     ModelOptions mo;
     mo.device = options.device;
@@ -151,9 +149,9 @@ class EncoderImpl final : public Encoder {
   }
 
  private:
-  static int64_t tokenizer_max_length(const fs::path& root) {
-    if (!fs::is_regular_file(root / "tokenizer_config.json")) return 0;
-    auto j = read_config(root / "tokenizer_config.json");
+  static int64_t tokenizer_max_length(const std::string& root) {
+    if (!files::is_regular_file(files::join(root, "tokenizer_config.json"))) return 0;
+    auto j = read_config(files::join(root, "tokenizer_config.json"));
     if (j.is_object() && j.contains("model_max_length") && j["model_max_length"].is_number()) {
       double v = j["model_max_length"].get<double>();
       if (v > 0 && v < 1e6) return static_cast<int64_t>(v);  // transformers writes 1e30 for "unbounded"
@@ -280,9 +278,8 @@ class EncoderImpl final : public Encoder {
 }  // namespace
 
 std::shared_ptr<Encoder> Encoder::load(const std::string& path, const EncoderOptions& options) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail<IoError>("encoder path '{}' does not exist", path);
-  if (!fs::is_directory(path, ec))
+  if (!files::exists(path)) fail<IoError>("encoder path '{}' does not exist", path);
+  if (!files::is_directory(path))
     fail<InvalidArgument>("encoder path '{}' is not a directory; give a Hugging Face checkpoint directory "
                           "(config.json, model.safetensors, tokenizer)",
                           path);

@@ -4,15 +4,13 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "core/check.hpp"
+#include "core/files.hpp"
 
 namespace breadth::model {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -64,11 +62,11 @@ int64_t require_positive(const nlohmann::json& j, const char* key, const std::st
   return v;
 }
 
-nlohmann::json read_json_file(const fs::path& p) {
+nlohmann::json read_json_file(const std::string& p) {
   std::ifstream in(p);
-  if (!in) fail<IoError>("cannot read '{}'", p.string());
+  if (!in) fail<IoError>("cannot read '{}'", p);
   auto j = nlohmann::json::parse(in, nullptr, false);
-  BREADTH_CHECK_FORMAT(!j.is_discarded(), "'{}' is not valid JSON", p.string());
+  BREADTH_CHECK_FORMAT(!j.is_discarded(), "'{}' is not valid JSON", p);
   return j;
 }
 
@@ -234,19 +232,19 @@ EncoderArch parse_encoder_config(const nlohmann::json& j, const std::string& whe
 }
 
 int64_t read_sentence_transformers(const std::string& dir, EncoderConfig& config) {
-  const fs::path root(dir);
+  const std::string& root = dir;
   int64_t max_seq = 0;
-  if (fs::exists(root / "sentence_bert_config.json")) {
-    auto j = read_json_file(root / "sentence_bert_config.json");
+  if (files::exists(files::join(root, "sentence_bert_config.json"))) {
+    auto j = read_json_file(files::join(root, "sentence_bert_config.json"));
     if (j.is_object() && j.contains("max_seq_length") && j["max_seq_length"].is_number_integer())
       max_seq = j["max_seq_length"].get<int64_t>();
   }
-  if (!fs::exists(root / "modules.json")) return max_seq;
-  auto modules = read_json_file(root / "modules.json");
-  BREADTH_CHECK_FORMAT(modules.is_array(), "'{}' must be a list of modules", (root / "modules.json").string());
+  if (!files::exists(files::join(root, "modules.json"))) return max_seq;
+  auto modules = read_json_file(files::join(root, "modules.json"));
+  BREADTH_CHECK_FORMAT(modules.is_array(), "'{}' must be a list of modules", files::join(root, "modules.json"));
   for (const auto& m : modules) {
     BREADTH_CHECK_FORMAT(m.is_object() && m.contains("type") && m["type"].is_string(),
-                         "'{}': every module needs a 'type'", (root / "modules.json").string());
+                         "'{}': every module needs a 'type'", files::join(root, "modules.json"));
     const std::string type = m["type"].get<std::string>();
     const std::string path = m.contains("path") && m["path"].is_string() ? m["path"].get<std::string>() : "";
     auto ends_with = [&](const std::string& s) {
@@ -256,11 +254,11 @@ int64_t read_sentence_transformers(const std::string& dir, EncoderConfig& config
       config.normalize = true;
     } else if (ends_with(".Pooling")) {
       BREADTH_CHECK_FORMAT(path.find("..") == std::string::npos, "'{}': module path '{}' leaves the directory",
-                           (root / "modules.json").string(), path);
-      fs::path cfg = root / path / "config.json";
-      if (!fs::exists(cfg)) continue;  // sentence-transformers' defaults: mean pooling
+                           files::join(root, "modules.json"), path);
+      const std::string cfg = files::join(files::join(root, path), "config.json");
+      if (!files::exists(cfg)) continue;  // sentence-transformers' defaults: mean pooling
       auto pj = read_json_file(cfg);
-      BREADTH_CHECK_FORMAT(pj.is_object(), "'{}' must be a JSON object", cfg.string());
+      BREADTH_CHECK_FORMAT(pj.is_object(), "'{}' must be a JSON object", cfg);
       std::vector<std::string> modes;
       if (pj.contains("pooling_mode") && pj["pooling_mode"].is_string()) {
         modes.push_back(pj["pooling_mode"].get<std::string>());
@@ -281,16 +279,16 @@ int64_t read_sentence_transformers(const std::string& dir, EncoderConfig& config
         std::string all;
         for (const auto& s : modes) all += (all.empty() ? "" : "+") + s;
         fail<Unsupported>("'{}': pooling '{}' is not supported (exactly one of cls, mean, max, mean_sqrt_len)",
-                          cfg.string(), all.empty() ? "none" : all);
+                          cfg, all.empty() ? "none" : all);
       }
       config.pooling = modes[0];
     } else if (ends_with(".Transformer")) {
       BREADTH_CHECK_FORMAT(path.empty() || path == "." || path == "0_Transformer" || path.find("..") == std::string::npos,
-                           "'{}': module path '{}' leaves the directory", (root / "modules.json").string(), path);
+                           "'{}': module path '{}' leaves the directory", files::join(root, "modules.json"), path);
     } else if (ends_with(".Dense") || ends_with(".LayerNorm") || ends_with(".WeightedLayerPooling")) {
       fail<Unsupported>("'{}': sentence-transformers module '{}' is not supported (Transformer, Pooling and "
                         "Normalize are)",
-                        (root / "modules.json").string(), type);
+                        files::join(root, "modules.json"), type);
     }
   }
   return max_seq;

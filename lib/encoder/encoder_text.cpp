@@ -4,14 +4,12 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 
 #include "core/check.hpp"
+#include "core/files.hpp"
 
 namespace breadth::model {
-
-namespace fs = std::filesystem;
 
 int64_t SegmentTemplate::added(bool is_pair) const {
   int64_t n = 0;
@@ -47,12 +45,12 @@ SegmentTemplate roberta_template(int32_t cls, int32_t sep) {
 
 namespace {
 
-nlohmann::json read_json_or_null(const fs::path& p) {
-  if (!fs::is_regular_file(p)) return nullptr;
+nlohmann::json read_json_or_null(const std::string& p) {
+  if (!files::is_regular_file(p)) return nullptr;
   std::ifstream in(p);
-  if (!in) fail<IoError>("cannot read '{}'", p.string());
+  if (!in) fail<IoError>("cannot read '{}'", p);
   auto j = nlohmann::json::parse(in, nullptr, false);
-  BREADTH_CHECK_FORMAT(!j.is_discarded(), "'{}' is not valid JSON", p.string());
+  BREADTH_CHECK_FORMAT(!j.is_discarded(), "'{}' is not valid JSON", p);
   return j;
 }
 
@@ -111,9 +109,9 @@ const nlohmann::json* find_processor(const nlohmann::json& pp) {
 }
 
 // cls_token / sep_token as named in the tokenizer's config files (a string or {"content": ...}).
-std::string config_token(const fs::path& dir, const char* key) {
+std::string config_token(const std::string& dir, const char* key) {
   for (const char* file : {"special_tokens_map.json", "tokenizer_config.json"}) {
-    auto j = read_json_or_null(dir / file);
+    auto j = read_json_or_null(files::join(dir, file));
     if (!j.is_object() || !j.contains(key)) continue;
     const auto& v = j[key];
     if (v.is_string()) return v.get<std::string>();
@@ -125,9 +123,9 @@ std::string config_token(const fs::path& dir, const char* key) {
 }  // namespace
 
 SegmentTemplate read_segment_template(const std::string& dir, const Tokenizer& tokenizer, bool roberta_style) {
-  const fs::path root(dir);
-  const std::string where = (root / "tokenizer.json").string();
-  auto tj = read_json_or_null(root / "tokenizer.json");
+  const std::string& root = dir;
+  const std::string where = files::join(root, "tokenizer.json");
+  auto tj = read_json_or_null(files::join(root, "tokenizer.json"));
   if (tj.is_object() && tj.contains("post_processor")) {
     if (const auto* pp = find_processor(tj["post_processor"])) {
       const std::string type = pp->value("type", "");

@@ -43,7 +43,6 @@ DivCovResult divcov_from(std::vector<int> partition, std::vector<double> quality
     }
   }
   r.num_unique = next;
-  r.distinct = next;
   r.distinct_legacy = next > 0 ? next - 1 : 0;
   r.qual = n ? all_sum / static_cast<double>(n) : 0.0;
   r.unq_qual = next ? unique_sum / static_cast<double>(next) : 0.0;

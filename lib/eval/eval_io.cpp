@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/check.hpp"
+#include "core/files.hpp"
 
 namespace breadth {
 namespace {
@@ -59,11 +60,9 @@ std::optional<std::vector<T>> opt_list(const json& obj, const char* key, const s
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail<IoError>("cannot open '{}': check that the file exists and is readable", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto bytes = files::try_read_file(path);
+  if (!bytes) fail<IoError>("cannot open '{}': check that the file exists and is readable", path);
+  return std::move(*bytes);
 }
 
 }  // namespace

@@ -3,18 +3,16 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <filesystem>
 #include <fstream>
 
 #include "core/check.hpp"
+#include "core/files.hpp"
 #include "model/arch.hpp"
 #include "model/decoder.hpp"
 #include "model/gguf_model.hpp"
 #include "model/weights.hpp"
 
 namespace breadth {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -25,25 +23,25 @@ bool is_gguf_file(const std::string& path) {
 }
 
 std::shared_ptr<CausalLM> load_hf_dir(const std::string& dir, const ModelOptions& options) {
-  fs::path config = fs::path(dir) / "config.json";
-  if (!fs::exists(config))
+  const std::string config = files::join(dir, "config.json");
+  if (!files::exists(config))
     fail<IoError>("'{}' has no config.json; a Hugging Face checkpoint directory needs one (or pass "
                   "a .gguf file)",
                   dir);
   std::ifstream in(config);
-  if (!in) fail<IoError>("cannot read '{}'", config.string());
+  if (!in) fail<IoError>("cannot read '{}'", config);
   nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
-  BREADTH_CHECK_FORMAT(!j.is_discarded(), "'{}' is not valid JSON", config.string());
+  BREADTH_CHECK_FORMAT(!j.is_discarded(), "'{}' is not valid JSON", config);
   model::ArchConfig arch;
   try {
-    arch = model::parse_hf_config(j, config.string());
+    arch = model::parse_hf_config(j, config);
   } catch (const nlohmann::json::exception& e) {
-    fail<FormatError>("'{}': unexpected field type ({})", config.string(), e.what());
+    fail<FormatError>("'{}': unexpected field type ({})", config, e.what());
   }
   model::validate_options(options);
   auto weights = model::open_safetensors_dir(dir);
   std::string tok;
-  if (fs::exists(fs::path(dir) / "tokenizer.json") || fs::exists(fs::path(dir) / "tokenizer.model"))
+  if (files::exists(files::join(dir, "tokenizer.json")) || files::exists(files::join(dir, "tokenizer.model")))
     tok = dir;
   return model::make_decoder(std::move(arch), *weights, options, tok);
 }
@@ -51,9 +49,8 @@ std::shared_ptr<CausalLM> load_hf_dir(const std::string& dir, const ModelOptions
 }  // namespace
 
 std::shared_ptr<CausalLM> CausalLM::load(const std::string& path, const ModelOptions& options) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) return load_hf_dir(path, options);
-  if (!fs::exists(path, ec))
+  if (files::is_directory(path)) return load_hf_dir(path, options);
+  if (!files::exists(path))
     fail<IoError>("model path '{}' does not exist; give a Hugging Face directory or a .gguf file",
                   path);
   if (is_gguf_file(path)) return model::load_gguf_model(path, options);

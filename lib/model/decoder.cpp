@@ -60,8 +60,8 @@ class Decoder final : public CausalLM {
   KvCache new_cache(int64_t batch, int64_t capacity) const override {
     const auto& p = arch_.pub;
     KvCache c;
-    c.state = KvCache::State::create(batch, capacity, p.num_layers, p.num_kv_heads, p.head_dim,
-                                     dtype_, device_);
+    KvCacheAccess::state(c) = KvCacheAccess::State::create(batch, capacity, p.num_layers, p.num_kv_heads,
+                                                           p.head_dim, dtype_, device_);
     return c;
   }
 
@@ -72,7 +72,7 @@ class Decoder final : public CausalLM {
   void load(const WeightSource& src);
   Norm load_norm(const WeightSource& src, const std::string& name, int64_t dim) const;
   torch::Tensor attention(const Layer& L, size_t index, const torch::Tensor& x,
-                          KvCache::State& st, int64_t past, const Attn& attn,
+                          KvCacheAccess::State& st, int64_t past, const Attn& attn,
                           const torch::Tensor& cos, const torch::Tensor& sin) const;
   torch::Tensor mlp(const Layer& L, const torch::Tensor& x) const;
 
@@ -161,7 +161,7 @@ void Decoder::load(const WeightSource& src) {
 }
 
 torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tensor& x,
-                                 KvCache::State& st, int64_t past, const Attn& attn,
+                                 KvCacheAccess::State& st, int64_t past, const Attn& attn,
                                  const torch::Tensor& cos, const torch::Tensor& sin) const {
   const auto& p = arch_.pub;
   const int64_t B = x.size(0), T = x.size(1), D = p.head_dim;
@@ -250,8 +250,8 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
     valid = torch::ones({B, T}, torch::TensorOptions().dtype(torch::kBool).device(device_));
   }
 
-  if (!cache.state) cache = new_cache(B, T);
-  KvCache::State& st = *cache.state;
+  if (cache.empty()) cache = new_cache(B, T);
+  KvCacheAccess::State& st = *KvCacheAccess::state(cache);
   BREADTH_CHECK_ARG(st.layers == p.num_layers && st.kv_heads == p.num_kv_heads &&
                         st.head_dim == p.head_dim && st.dtype == dtype_ && st.device == device_,
                     "forward: this KvCache was made by a different model (layout, dtype or device "

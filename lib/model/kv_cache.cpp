@@ -50,26 +50,26 @@ void KvCache::State::reserve(int64_t needed) {
   capacity = cap;
 }
 
-int64_t KvCache::batch() const { return state ? state->batch : 0; }
-int64_t KvCache::columns() const { return state ? state->columns : 0; }
-int64_t KvCache::capacity() const { return state ? state->capacity : 0; }
+int64_t KvCache::batch() const { return state_ ? state_->batch : 0; }
+int64_t KvCache::columns() const { return state_ ? state_->columns : 0; }
+int64_t KvCache::capacity() const { return state_ ? state_->capacity : 0; }
 
 const torch::Tensor& KvCache::lengths() const {
   static const torch::Tensor kNone;
-  return state ? state->lengths : kNone;
+  return state_ ? state_->lengths : kNone;
 }
 
 KvCache KvCache::select(const torch::Tensor& rows) const {
-  BREADTH_CHECK_ARG(state != nullptr, "KvCache::select: the cache is empty (never prefilled)");
+  BREADTH_CHECK_ARG(state_ != nullptr, "KvCache::select: the cache is empty (never prefilled)");
   BREADTH_CHECK_ARG(rows.defined() && rows.dim() == 1 && rows.numel() > 0,
                     "KvCache::select: rows must be a non-empty 1-D tensor of row indices");
-  auto idx = rows.to(state->device, torch::kInt64);
+  auto idx = rows.to(state_->device, torch::kInt64);
   // One host sync per fork (not per token) buys a clear error instead of an index crash.
   auto lo = idx.min().item<int64_t>(), hi = idx.max().item<int64_t>();
-  BREADTH_CHECK_ARG(lo >= 0 && hi < state->batch,
-                    "KvCache::select: row indices must lie in [0, {}) (got {}..{})", state->batch,
+  BREADTH_CHECK_ARG(lo >= 0 && hi < state_->batch,
+                    "KvCache::select: row indices must lie in [0, {}) (got {}..{})", state_->batch,
                     lo, hi);
-  auto s = std::make_shared<State>(*state);
+  auto s = std::make_shared<State>(*state_);
   s->batch = idx.size(0);
   for (auto& t : s->k) t = t.index_select(0, idx);
   for (auto& t : s->v) t = t.index_select(0, idx);
@@ -77,7 +77,7 @@ KvCache KvCache::select(const torch::Tensor& rows) const {
   s->pos = s->pos.index_select(0, idx);
   s->lengths = s->lengths.index_select(0, idx);
   KvCache out;
-  out.state = std::move(s);
+  out.state_ = std::move(s);
   return out;
 }
 

@@ -1,4 +1,4 @@
-// What a KvCache holds (the public header keeps it opaque).
+// What a KvCache holds (the public header keeps it opaque), and lib/model's access to it.
 #pragma once
 
 #include <torch/types.h>
@@ -33,6 +33,16 @@ struct KvCache::State {
                                        torch::Device device);
   /// Grows the buffers (amortized doubling) so that `needed` columns fit.
   void reserve(int64_t needed);
+};
+
+/// The model implementation's access to a KvCache's state (KvCache befriends this struct alone; it
+/// is declared in the public header but defined only here, so nothing outside lib/model can use it).
+/// It lives in namespace breadth, not breadth::model, so that the public header does not bring a
+/// `model` namespace into code that says `using namespace breadth`.
+struct KvCacheAccess {
+  using State = KvCache::State;
+  static std::shared_ptr<State>& state(KvCache& c) { return c.state_; }
+  static const std::shared_ptr<State>& state(const KvCache& c) { return c.state_; }
 };
 
 }  // namespace breadth

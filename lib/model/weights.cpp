@@ -3,15 +3,14 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include <filesystem>
 #include <fstream>
 
 #include "core/check.hpp"
+#include "core/files.hpp"
 #include "io/safetensors.hpp"
 
 namespace breadth::model {
 
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -36,27 +35,27 @@ std::string shape_str(const std::vector<int64_t>& s) {
 class SafetensorsSource : public WeightSource {
  public:
   explicit SafetensorsSource(const std::string& dir) : dir_(dir) {
-    fs::path index = fs::path(dir) / "model.safetensors.index.json";
-    fs::path single = fs::path(dir) / "model.safetensors";
-    if (fs::exists(index)) {
+    const std::string index = files::join(dir, "model.safetensors.index.json");
+    const std::string single = files::join(dir, "model.safetensors");
+    if (files::exists(index)) {
       std::ifstream in(index);
-      if (!in) fail<IoError>("cannot read '{}'", index.string());
+      if (!in) fail<IoError>("cannot read '{}'", index);
       nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
       BREADTH_CHECK_FORMAT(!j.is_discarded() && j.is_object() && j.contains("weight_map") &&
                                j["weight_map"].is_object(),
                            "'{}' is not a valid safetensors index (needs a 'weight_map' object)",
-                           index.string());
+                           index);
       std::map<std::string, size_t> file_index;
       for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
         BREADTH_CHECK_FORMAT(it.value().is_string(), "'{}': weight_map entry '{}' is not a file name",
-                             index.string(), it.key());
+                             index, it.key());
         std::string shard = it.value().get<std::string>();
         BREADTH_CHECK_FORMAT(shard.find("..") == std::string::npos && !shard.empty() && shard[0] != '/',
                              "'{}': shard name '{}' must be a file inside the directory",
-                             index.string(), shard);
+                             index, shard);
         auto f = file_index.find(shard);
         if (f == file_index.end()) {
-          files_.push_back(std::make_unique<io::SafetensorsFile>((fs::path(dir) / shard).string()));
+          files_.push_back(std::make_unique<io::SafetensorsFile>(files::join(dir, shard)));
           f = file_index.emplace(shard, files_.size() - 1).first;
         }
         where_[it.key()] = f->second;
@@ -65,13 +64,13 @@ class SafetensorsSource : public WeightSource {
       for (const auto& [name, fi] : where_) {
         BREADTH_CHECK_FORMAT(files_[fi]->find(name) != nullptr,
                              "'{}' lists tensor '{}' in shard '{}', which does not contain it",
-                             index.string(), name, files_[fi]->path());
+                             index, name, files_[fi]->path());
       }
-    } else if (fs::exists(single)) {
-      files_.push_back(std::make_unique<io::SafetensorsFile>(single.string()));
+    } else if (files::exists(single)) {
+      files_.push_back(std::make_unique<io::SafetensorsFile>(single));
       for (const auto& [name, view] : files_[0]->tensors()) where_[name] = 0;
-    } else if (fs::exists(fs::path(dir) / "pytorch_model.bin") ||
-               fs::exists(fs::path(dir) / "pytorch_model.bin.index.json")) {
+    } else if (files::exists(files::join(dir, "pytorch_model.bin")) ||
+               files::exists(files::join(dir, "pytorch_model.bin.index.json"))) {
       fail<Unsupported>("'{}' holds PyTorch pickle weights (pytorch_model.bin); breadth reads only "
                         "safetensors. Convert with transformers: "
                         "model.save_pretrained(dir, safe_serialization=True)",

@@ -15,7 +15,7 @@ namespace breadth {
 using namespace routing;
 
 FeatureCache::FeatureCache(std::string dir) : dir_(std::move(dir)) {
-  make_dirs(dir_);
+  files::make_dirs(dir_);
 }
 
 std::string FeatureCache::default_dir() {
@@ -44,20 +44,20 @@ std::string file_for(const std::string& dir, const std::string& name) {
   std::string slug;
   for (char c : name.substr(name.size() > 48 ? name.size() - 48 : 0))
     slug += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
-  return join_path(dir, fmt::format("{}-{:016x}.safetensors", slug, FeatureCache::key(name, "")));
+  return files::join(dir, fmt::format("{}-{:016x}.safetensors", slug, FeatureCache::key(name, "")));
 }
 
 }  // namespace
 
 torch::Tensor FeatureCache::get(FeatureExtractor& extractor, const std::vector<std::string>& queries,
                                 int64_t batch_size,
-                                const std::function<bool(int64_t, int64_t, const std::string&)>& progress) {
+                                const ProgressCallback& progress) {
   BREADTH_CHECK_ARG(batch_size > 0, "FeatureCache::get: batch_size must be positive");
   if (queries.empty()) return torch::zeros({0, 0}, torch::kFloat32);
   const std::string name = extractor.name();
   const std::string path = file_for(dir_, name);
   torch::Tensor keys, feats;  // [C] int64, [C, D] float32
-  if (file_exists(path)) {
+  if (files::exists(path)) {
     io::SafetensorsFile f(path);
     const auto& k = f.at("keys");
     const auto& v = f.at("features");
@@ -121,7 +121,7 @@ torch::Tensor FeatureCache::get(FeatureExtractor& extractor, const std::vector<s
                            {"features", io::DType::F32, {feats.size(0), feats.size(1)}, feats.data_ptr(),
                             static_cast<uint64_t>(feats.numel() * 4)}},
                           {{"extractor", name}});
-    move_file(tmp, path);
+    files::move_file(tmp, path);
   }
   std::vector<int64_t> idx;
   for (const auto& q : queries) idx.push_back(row.at(key(name, q)));

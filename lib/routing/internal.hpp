@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "breadth/router.hpp"
+#include "core/files.hpp"
 
 namespace breadth::routing {
 
@@ -151,13 +152,11 @@ inline double draw_unit(std::mt19937_64& g) { return static_cast<double>(g() >> 
 
 std::string join_names(const std::vector<std::string>& v);
 
-// File helpers on POSIX calls: libtorch.so exports broken copies of some std::filesystem functions
-// (remove_all crashes through a null pointer when interposed), so routing avoids std::filesystem.
-/// mkdir -p; IoError naming `dir` on failure.
-void make_dirs(const std::string& dir);
-bool file_exists(const std::string& path);
-std::string join_path(const std::string& dir, const std::string& name);
-/// rename(2); IoError on failure.
-void move_file(const std::string& from, const std::string& to);
+/// The options' progress callback: on_progress, else the deprecated `progress` field that callers
+/// written before the rename still set.
+template <typename Options>
+const ProgressCallback& progress_callback(const Options& o) {
+  return o.on_progress ? o.on_progress : o.progress;
+}
 
 }  // namespace breadth::routing

@@ -148,7 +148,8 @@ RoutingReport routing_report(const RoutingTable& table,
       add(job.name, false, true, picks_from(ranks, 1, o.budget));
       if (pairs) add(job.name + " top-2", true, true, picks_from(ranks, 2, o.budget));
       ++done;
-      if (o.progress && !o.progress(done, total, job.name)) fail<Cancelled>("routing report cancelled");
+      if (const auto& progress = progress_callback(o); progress && !progress(done, total, job.name))
+        fail<Cancelled>("routing report cancelled");
     }
   }
 

@@ -62,7 +62,7 @@ RouteDecision route(const Router& router, const Features& features, int64_t row,
 }
 
 void Router::save(const std::string& dir) const {
-  make_dirs(dir);
+  files::make_dirs(dir);
   const auto& c = config_;
   nlohmann::json j = {{"format", "breadth-router"},
                       {"version", 1},
@@ -81,7 +81,7 @@ void Router::save(const std::string& dir) const {
                       {"train_mean_div_cov", c.train_mean_div_cov},
                       {"train_wins", c.train_wins}};
   {
-    std::ofstream out(join_path(dir, "router.json"));
+    std::ofstream out(files::join(dir, "router.json"));
     if (!out) fail<IoError>("cannot write '{}/router.json'", dir);
     out << j.dump(2) << "\n";
   }
@@ -96,7 +96,7 @@ void Router::save(const std::string& dir) const {
                  std::vector<int64_t>(x.sizes().begin(), x.sizes().end()), x.data_ptr(),
                  static_cast<uint64_t>(x.numel() * x.element_size())});
   }
-  io::write_safetensors(join_path(dir, "weights.safetensors"), w, {{"format", "breadth-router"}});
+  io::write_safetensors(files::join(dir, "weights.safetensors"), w, {{"format", "breadth-router"}});
 }
 
 namespace {
@@ -124,7 +124,7 @@ torch::Tensor load_tensor(const io::SafetensorsFile& f, const std::string& name)
 }  // namespace
 
 std::shared_ptr<Router> Router::load(const std::string& dir, const std::vector<std::string>& expected_pool) {
-  const std::string cpath = join_path(dir, "router.json");
+  const std::string cpath = files::join(dir, "router.json");
   std::ifstream in(cpath);
   if (!in) fail<IoError>("cannot open '{}'; is '{}' a folder written by Router::save?", cpath, dir);
   nlohmann::json j;
@@ -167,7 +167,7 @@ std::shared_ptr<Router> Router::load(const std::string& dir, const std::vector<s
     fail("router in '{}' was trained for the pool [{}], but the pool given is [{}]; a router only "
          "serves the pool (names and order) it was trained on",
          dir, join_names(c.pool), join_names(expected_pool));
-  io::SafetensorsFile w(join_path(dir, "weights.safetensors"));
+  io::SafetensorsFile w(files::join(dir, "weights.safetensors"));
   try {
     if (c.kind == RouterKind::kKnn) {
       auto x = load_tensor(w, "train_features"), y = load_tensor(w, "train_div_cov");

@@ -1,12 +1,7 @@
 // Routing tables: JSONL rows <-> [Q, M] matrices of div-cov and its companion figures.
 #include <nlohmann/json.hpp>
 
-#include <sys/stat.h>
-#include <sys/types.h>
-
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <unordered_map>
@@ -195,37 +190,6 @@ RoutingTable RoutingTable::select(const std::vector<int64_t>& rows) const {
                                         : answers[r]);
   }
   return t;
-}
-
-void routing::make_dirs(const std::string& dir) {
-  BREADTH_CHECK_ARG(!dir.empty(), "empty folder name");
-  std::string cur;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    size_t next = dir.find('/', pos + 1);
-    cur = dir.substr(0, next);
-    if (!cur.empty() && cur != "/" && ::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
-      fail<IoError>("cannot create folder '{}': {}", cur, std::strerror(errno));
-    pos = next;
-  }
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    fail<IoError>("'{}' exists but is not a folder", dir);
-}
-
-bool routing::file_exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-std::string routing::join_path(const std::string& dir, const std::string& name) {
-  if (dir.empty()) return name;
-  return dir.back() == '/' ? dir + name : dir + "/" + name;
-}
-
-void routing::move_file(const std::string& from, const std::string& to) {
-  if (std::rename(from.c_str(), to.c_str()) != 0)
-    fail<IoError>("cannot move '{}' to '{}': {}", from, to, std::strerror(errno));
 }
 
 std::string routing::join_names(const std::vector<std::string>& v) {

@@ -106,8 +106,8 @@ std::shared_ptr<Router> train_router(const RoutingTable& table, const Features& 
           best = r;
         }
         ++done;
-        if (options.progress &&
-            !options.progress(done, total,
+        if (const auto& progress = progress_callback(options);
+            progress && !progress(done, total,
                               fmt::format("{} labels={} hidden={} wd={}", router_kind_name(options.kind),
                                           label_type_name(labels), hidden, wd)))
           fail<Cancelled>("router training cancelled");

@@ -1,28 +1,22 @@
 // Resumable construction of a routing table: sample and score each missing (query, model) cell.
 #include <fmt/format.h>
-#include <sys/stat.h>
 
 #include <fstream>
 #include <set>
 
 #include "breadth/router_pipeline.hpp"
 #include "core/check.hpp"
+#include "core/files.hpp"
 
 namespace breadth {
 
 namespace {
 
-// stat(2), not std::filesystem: libtorch.so exports broken copies of some of its functions.
-bool file_exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 /// Reads the cells already in `path`. An unterminated last line is a write cut short: kept (and
 /// terminated) when it parses, cut off otherwise. Anything else unparsable is a FormatError.
 std::set<std::pair<std::string, std::string>> finished_cells(const std::string& path) {
   std::set<std::pair<std::string, std::string>> done;
-  if (!file_exists(path)) return done;
+  if (!files::exists(path)) return done;
   std::string text;
   {
     std::ifstream in(path, std::ios::binary);
@@ -92,7 +86,7 @@ int64_t build_routing_data(const std::vector<std::pair<std::string, std::string>
       out.flush();
       if (!out) fail<IoError>("failed writing '{}' (disk full?)", out_path);
       ++computed;
-      if (options.progress && !options.progress(computed, total, m))
+      if (options.on_progress && !options.on_progress(computed, total, m))
         fail<Cancelled>("building routing data cancelled after {} of {} cells", computed, total);
     }
   }

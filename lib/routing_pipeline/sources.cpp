@@ -77,10 +77,10 @@ ModelLoader pool_loader(ModelPool pool, ModelOptions options) {
 Features query_features(const FeatureSources& sources, FeatureKind kind, const std::vector<std::string>& query_ids,
                         const std::vector<std::string>& queries, const std::vector<std::string>& pool) {
   if (!sources.features_file.empty()) return load_features_file(sources.features_file, kind, query_ids, pool);
-  // Each stage owns its progress callback only while it runs (see FeatureSources::progress).
+  // Each stage owns its progress callback only while it runs (see FeatureSources::stage_progress).
   auto compute = [&](FeatureExtractor& ex, FeatureCache& cache, const std::string& stage) {
-    std::function<bool(int64_t, int64_t, const std::string&)> progress;
-    if (sources.progress) progress = sources.progress(stage);
+    ProgressCallback progress;
+    if (sources.stage_progress) progress = sources.stage_progress(stage);
     return compute_features(kind, {&ex}, queries, &cache, progress).mats[0];
   };
   if (kind == FeatureKind::kAgnostic) {

@@ -64,7 +64,7 @@ std::vector<int32_t> encode_prompt(const CausalLM& model, const std::string& pro
   BREADTH_CHECK_ARG(tok != nullptr,
                     "generate: the checkpoint has no tokenizer; pass token ids to generate_ids()");
   const ChatTemplate* tmpl = apply_chat_template ? tok->chat_template() : nullptr;
-  if (tmpl) return tok->encode(tmpl->render_user_turn(prompt), /*add_special=*/false);
+  if (tmpl) return tok->encode_chat(prompt, tmpl);
   return tok->encode(prompt, /*add_special=*/true);
 }
 

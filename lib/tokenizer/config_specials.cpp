@@ -37,6 +37,15 @@ const ChatTemplate* Tokenizer::chat_template() const {
   return chat_template_.get();
 }
 
+std::vector<int32_t> Tokenizer::encode_chat(std::string_view prompt, const ChatTemplate* tmpl,
+                                            bool add_special) const {
+  if (!tmpl) tmpl = chat_template();
+  BREADTH_CHECK_ARG(tmpl != nullptr,
+                    "encode_chat: the tokenizer has no chat template; pass one (ChatTemplate::builtin, "
+                    "from_format, from_jinja) or encode the prompt as it is");
+  return encode(tmpl->render_user_turn(prompt), add_special);
+}
+
 }  // namespace breadth
 
 namespace breadth::tok {

@@ -2,34 +2,32 @@
 // the chat template from the configuration files beside it.
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "breadth/tokenizer.hpp"
 #include "core/check.hpp"
+#include "core/files.hpp"
 #include "io/gguf.hpp"
 #include "tokenizer/config_specials.hpp"
 #include "tokenizer/gguf_tokenizer.hpp"
 #include "tokenizer/hf_tokenizer.hpp"
 #include "tokenizer/sp_tokenizer.hpp"
 
-namespace fs = std::filesystem;
-
 namespace breadth {
 
 namespace {
 
-std::optional<nlohmann::json> read_json(const fs::path& p) {
-  if (!fs::is_regular_file(p)) return std::nullopt;
+std::optional<nlohmann::json> read_json(const std::string& p) {
+  if (!files::is_regular_file(p)) return std::nullopt;
   std::ifstream f(p, std::ios::binary);
-  if (!f) fail<IoError>("cannot read '{}'", p.string());
+  if (!f) fail<IoError>("cannot read '{}'", p);
   std::stringstream ss;
   ss << f.rdbuf();
   try {
     return nlohmann::json::parse(ss.str());
   } catch (const nlohmann::json::exception& e) {
-    fail<FormatError>("{}: not valid JSON ({})", p.string(), e.what());
+    fail<FormatError>("{}: not valid JSON ({})", p, e.what());
   }
 }
 
@@ -60,11 +58,11 @@ void collect_ids(const nlohmann::json& j, const char* key, std::vector<int32_t>&
 
 // GPT-2's original files: encoder.json (token -> id) and vocab.bpe (merges), read as
 // transformers' GPT2Tokenizer reads them.
-std::shared_ptr<tok::HfTokenizer> load_gpt2_files(const fs::path& vocab, const fs::path& merges_path) {
+std::shared_ptr<tok::HfTokenizer> load_gpt2_files(const std::string& vocab, const std::string& merges_path) {
   auto v = read_json(vocab);
-  BREADTH_CHECK_FORMAT(v && v->is_object(), "{}: expected a JSON object of token -> id", vocab.string());
+  BREADTH_CHECK_FORMAT(v && v->is_object(), "{}: expected a JSON object of token -> id", vocab);
   std::ifstream f(merges_path, std::ios::binary);
-  if (!f) fail<IoError>("cannot read '{}'", merges_path.string());
+  if (!f) fail<IoError>("cannot read '{}'", merges_path);
   nlohmann::json merges = nlohmann::json::array();
   std::string line;
   bool first = true;
@@ -88,7 +86,7 @@ std::shared_ptr<tok::HfTokenizer> load_gpt2_files(const fs::path& vocab, const f
   if (mv.contains("<|endoftext|>"))
     j["added_tokens"].push_back({{"id", mv.at("<|endoftext|>")}, {"content", "<|endoftext|>"}, {"special", true},
                                  {"normalized", false}});
-  return tok::HfTokenizer::from_json(j, vocab.string());
+  return tok::HfTokenizer::from_json(j, vocab);
 }
 
 bool ends_with(const std::string& s, const char* suffix) {
@@ -99,10 +97,10 @@ bool ends_with(const std::string& s, const char* suffix) {
 // Fills bos/eos/pad and the chat template of a tokenizer loaded from a directory. What the files do
 // not name keeps the value the tokenizer came with (a SentencePiece model's own <s>, </s>, <pad>).
 // Returns tokenizer_config.json (an empty object when there is none).
-nlohmann::json apply_configs(tok::ConfigurableTokenizer& t, const fs::path& dir) {
-  auto cfg = read_json(dir / "tokenizer_config.json").value_or(nlohmann::json::object());
+nlohmann::json apply_configs(tok::ConfigurableTokenizer& t, const std::string& dir) {
+  auto cfg = read_json(files::join(dir, "tokenizer_config.json")).value_or(nlohmann::json::object());
   if (!cfg.is_object()) cfg = nlohmann::json::object();
-  auto stm = read_json(dir / "special_tokens_map.json").value_or(nlohmann::json::object());
+  auto stm = read_json(files::join(dir, "special_tokens_map.json")).value_or(nlohmann::json::object());
   if (!stm.is_object()) stm = nlohmann::json::object();
   auto text_of = [&](const char* key) {
     auto v = token_text(cfg, key);
@@ -128,7 +126,7 @@ nlohmann::json apply_configs(tok::ConfigurableTokenizer& t, const fs::path& dir)
   if (auto id = id_of(eos_text)) eos.push_back(*id);
   if (!eos_text && !own_eos.empty()) eos_text = text_for(own_eos.front());
   for (const char* f : {"generation_config.json", "config.json"})
-    if (auto j = read_json(dir / f); j && j->is_object()) collect_ids(*j, "eos_token_id", eos);
+    if (auto j = read_json(files::join(dir, f)); j && j->is_object()) collect_ids(*j, "eos_token_id", eos);
   for (int32_t id : own_eos)
     if (std::find(eos.begin(), eos.end(), id) == eos.end()) eos.push_back(id);
   tok::add_known_end_tokens(t, eos);
@@ -147,7 +145,7 @@ nlohmann::json apply_configs(tok::ConfigurableTokenizer& t, const fs::path& dir)
     }
   }
   if (!tmpl) {
-    std::ifstream f(dir / "chat_template.jinja", std::ios::binary);
+    std::ifstream f(files::join(dir, "chat_template.jinja"), std::ios::binary);
     if (f) {
       std::stringstream ss;
       ss << f.rdbuf();
@@ -160,8 +158,8 @@ nlohmann::json apply_configs(tok::ConfigurableTokenizer& t, const fs::path& dir)
 
 // A directory with tokenizer.model: SentencePiece, with tokenizer_config.json's specials, template
 // and add_bos_token / add_eos_token (transformers' defaults: BOS on, EOS off).
-std::shared_ptr<Tokenizer> load_sentencepiece_dir(const fs::path& dir) {
-  auto t = tok::load_sentencepiece((dir / "tokenizer.model").string());
+std::shared_ptr<Tokenizer> load_sentencepiece_dir(const std::string& dir) {
+  auto t = tok::load_sentencepiece(files::join(dir, "tokenizer.model"));
   std::optional<int32_t> eos = t->eos_ids().empty() ? std::nullopt : std::optional<int32_t>(t->eos_ids().front());
   const auto cfg = apply_configs(*t, dir);
   if (auto s = token_text(cfg, "eos_token")) eos = t->token_to_id(*s);
@@ -179,18 +177,18 @@ std::shared_ptr<Tokenizer> load_sentencepiece_dir(const fs::path& dir) {
 }  // namespace
 
 std::shared_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
-  const fs::path p(path);
-  if (!fs::exists(p)) fail<IoError>("tokenizer path '{}' does not exist", path);
-  if (fs::is_directory(p)) {
+  const std::string& p = path;
+  if (!files::exists(p)) fail<IoError>("tokenizer path '{}' does not exist", path);
+  if (files::is_directory(p)) {
     std::shared_ptr<tok::HfTokenizer> t;
-    if (fs::is_regular_file(p / "tokenizer.json")) {
-      t = tok::HfTokenizer::from_file((p / "tokenizer.json").string());
-    } else if (fs::is_regular_file(p / "tokenizer.model")) {
+    if (files::is_regular_file(files::join(p, "tokenizer.json"))) {
+      t = tok::HfTokenizer::from_file(files::join(p, "tokenizer.json"));
+    } else if (files::is_regular_file(files::join(p, "tokenizer.model"))) {
       return load_sentencepiece_dir(p);
-    } else if (fs::is_regular_file(p / "encoder.json") && fs::is_regular_file(p / "vocab.bpe")) {
-      t = load_gpt2_files(p / "encoder.json", p / "vocab.bpe");
-    } else if (fs::is_regular_file(p / "vocab.json") && fs::is_regular_file(p / "merges.txt")) {
-      t = load_gpt2_files(p / "vocab.json", p / "merges.txt");
+    } else if (files::is_regular_file(files::join(p, "encoder.json")) && files::is_regular_file(files::join(p, "vocab.bpe"))) {
+      t = load_gpt2_files(files::join(p, "encoder.json"), files::join(p, "vocab.bpe"));
+    } else if (files::is_regular_file(files::join(p, "vocab.json")) && files::is_regular_file(files::join(p, "merges.txt"))) {
+      t = load_gpt2_files(files::join(p, "vocab.json"), files::join(p, "merges.txt"));
     } else {
       fail<IoError>("'{}' holds no tokenizer: expected tokenizer.json, tokenizer.model, or encoder.json + "
                     "vocab.bpe (or vocab.json + merges.txt)",
@@ -205,7 +203,7 @@ std::shared_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
   }
   if (ends_with(path, ".model")) return tok::load_sentencepiece(path);
   auto t = tok::HfTokenizer::from_file(path);
-  apply_configs(*t, p.parent_path().empty() ? fs::path(".") : p.parent_path());
+  apply_configs(*t, files::parent(p).empty() ? std::string(".") : files::parent(p));
   return t;
 }
 

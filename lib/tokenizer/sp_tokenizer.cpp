@@ -2,9 +2,9 @@
 
 #include <sentencepiece_processor.h>
 
-#include <filesystem>
 
 #include "core/check.hpp"
+#include "core/files.hpp"
 #include "core/utf8.hpp"
 
 namespace breadth::tok {
@@ -14,7 +14,7 @@ namespace {
 class SpTokenizer final : public ConfigurableTokenizer {
  public:
   explicit SpTokenizer(const std::string& path) {
-    if (!std::filesystem::is_regular_file(path)) fail<IoError>("SentencePiece model '{}' does not exist", path);
+    if (!files::is_regular_file(path)) fail<IoError>("SentencePiece model '{}' does not exist", path);
     const auto st = sp_.Load(path);
     if (!st.ok()) fail<FormatError>("{}: not a readable SentencePiece model ({})", path, st.ToString());
     if (sp_.bos_id() >= 0) bos_id_ = sp_.bos_id();

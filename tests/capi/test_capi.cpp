@@ -18,17 +18,14 @@
 #include "breadth.h"
 #include "breadth/router.hpp"
 #include "common/test_env.hpp"
+#include "core/files.hpp"
 
 using nlohmann::json;
 
 namespace {
 
-// POSIX file helpers rather than std::filesystem: libtorch.so exports its own std::filesystem symbols,
-// and its remove_all crashes when the dynamic linker binds ours to it (see breadth::test::remove_tree).
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
+// File helpers of core/files.hpp rather than std::filesystem (see breadth::test::remove_tree).
+using breadth::files::exists;
 std::string temp_dir(const std::string& tag) {
   std::string t = "/tmp/breadth_capi_" + tag + "_XXXXXX";
   REQUIRE(::mkdtemp(t.data()) != nullptr);

@@ -4,7 +4,6 @@
 
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -13,6 +12,8 @@
 #include "breadth/error.hpp"
 #include "breadth/tokenizer.hpp"
 #include "chat_test_util.hpp"
+#include "common/test_env.hpp"
+#include "core/files.hpp"
 
 using breadth::ChatMessage;
 using breadth::ChatTemplate;
@@ -133,15 +134,16 @@ TEST_CASE("from_jinja: variables, undefined bos, and errors at load") {
 }
 
 TEST_CASE("a checkpoint template outside the Jinja subset is reported, not mistaken for a base model") {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("breadth_unsupported_tmpl_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  namespace files = breadth::files;
+  const std::string dir =
+      files::join(files::temp_dir(), "breadth_unsupported_tmpl_" + std::to_string(::getpid()));
+  files::make_dirs(dir);
   const std::string qwen3 = breadth::test::shared_dir() + "/data/tokenizers/qwen3";
-  fs::copy_file(qwen3 + "/tokenizer.json", dir / "tokenizer.json", fs::copy_options::overwrite_existing);
+  files::copy_file(qwen3 + "/tokenizer.json", files::join(dir, "tokenizer.json"));
   // `wordwrap` is a Jinja built-in that breadth's subset does not implement.
-  std::ofstream(dir / "tokenizer_config.json")
+  std::ofstream(files::join(dir, "tokenizer_config.json"))
       << R"({"chat_template": "{% for m in messages %}{{ m['content'] | wordwrap(20) }}{% endfor %}"})";
-  auto tok = breadth::Tokenizer::load(dir.string());
+  auto tok = breadth::Tokenizer::load(dir);
   // Plain text still encodes as with the checkpoint's own configuration.
   CHECK(tok->encode("Hello world") == breadth::Tokenizer::load(qwen3)->encode("Hello world"));
   CHECK(tok->has_chat_template());
@@ -155,10 +157,9 @@ TEST_CASE("a checkpoint template outside the Jinja subset is reported, not mista
     CHECK(msg.find("apply_chat_template = false") != std::string::npos);
   }
   // A checkpoint with no template at all is a base model: nullptr, no error.
-  fs::remove(dir / "tokenizer_config.json");
-  auto base = breadth::Tokenizer::load(dir.string());
+  files::remove_file(files::join(dir, "tokenizer_config.json"));
+  auto base = breadth::Tokenizer::load(dir);
   CHECK(!base->has_chat_template());
   CHECK(base->chat_template() == nullptr);
-  for (const auto& e : fs::directory_iterator(dir)) ::unlink(e.path().c_str());  // libtorch-safe cleanup
-  ::rmdir(dir.c_str());
+  CHECK(breadth::test::remove_tree(dir));
 }

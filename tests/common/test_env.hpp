@@ -1,12 +1,10 @@
 // Where a test finds its inputs (set by ctest; see tests/CMakeLists.txt).
 #pragma once
 
-#include <ftw.h>
-#include <sys/stat.h>
-
-#include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include "core/files.hpp"
 
 namespace breadth::test {
 
@@ -24,16 +22,10 @@ inline std::string python() { return env_or("BREADTH_PYTHON", "python3"); }
 inline std::string source_dir() { return env_or("BREADTH_SOURCE_DIR", "."); }
 inline std::string binary_dir() { return env_or("BREADTH_BINARY_DIR", "build"); }
 
-/// rm -rf `path`; true when nothing is left there (also when it was missing). Tests use this, never
-/// std::filesystem::remove_all: libtorch.so exports its own copies of some std::filesystem functions,
-/// and when the dynamic linker binds a test's remove_all to libtorch's, it crashes through a null
-/// pointer on a non-empty directory.
-inline bool remove_tree(const std::string& path) {
-  ::nftw(
-      path.c_str(), [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }, 16,
-      FTW_DEPTH | FTW_PHYS);
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) != 0;
-}
+/// rm -rf `path`; true when nothing is left there (also when it was missing). Tests use this (and the
+/// other breadth::files helpers of core/files.hpp), never std::filesystem: libtorch.so exports its
+/// own copies of the std::filesystem functions, and when the dynamic linker binds a test's
+/// remove_all to libtorch's, it crashes through a null pointer on a non-empty directory.
+inline bool remove_tree(const std::string& path) { return breadth::files::remove_tree(path); }
 
 }  // namespace breadth::test

@@ -1,24 +1,24 @@
 // Bad checkpoints and bad calls give breadth errors that name the problem, never a crash.
-#include <filesystem>
 #include <fstream>
 
 #include "breadth/encoder.hpp"
 #include "common/test_env.hpp"
+#include "core/files.hpp"
 #include "encoder_test_util.hpp"
 
 using namespace breadth;
 using breadth::test::tiny_encoder;
-namespace fs = std::filesystem;
 
 namespace {
 
 // A writable copy of a fixture checkpoint (replacing the previous run's).
 std::string copy_of(const std::string& name, const std::string& tag) {
-  fs::path dst = fs::path(breadth::test::fixtures_dir()) / "tiny_encoders_bad" / (name + "_" + tag);
-  REQUIRE(breadth::test::remove_tree(dst.string()));
-  fs::create_directories(dst.parent_path());
-  fs::copy(tiny_encoder(name), dst, fs::copy_options::recursive);
-  return dst.string();
+  const std::string dst =
+      files::join(files::join(breadth::test::fixtures_dir(), "tiny_encoders_bad"), name + "_" + tag);
+  REQUIRE(breadth::test::remove_tree(dst));
+  files::make_dirs(files::parent(dst));
+  files::copy_tree(tiny_encoder(name), dst);
+  return dst;
 }
 
 void write(const std::string& path, const std::string& text) {
@@ -44,7 +44,7 @@ TEST_CASE("missing and malformed checkpoints", "[encoder][bad]") {
   CHECK_THROWS_AS(Encoder::load(tiny_encoder("bert_st") + "/config.json"), InvalidArgument);
 
   auto dir = copy_of("bert_st", "noconfig");
-  fs::remove(fs::path(dir) / "config.json");
+  files::remove_file(files::join(dir, "config.json"));
   throws_mentioning<IoError>([&] { Encoder::load(dir); }, "config.json");
 
   dir = copy_of("bert_st", "badjson");
@@ -76,11 +76,11 @@ TEST_CASE("missing and malformed checkpoints", "[encoder][bad]") {
 
   // Truncated weights.
   dir = copy_of("roberta_nli", "truncated");
-  fs::resize_file(dir + "/model.safetensors", fs::file_size(dir + "/model.safetensors") / 2);
+  files::resize_file(dir + "/model.safetensors", files::file_size(dir + "/model.safetensors") / 2);
   CHECK_THROWS_AS(Encoder::load(dir), FormatError);
 
   dir = copy_of("roberta_nli", "noweights");
-  fs::remove(dir + "/model.safetensors");
+  files::remove_file(dir + "/model.safetensors");
   CHECK_THROWS_AS(Encoder::load(dir), IoError);
 
   // A broken sentence-transformers pooling config.
@@ -93,7 +93,7 @@ TEST_CASE("missing and malformed checkpoints", "[encoder][bad]") {
 
 TEST_CASE("a checkpoint without a tokenizer still runs on ids", "[encoder][bad]") {
   auto dir = copy_of("bert_st", "notok");
-  fs::remove(dir + "/tokenizer.json");
+  files::remove_file(dir + "/tokenizer.json");
   auto enc = Encoder::load(dir);
   CHECK(enc->tokenizer() == nullptr);
   throws_mentioning<InvalidArgument>([&] { enc->embed({"text"}); }, "tokenizer");

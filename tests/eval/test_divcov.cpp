@@ -34,11 +34,11 @@ TEST_CASE("NoveltyBench's utility and distinct from the real gemini-1.5-pro part
     auto r = evaluate_record(records[k], *unused, *fallback);
     CHECK(r.utility == Approx(truth[k]["utility"].get<double>()).margin(1e-12));
     CHECK(r.distinct_legacy == truth[k]["distinct"].get<int64_t>());
-    CHECK(r.distinct == truth[k]["distinct"].get<int64_t>() + 1);
+    CHECK(r.num_unique == truth[k]["distinct"].get<int64_t>() + 1);
     CHECK(r.generation_scores == truth[k]["generation_scores"].get<std::vector<double>>());
     utility_sum += r.utility;
     legacy_sum += static_cast<double>(r.distinct_legacy);
-    distinct_sum += static_cast<double>(r.distinct);
+    distinct_sum += static_cast<double>(r.num_unique);
   }
   // gemini-1.5-pro-curated-summary.json: mean_utility 2.8658255953362204, mean_distinct 0.83.
   CHECK(utility_sum / 100 == Approx(2.8658255953362204).epsilon(1e-13));
@@ -119,7 +119,7 @@ TEST_CASE("div-cov of an open-ended question with known classes, embeddings and 
   CHECK(r.unq_qual == Approx(19.0 / 3));
   CHECK(r.generation_scores == std::vector<double>{10, 0, 6, 3, 0});
   CHECK(r.utility == Approx((10 + 6 * 0.64 + 3 * 0.512) / (1 + 0.8 + 0.64 + 0.512 + 0.4096)));
-  CHECK(r.distinct == 3);
+  CHECK(r.num_unique == 3);
   CHECK(r.distinct_legacy == 2);
   // Constant quality: div-cov = #unique / B.
   CHECK(evaluate_divcov("q", answers, *eq, *constant_quality(7)).div_cov == Approx(3.0 / 5));

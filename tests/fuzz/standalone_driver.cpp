@@ -19,19 +19,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "core/files.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
 extern "C" __attribute__((weak)) void __sanitizer_set_death_callback(void (*callback)(void));
 
 namespace {
-
-namespace fs = std::filesystem;
 
 // ------------------------------------------------------------------ crash capture
 // The input being run, kept where a signal handler can write it without allocating.
@@ -188,7 +187,7 @@ void mutate(Bytes& b, const std::vector<Bytes>& seeds, SplitMix64& r) {
   }
 }
 
-bool read_file(const fs::path& p, Bytes* out) {
+bool read_file(const std::string& p, Bytes* out) {
   std::ifstream f(p, std::ios::binary);
   if (!f) return false;
   out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
@@ -216,7 +215,8 @@ int main(int argc, char** argv) {
   }
   if (const char* env = std::getenv("BREADTH_FUZZ_SECONDS")) seconds = std::atof(env);
 
-  const std::string name = fs::path(argv[0]).filename().string();
+  std::string name = argv[0];
+  name = name.substr(name.find_last_of('/') + 1);  // the executable's file name (npos + 1 == 0)
   std::snprintf(g_crash_path, sizeof(g_crash_path), "%s/crash-%s.bin", crash_dir.c_str(), name.c_str());
   for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, on_signal);
   if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(dump_current);
@@ -225,12 +225,11 @@ int main(int argc, char** argv) {
   std::vector<Bytes> seeds;
   std::vector<std::string> names;
   for (const auto& p : paths) {
-    std::vector<fs::path> files;
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      for (const auto& e : fs::directory_iterator(p, ec))
-        if (e.is_regular_file()) files.push_back(e.path());
-      std::sort(files.begin(), files.end());
+    std::vector<std::string> files;
+    if (breadth::files::is_directory(p)) {
+      for (const auto& entry : breadth::files::list_dir(p))  // sorted by name
+        if (breadth::files::is_regular_file(breadth::files::join(p, entry)))
+          files.push_back(breadth::files::join(p, entry));
     } else {
       files.emplace_back(p);
     }
@@ -241,7 +240,7 @@ int main(int argc, char** argv) {
         return 2;
       }
       seeds.push_back(std::move(b));
-      names.push_back(f.string());
+      names.push_back(f);
     }
   }
   if (seeds.empty()) {

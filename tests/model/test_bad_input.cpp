@@ -14,6 +14,7 @@
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
 #include "common/test_env.hpp"
+#include "core/files.hpp"
 #include "io/safetensors.hpp"
 
 using namespace breadth;
@@ -69,8 +70,8 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-// A fresh directory per test holding a loadable tiny Llama (POSIX calls rather than std::filesystem:
-// see breadth::test::remove_tree).
+// A fresh directory per test holding a loadable tiny Llama (core/files.hpp helpers rather than
+// std::filesystem: see breadth::test::remove_tree).
 struct TinyCheckpoint {
   std::string dir;
   explicit TinyCheckpoint(const std::string& tag) {
@@ -84,12 +85,6 @@ struct TinyCheckpoint {
   std::string path() const { return dir; }
   std::string file(const std::string& name) const { return dir + "/" + name; }
 };
-
-uint64_t file_size(const std::string& p) {
-  struct stat st {};
-  REQUIRE(::stat(p.c_str(), &st) == 0);
-  return static_cast<uint64_t>(st.st_size);
-}
 
 template <typename E, typename F>
 std::string message_of(F&& f) {
@@ -167,7 +162,7 @@ TEST_CASE("corrupt config.json", "[model][bad_input]") {
 TEST_CASE("truncated and corrupt safetensors", "[model][bad_input]") {
   TinyCheckpoint ck("trunc");
   const auto file = ck.file("model.safetensors");
-  REQUIRE(::truncate(file.c_str(), static_cast<off_t>(file_size(file) / 2)) == 0);
+  files::resize_file(file, files::file_size(file) / 2);
   auto msg = message_of<FormatError>([&] { CausalLM::load(ck.path()); });
   CHECK_THAT(msg, Contains("model.safetensors"));
 

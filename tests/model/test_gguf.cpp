@@ -1,6 +1,5 @@
 // The real SmolLM2-135M-Instruct GGUF (Q4_1) against transformers loading the same file
 // (tests/fixtures/make_smollm2_reference.py): same dequantized weights, same q/k un-permutation.
-#include <filesystem>
 
 #include "breadth/chat_template.hpp"
 #include "breadth/model.hpp"

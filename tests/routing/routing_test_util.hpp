@@ -16,13 +16,13 @@
 
 namespace breadth::test {
 
-/// A new, empty folder under the build tree for this process (never removed: std::filesystem is
-/// avoided because libtorch.so exports broken copies of some of its functions).
+/// A new, empty folder under the build tree for this process, left in place afterwards (the build
+/// tree is scratch space).
 inline std::string scratch_dir(const std::string& name) {
   static std::atomic<int> n{0};
-  auto d = routing::join_path(binary_dir(), "routing_tmp/" + name + "-" + std::to_string(::getpid()) + "-" +
+  auto d = files::join(binary_dir(), "routing_tmp/" + name + "-" + std::to_string(::getpid()) + "-" +
                                                 std::to_string(n++));
-  routing::make_dirs(d);
+  files::make_dirs(d);
   return d;
 }
 

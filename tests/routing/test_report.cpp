@@ -19,7 +19,7 @@ TEST_CASE("routing report lists routers and baselines with spreads and a signifi
   o.grid.max_epochs = 60;
   o.permutations = 2000;
   int64_t calls = 0;
-  o.progress = [&](int64_t, int64_t total, const std::string&) {
+  o.on_progress = [&](int64_t, int64_t total, const std::string&) {
     CHECK(total == 3 * 4);
     return ++calls, true;
   };

@@ -14,7 +14,7 @@ using namespace breadth;
 namespace {
 std::string tmp_file(const std::string& name, const std::string& text) {
   static const std::string dir = test::scratch_dir("tables");
-  auto p = routing::join_path(dir, name);
+  auto p = files::join(dir, name);
   std::ofstream(p) << text;
   return p;
 }

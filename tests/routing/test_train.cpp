@@ -74,7 +74,7 @@ TEST_CASE("grid search picks the point with the best validation div-cov", "[rout
   o.grid.max_epochs = 40;
   std::vector<double> seen;
   std::vector<std::string> labels;
-  o.progress = [&](int64_t done, int64_t total, const std::string& l) {
+  o.on_progress = [&](int64_t done, int64_t total, const std::string& l) {
     CHECK(total == 4);
     labels.push_back(l);
     return true;
@@ -86,7 +86,7 @@ TEST_CASE("grid search picks the point with the best validation div-cov", "[rout
   for (auto lt : o.grid.labels)
     for (auto h : o.grid.hidden) {
       TrainOptions one = o;
-      one.progress = {};
+      one.on_progress = {};
       one.grid.labels = {lt};
       one.grid.hidden = {h};
       best_single = std::max(best_single, train_router(s.table, s.agnostic, split, one)->config().val_div_cov);
@@ -94,10 +94,10 @@ TEST_CASE("grid search picks the point with the best validation div-cov", "[rout
   CHECK(best->config().val_div_cov == Approx(best_single));
   // the same seed reproduces the same router
   TrainOptions again = o;
-  again.progress = {};
+  again.on_progress = {};
   auto r2 = train_router(s.table, s.agnostic, split, again);
   CHECK(torch::allclose(best->scores(s.agnostic), r2->scores(s.agnostic)));
-  o.progress = [](int64_t, int64_t, const std::string&) { return false; };
+  o.on_progress = [](int64_t, int64_t, const std::string&) { return false; };
   CHECK_THROWS_AS(train_router(s.table, s.agnostic, split, o), Cancelled);
 }
 

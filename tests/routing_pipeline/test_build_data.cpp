@@ -22,7 +22,7 @@ TEST_CASE("build_routing_data computes missing cells only and survives a torn li
   };
   // stop after 3 of 4 cells (model-major order: m1/a, m1/b, m2/a)
   BuildDataOptions o;
-  o.progress = [](int64_t done, int64_t total, const std::string&) { return done < 3; };
+  o.on_progress = [](int64_t done, int64_t total, const std::string&) { return done < 3; };
   CHECK_THROWS_AS(build_routing_data(qs, {"m1", "m2"}, sample, score, path, o), Cancelled);
   CHECK(calls == std::vector<std::string>{"m1/first?", "m1/second?", "m2/first?"});
   // simulate a crash in the middle of writing a fourth row

@@ -188,7 +188,7 @@ TEST_CASE("routing pipeline on three tiny models: features, data, training, eval
   sources.encoder_options = EncoderOptions{};  // the CPU, as `enc` above
   sources.cache_dir = dir + "/features-by-path";
   std::vector<std::string> stages;
-  sources.progress = [&](const std::string& stage) {
+  sources.stage_progress = [&](const std::string& stage) {
     stages.push_back(stage);
     return std::function<bool(int64_t, int64_t, const std::string&)>();
   };
@@ -218,7 +218,7 @@ TEST_CASE("routing pipeline on three tiny models: features, data, training, eval
   CHECK(loads == 3);  // one model loaded at a time, model by model
 
   BuildDataOptions stop;
-  stop.progress = [](int64_t done, int64_t total, const std::string&) {
+  stop.on_progress = [](int64_t done, int64_t total, const std::string&) {
     CHECK(total == 90);
     return done < 40;
   };
@@ -228,7 +228,7 @@ TEST_CASE("routing pipeline on three tiny models: features, data, training, eval
   CHECK(lines_of(resumed).size() == 40);
   int64_t computed = -1;
   BuildDataOptions rest;
-  rest.progress = [&](int64_t, int64_t total, const std::string&) {
+  rest.on_progress = [&](int64_t, int64_t total, const std::string&) {
     CHECK(total == 50);  // only the missing cells
     return true;
   };

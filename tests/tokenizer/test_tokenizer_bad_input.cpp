@@ -4,29 +4,28 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "breadth/error.hpp"
 #include "breadth/tokenizer.hpp"
 #include "common/test_env.hpp"
+#include "core/files.hpp"
 #include "tokenizer/hf_tokenizer.hpp"
 #include "core/utf8.hpp"
 
 using namespace breadth;
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch() {
-  fs::path d = fs::temp_directory_path() / ("breadth_tok_bad_" + std::to_string(std::random_device{}()));
-  fs::create_directories(d);
+std::string scratch() {
+  std::string d = files::join(files::temp_dir(), "breadth_tok_bad_" + std::to_string(std::random_device{}()));
+  files::make_dirs(d);
   return d;
 }
 
-fs::path write(const fs::path& p, const std::string& content) {
+std::string write(const std::string& p, const std::string& content) {
   std::ofstream(p, std::ios::binary) << content;
   return p;
 }
@@ -44,14 +43,14 @@ std::string hex_to_bytes(const std::string& hex) {
 }  // namespace
 
 TEST_CASE("loading from a bad path is a clear error", "[tokenizer][bad]") {
-  const fs::path d = scratch();
-  CHECK_THROWS_AS(Tokenizer::load((d / "missing").string()), IoError);
-  fs::create_directories(d / "empty");
-  CHECK_THROWS_WITH(Tokenizer::load((d / "empty").string()), Catch::Contains("holds no tokenizer"));
-  CHECK_THROWS_AS(Tokenizer::load(write(d / "junk.json", "{not json").string()), FormatError);
-  CHECK_THROWS_AS(Tokenizer::load(write(d / "junk.model", "not a sentencepiece model").string()), FormatError);
-  CHECK_THROWS_AS(Tokenizer::load(write(d / "junk.gguf", "GGUF").string()), FormatError);
-  CHECK(breadth::test::remove_tree(d.string()));
+  const std::string d = scratch();
+  CHECK_THROWS_AS(Tokenizer::load(files::join(d, "missing")), IoError);
+  files::make_dirs(files::join(d, "empty"));
+  CHECK_THROWS_WITH(Tokenizer::load(files::join(d, "empty")), Catch::Contains("holds no tokenizer"));
+  CHECK_THROWS_AS(Tokenizer::load(write(files::join(d, "junk.json"), "{not json")), FormatError);
+  CHECK_THROWS_AS(Tokenizer::load(write(files::join(d, "junk.model"), "not a sentencepiece model")), FormatError);
+  CHECK_THROWS_AS(Tokenizer::load(write(files::join(d, "junk.gguf"), "GGUF")), FormatError);
+  CHECK(breadth::test::remove_tree(d));
 }
 
 TEST_CASE("malformed tokenizer.json content is a FormatError or Unsupported", "[tokenizer][bad]") {

@@ -3,7 +3,6 @@
 // template file, a format string, or the plain template of base models.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -14,6 +13,7 @@
 #include "breadth/error.hpp"
 #include "breadth/tokenizer.hpp"
 #include "command.hpp"
+#include "core/files.hpp"
 
 namespace {
 
@@ -23,11 +23,9 @@ struct Args {
 };
 
 std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw breadth::IoError(fmt::format("cannot read the chat template file '{}'", path));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  auto bytes = breadth::files::try_read_file(path);
+  if (!bytes) throw breadth::IoError(fmt::format("cannot read the chat template file '{}'", path));
+  return std::move(*bytes);
 }
 
 std::function<int()> setup(CLI::App& app) {

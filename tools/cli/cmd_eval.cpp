@@ -66,7 +66,7 @@ int run_eval(const EvalArgs& a) {
                                r.qual,
                                r.unq_qual,
                                r.utility,
-                               static_cast<double>(r.distinct),
+                               static_cast<double>(r.num_unique),  // NoveltyBench's "distinct"
                                static_cast<double>(r.distinct_legacy)};
     for (const auto& m : metrics) row.push_back(m->compute(rec, r, where));
     nlohmann::ordered_json jq;

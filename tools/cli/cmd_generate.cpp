@@ -4,7 +4,6 @@
 
 #include <cstdio>
 
-#include "breadth/chat_template.hpp"
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
 #include "breadth/sampler.hpp"
@@ -41,11 +40,9 @@ std::function<int()> setup(CLI::App& app) {
     if (!tok)
       throw breadth::InvalidArgument("'" + a->model + "' has no tokenizer (tokenizer.json, tokenizer.model or "
                                      "a GGUF vocabulary); `breadth logits --ids` works without one");
-    const breadth::ChatTemplate* tmpl = a->raw ? nullptr : tok->chat_template();
-    // A rendered template already spells out its special tokens; a raw prompt gets what the
-    // tokenizer's post-processor adds (e.g. BOS).
-    std::vector<int32_t> ids = tmpl ? tok->encode(tmpl->render_user_turn(a->prompt), false)
-                                    : tok->encode(a->prompt, true);
+    // The chat template when there is one (and not --raw), else the raw prompt plus what the
+    // tokenizer's post-processor adds (e.g. BOS): the same ids `breadth sample` and generate() use.
+    std::vector<int32_t> ids = breadth::encode_prompt(*model, a->prompt, /*apply_chat_template=*/!a->raw);
     if (ids.empty()) throw breadth::InvalidArgument("the prompt encodes to no tokens");
     const auto& eos = tok->eos_ids();
     breadth::KvCache cache = model->new_cache(1, static_cast<int64_t>(ids.size()) + a->max_tokens);

@@ -73,7 +73,7 @@ FeatureSources feature_sources(const RouteArgs& a) {
   s.model_options = model_options(a);
   s.encoder_options.device = s.model_options.device;
   s.cache_dir = a.feature_cache;
-  s.progress = [](const std::string& stage) -> std::function<bool(int64_t, int64_t, const std::string&)> {
+  s.stage_progress = [](const std::string& stage) -> ProgressCallback {
     auto bar = std::make_shared<TerminalProgress>(stage);
     return [bar](int64_t done, int64_t total, const std::string&) {
       bar->update(done, total);
@@ -103,7 +103,7 @@ int run_build_data(const RouteArgs& a) {
 
   BuildDataOptions bo;
   TerminalProgress bar("route build-data");
-  bo.progress = bar.callback();
+  bo.on_progress = bar.callback();
   int64_t computed = build_routing_data(queries, pool.names, sampler, scorer, a.out, bo);
   fmt::print("{} cells computed ({} queries x {} models in {})\n", computed, queries.size(), pool.names.size(),
              a.out);
@@ -137,7 +137,7 @@ int run_train(const RouteArgs& a) {
   o.grid = grid_of(a);
   o.seed = a.seed;
   TerminalProgress bar("train " + a.kind);
-  o.progress = bar.callback();
+  o.on_progress = bar.callback();
   auto router = train_router(table, feats, split, o);
   router->save(a.out);
   const auto& c = router->config();
@@ -178,7 +178,7 @@ int run_report(const RouteArgs& a) {
   o.budget = a.budget;
   o.grid = grid_of(a);
   TerminalProgress bar("route report");
-  o.progress = bar.callback();
+  o.on_progress = bar.callback();
   print_report(routing_report(table, sets, split_queries(table.num_queries(), a.split_seed), o), a.json);
   return 0;
 }

@@ -31,15 +31,12 @@ std::function<int()> setup(CLI::App& app) {
   cmd->add_flag("--decode", args->decode, "Also print the decoded text on a second line (as a JSON string)");
   return [args]() -> int {
     const auto tok = breadth::Tokenizer::load(args->model);
-    std::string text = args->text;
-    if (args->chat) {
-      const breadth::ChatTemplate* t = tok->chat_template();
-      if (!t)
-        throw breadth::InvalidArgument(
-            fmt::format("--chat: '{}' has no chat template (or one outside the supported Jinja subset)", args->model));
-      text = t->render_user_turn(text);
-    }
-    const auto ids = tok->encode(text, args->add_special);
+    const breadth::ChatTemplate* t = args->chat ? tok->chat_template() : nullptr;
+    if (args->chat && !t)
+      throw breadth::InvalidArgument(
+          fmt::format("--chat: '{}' has no chat template (or one outside the supported Jinja subset)", args->model));
+    // --add-special applies on top of the rendering too: the user asked for it explicitly.
+    const auto ids = t ? tok->encode_chat(args->text, t, args->add_special) : tok->encode(args->text, args->add_special);
     fmt::print("[{}]\n", fmt::join(ids, ", "));
     if (args->decode) {
       std::string quoted = "\"";

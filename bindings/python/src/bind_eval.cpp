@@ -99,7 +99,7 @@ void bind(py::module_& m) {
       .def_readonly("div_cov", &DivCovResult::div_cov, "Cov: quality of the unique answers over max-uniq-sum(B)")
       .def_readonly("generation_scores", &DivCovResult::generation_scores)
       .def_readonly("utility", &DivCovResult::utility, "NoveltyBench's utility")
-      .def_readonly("distinct", &DivCovResult::distinct)
+      .def_readonly("distinct", &DivCovResult::num_unique, "Same as num_unique (NoveltyBench's name).")
       .def_readonly("distinct_legacy", &DivCovResult::distinct_legacy)
       .def("__repr__", [](const DivCovResult& r) {
         return fmt::format("DivCovResult(div_cov={:.4f}, num_unique={}, qual={:.3f}, unq_qual={:.3f}, utility={:.3f}, "

@@ -157,12 +157,9 @@ torch.Size([..., 49152])
           "tokenize",
           [](const CausalLM& lm, const std::string& text, bool add_special, bool chat) {
             const auto& tok = tokenizer_of(lm);
-            std::string input = text;
-            if (chat) {
-              if (!tok.chat_template()) throw InvalidArgument("chat=True but the model has no chat template");
-              input = tok.chat_template()->render_user_turn(input);
-            }
-            return tok.encode(input, add_special);
+            if (chat && !tok.chat_template()) throw InvalidArgument("chat=True but the model has no chat template");
+            // add_special applies on top of the rendering too: the caller asked for it explicitly.
+            return chat ? tok.encode_chat(text, tok.chat_template(), add_special) : tok.encode(text, add_special);
           },
           py::arg("text"), py::arg("add_special") = false, py::arg("chat") = false,
           R"doc(Token ids of `text`, equal to Hugging Face tokenizers' encode().

@@ -116,7 +116,7 @@ RouteDecision(qwen: 25 (score ...), llama: 25 (score ...))
             o.grid.max_epochs = max_epochs;
             auto slot = std::make_shared<ErrorSlot>();
             py::object bar = make_progress(progress, "train");
-            o.progress = progress_fn(bar, slot);
+            o.on_progress = progress_fn(bar, slot);
             try {
               auto r = run_without_gil(slot, [&] { return train_router(table, f, split, o); });
               close_progress(bar);

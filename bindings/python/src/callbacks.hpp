@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "breadth/error.hpp"
+#include "breadth/progress.hpp"
 #include "module.hpp"
 
 namespace breadth::python {
@@ -85,9 +86,8 @@ inline py::object make_progress(const py::object& progress, const std::string& l
   return py::module_::import("breadth._progress").attr("make")(progress, label);
 }
 
-/// The C++ ProgressFn calling `bar` (empty when bar is None).
-inline std::function<bool(int64_t, int64_t, const std::string&)> progress_fn(const py::object& bar,
-                                                                             std::shared_ptr<ErrorSlot> slot) {
+/// The C++ ProgressCallback calling `bar` (empty when bar is None).
+inline ProgressCallback progress_fn(const py::object& bar, std::shared_ptr<ErrorSlot> slot) {
   if (bar.is_none()) return {};
   PyRef fn = hold(bar);
   return [fn, slot](int64_t done, int64_t total, const std::string& label) {
