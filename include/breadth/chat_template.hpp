@@ -34,6 +34,10 @@ class ChatTemplate {
   static std::shared_ptr<ChatTemplate> from_jinja(
       std::string source, std::string bos_token, std::string eos_token,
       std::vector<std::pair<std::string, std::string>> variables = {});
+  /// from_jinja with the template read from a file (a `.jinja` file, or a checkpoint's
+  /// chat_template.jinja). IoError naming the path when it cannot be read.
+  static std::shared_ptr<ChatTemplate> load_jinja(const std::string& path, std::string bos_token,
+                                                  std::string eos_token);
   /// The plain template for base models (BACO Appendix A): the messages' contents as they are, joined
   /// by a blank line, and no generation prompt, so one user turn renders as the bare prompt.
   static std::shared_ptr<ChatTemplate> plain();

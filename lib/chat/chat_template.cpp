@@ -2,6 +2,7 @@
 #include "breadth/chat_template.hpp"
 
 #include "core/check.hpp"
+#include "core/files.hpp"
 #include "chat/jinja_interpreter.hpp"
 #include "chat/jinja_parser.hpp"
 
@@ -126,6 +127,13 @@ std::shared_ptr<ChatTemplate> ChatTemplate::from_jinja(std::string source, std::
                                                        std::vector<std::pair<std::string, std::string>> variables) {
   return std::make_shared<JinjaChatTemplate>(std::move(source), std::move(bos_token), std::move(eos_token),
                                              std::move(variables));
+}
+
+std::shared_ptr<ChatTemplate> ChatTemplate::load_jinja(const std::string& path, std::string bos_token,
+                                                       std::string eos_token) {
+  auto source = files::try_read_file(path);
+  if (!source) fail<IoError>("cannot read the chat template file '{}'", path);
+  return from_jinja(std::move(*source), std::move(bos_token), std::move(eos_token));
 }
 
 std::shared_ptr<ChatTemplate> ChatTemplate::plain() { return std::make_shared<PlainChatTemplate>(); }

@@ -1,4 +1,4 @@
-#include "core/progress.hpp"
+#include "breadth/progress.hpp"
 
 #include <unistd.h>
 
@@ -25,9 +25,12 @@ void TerminalProgress::update(int64_t done, int64_t total) {
   if (frac > 1) frac = 1;
   int fill = static_cast<int>(frac * width);
   double secs = std::chrono::duration<double>(now - start_).count();
-  std::fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld %.1fs", label_.c_str(), fill,
+  // Rate and time left from the average so far (the work items of one bar cost about the same).
+  const double rate = secs > 0 ? static_cast<double>(done) / secs : 0.0;
+  const double left = done > 0 && total > done ? secs * static_cast<double>(total - done) / static_cast<double>(done) : 0.0;
+  std::fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld %.1fs %.1f/s ETA %.0fs  ", label_.c_str(), fill,
                "##############################", width - fill, "", static_cast<long long>(done),
-               static_cast<long long>(total), secs);
+               static_cast<long long>(total), secs, rate, left);
   std::fflush(stderr);
 }
 

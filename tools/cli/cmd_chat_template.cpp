@@ -13,7 +13,6 @@
 #include "breadth/error.hpp"
 #include "breadth/tokenizer.hpp"
 #include "command.hpp"
-#include "core/files.hpp"
 
 namespace {
 
@@ -21,12 +20,6 @@ struct Args {
   std::string model, prompt, system, template_file, format, bos, eos;
   bool plain = false, no_generation_prompt = false, json = false;
 };
-
-std::string read_file(const std::string& path) {
-  auto bytes = breadth::files::try_read_file(path);
-  if (!bytes) throw breadth::IoError(fmt::format("cannot read the chat template file '{}'", path));
-  return std::move(*bytes);
-}
 
 std::function<int()> setup(CLI::App& app) {
   auto args = std::make_shared<Args>();
@@ -51,7 +44,7 @@ std::function<int()> setup(CLI::App& app) {
     } else if (!args->format.empty()) {
       owned = breadth::ChatTemplate::from_format(args->format);
     } else if (!args->template_file.empty()) {
-      owned = breadth::ChatTemplate::from_jinja(read_file(args->template_file), args->bos, args->eos);
+      owned = breadth::ChatTemplate::load_jinja(args->template_file, args->bos, args->eos);
     } else {
       if (args->model.empty())
         throw breadth::InvalidArgument("give --model (its chat template), or --template-file, --format or --plain");

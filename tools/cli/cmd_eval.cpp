@@ -18,7 +18,6 @@
 #include "breadth/spec.hpp"
 #include "cli_options.hpp"
 #include "command.hpp"
-#include "core/check.hpp"
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include "breadth/error.hpp"
 #include "breadth/eval_io.hpp"
 #include "breadth/pareto.hpp"
+#include "cli_options.hpp"
 #include "command.hpp"
-#include "core/check.hpp"
 
 namespace {
 
@@ -34,10 +34,7 @@ int run_pareto(const ParetoArgs& a) {
   auto spaces = read_spaces_json(a.input);
   auto s = evaluate_spaces(spaces);
   if (!a.svg.empty()) {
-    std::ofstream out(a.svg, std::ios::binary);
-    if (!out) fail<IoError>("--svg: cannot write '{}'", a.svg);
-    out << controllability_svg(spaces);
-    if (!out) fail<IoError>("--svg: writing '{}' failed", a.svg);
+    breadth::cli::write_output_file(a.svg, controllability_svg(spaces), "--svg");
   }
   if (a.json) {
     nlohmann::ordered_json j;

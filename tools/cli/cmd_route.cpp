@@ -22,8 +22,7 @@
 #include "breadth/spec.hpp"
 #include "cli_options.hpp"
 #include "command.hpp"
-#include "core/check.hpp"
-#include "core/progress.hpp"
+#include "breadth/progress.hpp"
 
 namespace {
 
@@ -84,7 +83,7 @@ FeatureSources feature_sources(const RouteArgs& a) {
 }
 
 int run_build_data(const RouteArgs& a) {
-  BREADTH_CHECK_ARG(!a.models.empty(), "build-data needs at least one --model PATH");
+  breadth::cli::require(!a.models.empty(), "build-data needs at least one --model PATH");
   auto queries = load_prompts(a.prompts, a.limit);
   auto pool = make_model_pool(a.models);
 
@@ -189,11 +188,11 @@ int run_pick(const RouteArgs& a) {
   Features f;
   std::string label;
   if (!a.query_id.empty()) {
-    BREADTH_CHECK_ARG(!a.features_file.empty(), "--query-id needs --features-file");
+    breadth::cli::require(!a.features_file.empty(), "--query-id needs --features-file");
     f = load_features_file(a.features_file, c.feature_kind, {a.query_id}, router->pool());
     label = a.query_id;
   } else {
-    BREADTH_CHECK_ARG(!a.prompt.empty(),
+    breadth::cli::require(!a.prompt.empty(),
                       "give --prompt TEXT (with --encoder, or --model per pool model for a model-specific router) "
                       "or --query-id ID (with --features-file)");
     auto sources = feature_sources(a);

@@ -8,7 +8,7 @@
 #include "breadth/model.hpp"
 #include "cli_options.hpp"
 #include "command.hpp"
-#include "core/progress.hpp"
+#include "breadth/progress.hpp"
 
 namespace {
 
