@@ -3,6 +3,8 @@
 #include <locale.h>
 #include <wctype.h>
 
+#include "core/utf8.hpp"
+
 namespace breadth::eval {
 
 char32_t next_code_point(std::string_view s, size_t& pos) {
@@ -40,24 +42,6 @@ char32_t next_code_point(std::string_view s, size_t& pos) {
   return cp;
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 bool is_python_space(char32_t c) {
   // CPython's _PyUnicode_IsWhitespace: bidirectional types WS, B, S and category Zs.
   switch (c) {
@@ -88,13 +72,13 @@ void append_python_lower(std::string& out, char32_t cp) {
   }
   if (cp == 0x130) {  // LATIN CAPITAL LETTER I WITH DOT ABOVE: full mapping "i\u0307"
     out.push_back('i');
-    append_utf8(out, 0x307);
+    tok::append_cp(out, 0x307);
     return;
   }
   locale_t loc = utf8_locale();
   char32_t lower = cp;
   if (loc) lower = static_cast<char32_t>(towlower_l(static_cast<wint_t>(cp), loc));
-  append_utf8(out, lower);
+  tok::append_cp(out, lower);
 }
 
 std::string python_lower(std::string_view text) {

@@ -12,7 +12,6 @@ namespace breadth::eval {
 /// Decodes one code point at `text[pos]` and advances `pos`; an invalid or truncated sequence
 /// yields U+FFFD and advances by one byte (never reads past the end).
 char32_t next_code_point(std::string_view text, size_t& pos);
-void append_utf8(std::string& out, char32_t cp);
 
 /// Python's str.isspace() for one code point.
 bool is_python_space(char32_t cp);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "breadth/answer_set.hpp"
+#include "core/utf8.hpp"
 
 namespace breadth {
 namespace {
@@ -63,24 +64,6 @@ std::string clean(std::string_view text, ParsedAnswers& out) {
   return r;
 }
 
-void append_utf8(std::string& s, uint32_t cp) {
-  if (cp < 0x80) {
-    s.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    s.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    s.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 bool hex4(std::string_view t, size_t i, uint32_t& v) {
   if (i + 4 > t.size()) return false;
   v = 0;
@@ -121,7 +104,7 @@ size_t decode_escape(std::string_view t, size_t i, std::string& s) {
       } else if (cp >= 0xDC00 && cp < 0xE000) {
         cp = 0xFFFD;
       }
-      append_utf8(s, cp);
+      tok::append_cp(s, static_cast<char32_t>(cp));
       return next;
     }
     default: s.push_back(c); return i + 2;  // \" \\ \/ and unknown escapes keep the character
