@@ -120,7 +120,9 @@ struct BacoOptions {
   /// Benchmarks: EOS is masked from both models' draws, so every sample runs max_new_tokens.
   bool ignore_eos = false;
   /// Prompt rendering. Default: the aligned model's own chat template (one user turn plus the
-  /// generation prompt) and the plain prompt for the base model (BACO Appendix A).
+  /// generation prompt), and for the base model ChatTemplate::shifting() (BACO Appendix A: the
+  /// prompt followed by one newline). The base prompt is encoded with the base tokenizer's specials
+  /// (e.g. BOS) as for raw text; e.g. ChatTemplate::from_format("Q: {prompt}\nA:") changes its text.
   std::shared_ptr<const ChatTemplate> aligned_template, base_template;
   BacoTokenCallback on_token;
   ProgressCallback on_progress;         ///< (tokens so far, most possible, "baco"); false cancels
@@ -165,7 +167,8 @@ class BacoDecoder {
                                 const std::string& rule_name, const std::vector<double>& gammas,
                                 const BacoOptions& options) const;
 
-  /// The prompt ids each model gets under `options` (chat template for aligned, plain for base).
+  /// The prompt ids each model gets under `options` (BacoOptions::aligned_template and
+  /// base_template, or their defaults: the chat template for aligned, shifting for base).
   std::vector<int32_t> aligned_prompt(const std::string& prompt, const BacoOptions& options) const;
   std::vector<int32_t> base_prompt(const std::string& prompt, const BacoOptions& options) const;
 
