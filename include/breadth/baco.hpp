@@ -1,8 +1,9 @@
 // BACO: base–aligned token-level collaboration (SPEC §3; the BACO paper, §3 and Appendix A).
 //
-// Two causal LMs decode the same text: the base model sees the plain prompt, the aligned model its
-// chat template. At each step a BACO rule (breadth/baco_rules.hpp) picks which model's candidate
-// token is emitted; the token is appended to both contexts. The invariants of SPEC §3 always hold:
+// Two causal LMs decode the same text: the base model sees the prompt and a newline (the plain
+// shifting template), the aligned model its chat template. At each step a BACO rule
+// (breadth/baco_rules.hpp) picks which model's candidate token is emitted; the token is appended to
+// both contexts. The invariants of SPEC §3 always hold:
 //   1. the first token comes from the aligned model;
 //   2. switching only at word boundaries: the model that started a word finishes it;
 //   3. EOS only when it is the aligned model's top-1 (a base EOS candidate hands the step to the
