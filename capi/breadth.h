@@ -427,7 +427,7 @@ BREADTH_API void breadth_baco_free(breadth_baco* baco);
  * hand-off at word boundaries). */
 BREADTH_API breadth_status breadth_baco_shared_vocabulary(const breadth_baco* baco, int* out);
 
-#define BREADTH_BACO_OPTIONS_VERSION 2
+#define BREADTH_BACO_OPTIONS_VERSION 3
 typedef struct breadth_baco_options {
   unsigned int version;
   breadth_sampling_options base_sampling;    /* default T = 1, top-p = 0.9 (BACO Appendix D) */
@@ -447,6 +447,12 @@ typedef struct breadth_baco_options {
   /* version 2 */
   int ignore_eos;            /* nonzero: EOS is masked from both models (every sample runs
                                 max_new_tokens; for benchmarks) */
+  /* version 3 */
+  const char* base_template; /* the base model's prompt as a format string: {prompt} the prompt,
+                                {system} the system text (empty), {{ and }} literal braces; encoded
+                                with the base tokenizer's specials (e.g. BOS) as raw text is. NULL:
+                                the library's default (the plain shifting template, BACO Appendix A).
+                                Copied during the call. */
 } breadth_baco_options;
 /* Fills the fields of `version` (normally BREADTH_BACO_OPTIONS_VERSION) with the library's defaults
  * (breadth::BacoOptions) and sets options->version. Writes nothing beyond that version's fields. */
@@ -455,7 +461,8 @@ BREADTH_API breadth_status breadth_baco_options_init(breadth_baco_options* optio
 /* Deprecated: use breadth_baco_options_init. */
 #define BREADTH_BACO_OPTIONS_INIT                                                            \
   {BREADTH_BACO_OPTIONS_VERSION, {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0},        \
-   {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0}, 10, 256, 0, 0, 0, 0, 0, 3, 1, NULL, NULL, NULL, 0}
+   {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0}, 10, 256, 0, 0, 0, 0, 0, 3, 1, NULL, NULL, NULL, 0, \
+   NULL}
 #endif
 
 /* n samples for each prompt with `rule`. On success *out owns the result. */

@@ -2,6 +2,7 @@
 #include "marshal.hpp"
 
 #include "versioned.hpp"
+#include "breadth/chat_template.hpp"
 
 namespace breadth::capi {
 
@@ -72,6 +73,7 @@ BacoOptions baco_options_of(const breadth_baco_options* options) {
   b.max_retries = o.max_retries;
   b.lazy = o.lazy != 0;
   b.ignore_eos = o.ignore_eos != 0;
+  if (o.base_template) b.base_template = ChatTemplate::from_format(o.base_template);
   if (o.on_token) {
     auto fn = o.on_token;
     void* ud = o.user_data;

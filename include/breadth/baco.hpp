@@ -1,8 +1,9 @@
 // BACO: base–aligned token-level collaboration (SPEC §3; the BACO paper, §3 and Appendix A).
 //
-// Two causal LMs decode the same text: the base model sees the plain prompt, the aligned model its
-// chat template. At each step a BACO rule (breadth/baco_rules.hpp) picks which model's candidate
-// token is emitted; the token is appended to both contexts. The invariants of SPEC §3 always hold:
+// Two causal LMs decode the same text: the base model sees the prompt and a newline (the plain
+// shifting template), the aligned model its chat template. At each step a BACO rule
+// (breadth/baco_rules.hpp) picks which model's candidate token is emitted; the token is appended to
+// both contexts. The invariants of SPEC §3 always hold:
 //   1. the first token comes from the aligned model;
 //   2. switching only at word boundaries: the model that started a word finishes it;
 //   3. EOS only when it is the aligned model's top-1 (a base EOS candidate hands the step to the
@@ -120,7 +121,9 @@ struct BacoOptions {
   /// Benchmarks: EOS is masked from both models' draws, so every sample runs max_new_tokens.
   bool ignore_eos = false;
   /// Prompt rendering. Default: the aligned model's own chat template (one user turn plus the
-  /// generation prompt) and the plain prompt for the base model (BACO Appendix A).
+  /// generation prompt), and for the base model ChatTemplate::shifting() (BACO Appendix A: the
+  /// prompt followed by one newline). The base prompt is encoded with the base tokenizer's specials
+  /// (e.g. BOS) as for raw text; e.g. ChatTemplate::from_format("Q: {prompt}\nA:") changes its text.
   std::shared_ptr<const ChatTemplate> aligned_template, base_template;
   BacoTokenCallback on_token;
   ProgressCallback on_progress;         ///< (tokens so far, most possible, "baco"); false cancels
@@ -165,7 +168,8 @@ class BacoDecoder {
                                 const std::string& rule_name, const std::vector<double>& gammas,
                                 const BacoOptions& options) const;
 
-  /// The prompt ids each model gets under `options` (chat template for aligned, plain for base).
+  /// The prompt ids each model gets under `options` (BacoOptions::aligned_template and
+  /// base_template, or their defaults: the chat template for aligned, shifting for base).
   std::vector<int32_t> aligned_prompt(const std::string& prompt, const BacoOptions& options) const;
   std::vector<int32_t> base_prompt(const std::string& prompt, const BacoOptions& options) const;
 

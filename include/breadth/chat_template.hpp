@@ -41,11 +41,17 @@ class ChatTemplate {
   /// The plain template for base models (BACO Appendix A): the messages' contents as they are, joined
   /// by a blank line, and no generation prompt, so one user turn renders as the bare prompt.
   static std::shared_ptr<ChatTemplate> plain();
+  /// The plain shifting template (BACO paper, Appendix A), the default prompt of a base model in
+  /// BACO: every message's content followed by one newline, so that the answer starts on a new line;
+  /// one user turn renders as "PROMPT\n", a system text plus a user turn as "SYSTEM\nPROMPT\n". This is
+  /// how the NUDGING code BACO builds on (Fei et al. 2025, `apply_instruct_template`) prompts base
+  /// models: `f"{system}\n{instruction}\n{answer_start}"`. No generation prompt.
+  static std::shared_ptr<ChatTemplate> shifting();
   /// A user-supplied format string: `{prompt}` is the user turn, `{system}` the system message (empty
   /// without one); `{{` and `}}` are literal braces. Only [system,] user conversations render with it.
   /// Throws InvalidArgument for other placeholders or unbalanced braces.
   static std::shared_ptr<ChatTemplate> from_format(std::string format);
-  /// A built-in template by name: "plain", or "chatml" (the `<|im_start|>role` format of Qwen2/2.5,
+  /// A built-in template by name: "plain", "shifting", or "chatml" (the `<|im_start|>role` format of Qwen2/2.5,
   /// SmolLM2 and others, without a default system prompt). Throws InvalidArgument for other names.
   static std::shared_ptr<ChatTemplate> builtin(std::string_view name);
 

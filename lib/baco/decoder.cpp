@@ -675,7 +675,10 @@ std::vector<int32_t> BacoDecoder::aligned_prompt(const std::string& prompt,
 
 std::vector<int32_t> BacoDecoder::base_prompt(const std::string& prompt,
                                               const BacoOptions& options) const {
-  return render(*base_, *base_tok_, prompt, options.base_template, false);
+  // Default: the plain shifting template (BACO Appendix A), "PROMPT\n", encoded with the base
+  // tokenizer's specials (e.g. BOS) as for raw text.
+  static const std::shared_ptr<const ChatTemplate> kShifting = ChatTemplate::shifting();
+  return render(*base_, *base_tok_, prompt, options.base_template ? options.base_template : kShifting, false);
 }
 
 BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const std::string& spec,

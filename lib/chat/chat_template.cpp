@@ -1,4 +1,4 @@
-// ChatTemplate implementations: Jinja (checkpoint templates), plain (base models), format strings.
+// ChatTemplate implementations: Jinja (checkpoint templates), plain and shifting (base models), format strings.
 #include "breadth/chat_template.hpp"
 
 #include "core/check.hpp"
@@ -55,6 +55,20 @@ class PlainChatTemplate final : public ChatTemplate {
     for (size_t i = 0; i < messages.size(); ++i) {
       if (i) out += "\n\n";
       out += messages[i].content;
+    }
+    return out;
+  }
+};
+
+// The plain shifting template (BACO Appendix A): each content on its own line, ending with a newline.
+class ShiftingChatTemplate final : public ChatTemplate {
+ public:
+  std::string render(const std::vector<ChatMessage>& messages, bool) const override {
+    check_nonempty(messages);
+    std::string out;
+    for (const auto& m : messages) {
+      out += m.content;
+      out += '\n';
     }
     return out;
   }
@@ -138,14 +152,19 @@ std::shared_ptr<ChatTemplate> ChatTemplate::load_jinja(const std::string& path, 
 
 std::shared_ptr<ChatTemplate> ChatTemplate::plain() { return std::make_shared<PlainChatTemplate>(); }
 
+std::shared_ptr<ChatTemplate> ChatTemplate::shifting() {
+  return std::make_shared<ShiftingChatTemplate>();
+}
+
 std::shared_ptr<ChatTemplate> ChatTemplate::from_format(std::string format) {
   return std::make_shared<FormatChatTemplate>(format);
 }
 
 std::shared_ptr<ChatTemplate> ChatTemplate::builtin(std::string_view name) {
   if (name == "plain") return plain();
+  if (name == "shifting") return shifting();
   if (name == "chatml") return from_jinja(kChatMl, "", "");
-  fail("unknown built-in chat template '{}'; choose 'plain' or 'chatml', or pass the checkpoint's own", name);
+  fail("unknown built-in chat template '{}'; choose 'plain', 'shifting' or 'chatml', or pass the checkpoint's own", name);
 }
 
 }  // namespace breadth

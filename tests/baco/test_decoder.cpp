@@ -10,6 +10,7 @@
 #include "baco/seeds.hpp"
 #include "baco_test_util.hpp"
 #include "breadth/error.hpp"
+#include "breadth/chat_template.hpp"
 #include "breadth/sampler.hpp"
 #include "sampling/uniform.hpp"
 
@@ -200,7 +201,15 @@ TEST_CASE("lazy catch-up emits exactly what eager decoding emits") {
       // Almost every token comes from base: the aligned model is asked only for the first word and
       // EOS hand-offs, and catches up on what it missed in chunked passes.
       CHECK(lazy.aligned_forwards < eager.aligned_forwards);
-      CHECK(lazy.aligned_tokens_fed < eager.aligned_tokens_fed);
+      // Without EOS (no hand-offs, which make it catch up on everything) it never sees the rest.
+      o.ignore_eos = true;
+      o.lazy = true;
+      auto lazy_noeos = P.decoder->generate(kPrompts, spec, o);
+      o.lazy = false;
+      auto eager_noeos = P.decoder->generate(kPrompts, spec, o);
+      for (size_t s = 0; s < lazy_noeos.samples.size(); ++s)
+        CHECK(trace(lazy_noeos.samples[s]) == trace(eager_noeos.samples[s]));
+      CHECK(lazy_noeos.aligned_tokens_fed < eager_noeos.aligned_tokens_fed);
     }
   }
 }
@@ -531,6 +540,29 @@ TEST_CASE("gamma sweeps return one point per threshold, equal to single runs") {
   auto single = P.decoder->generate({kPrompts[0]}, "p-punc:0.5", o);
   for (size_t s = 0; s < single.samples.size(); ++s)
     CHECK(trace(single.samples[s]) == trace(pts[1].result.samples[s]));
+}
+
+TEST_CASE("the base prompt: the shifting template by default, base_template when given") {
+  for (const char* name : {"shared", "cross"}) {
+    INFO(name);
+    const auto& P = pair(name);
+    const auto& btok = *P.base->tokenizer();
+    BacoOptions o = options();
+    for (const auto& prompt : kPrompts) {
+      // Default: "PROMPT\n" (BACO Appendix A), with the specials raw text gets (e.g. BOS).
+      CHECK(P.decoder->base_prompt(prompt, o) == btok.encode(prompt + "\n", /*add_special=*/true));
+      CHECK(P.decoder->base_prompt(prompt, o) != btok.encode(prompt, true));
+      // The aligned prompt is unchanged: its chat template, as generate() renders it.
+      CHECK(P.decoder->aligned_prompt(prompt, o) == encode_prompt(*P.aligned, prompt, true));
+      // A format string replaces the text; the specials stay.
+      BacoOptions f = o;
+      f.base_template = ChatTemplate::from_format("Question: {prompt}\nAnswer:");
+      CHECK(P.decoder->base_prompt(prompt, f) == btok.encode("Question: " + prompt + "\nAnswer:", true));
+      f.base_template = ChatTemplate::plain();  // the bare prompt of earlier versions
+      CHECK(P.decoder->base_prompt(prompt, f) == btok.encode(prompt, true));
+      CHECK(P.decoder->aligned_prompt(prompt, f) == P.decoder->aligned_prompt(prompt, o));
+    }
+  }
 }
 
 TEST_CASE("bad requests fail with clear errors") {

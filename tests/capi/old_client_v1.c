@@ -86,7 +86,7 @@ static void init_writes_only_version_1(void) {
   EXPECT_OK(breadth_baco_options_init(&cur_b, BREADTH_BACO_OPTIONS_VERSION));
   EXPECT_OK(breadth_answer_set_options_init(&cur_a, BREADTH_ANSWER_SET_OPTIONS_VERSION));
   EXPECT_OK(breadth_generate_options_init(&cur_g, BREADTH_GENERATE_OPTIONS_VERSION));
-  EXPECT(cur_b.version == BREADTH_BACO_OPTIONS_VERSION && cur_b.ignore_eos == 0);
+  EXPECT(cur_b.version == BREADTH_BACO_OPTIONS_VERSION && cur_b.ignore_eos == 0 && cur_b.base_template == NULL);
   EXPECT(cur_a.version == BREADTH_ANSWER_SET_OPTIONS_VERSION && cur_a.generation == NULL);
 
   memset(&b, 0xA5, sizeof b);
@@ -188,7 +188,7 @@ static int texts_of(const breadth_baco_result* r, breadth_baco_sample* out, size
 }
 
 /* BACO options of version 1 (no ignore_eos), with 0xFF after them: read as the current options with
- * ignore_eos at the library's default (off). */
+ * ignore_eos at the library's default (off). Version 2 (no base_template) likewise. */
 static void baco_reads_only_version_1(const breadth_model* base, const breadth_model* aligned) {
   const char* prompt = "Tell me a story about a cat.";
   struct {
@@ -197,9 +197,10 @@ static void baco_reads_only_version_1(const breadth_model* base, const breadth_m
   } old;
   breadth_baco_options cur;
   breadth_baco* baco = NULL;
-  breadth_baco_result *r_old = NULL, *r_cur = NULL, *r_noeos = NULL;
+  breadth_baco_options v2;
+  breadth_baco_result *r_old = NULL, *r_cur = NULL, *r_noeos = NULL, *r_v2 = NULL;
   enum { N = 6, MAX_TOKENS = 48 };
-  breadth_baco_sample a[N], b[N], c[N];
+  breadth_baco_sample a[N], b[N], c[N], d[N];
   size_t i;
   int eos = 0;
 
@@ -220,8 +221,19 @@ static void baco_reads_only_version_1(const breadth_model* base, const breadth_m
   cur.ignore_eos = 1; /* the version 2 field is read when the caller has it */
   EXPECT_OK(breadth_baco_generate_spec(baco, &prompt, 1, "p-punc:0.5", &cur, &r_noeos));
 
-  if (r_old && r_cur && r_noeos) {
-    EXPECT(texts_of(r_old, a, N) && texts_of(r_cur, b, N) && texts_of(r_noeos, c, N));
+  /* Version 2 (no base_template), with 0xFF where base_template would be: init leaves it, generate
+   * does not read it (a garbage pointer would crash or fail), the default base prompt is used. */
+  memset(&v2, 0xFF, sizeof v2);
+  EXPECT_OK(breadth_baco_options_init(&v2, 2));
+  EXPECT(all_bytes((const unsigned char*)&v2.base_template, sizeof v2.base_template, 0xFF));
+  v2.num_samples = N;
+  v2.max_new_tokens = MAX_TOKENS;
+  v2.seed = 5;
+  EXPECT_OK(breadth_baco_generate_spec(baco, &prompt, 1, "p-punc:0.5", &v2, &r_v2));
+
+  if (r_old && r_cur && r_noeos && r_v2) {
+    EXPECT(texts_of(r_old, a, N) && texts_of(r_cur, b, N) && texts_of(r_noeos, c, N) && texts_of(r_v2, d, N));
+    for (i = 0; i < N; ++i) EXPECT(d[i].text_len == b[i].text_len && strcmp(d[i].text, b[i].text) == 0);
     for (i = 0; i < N; ++i) {
       EXPECT(a[i].text_len == b[i].text_len && strcmp(a[i].text, b[i].text) == 0);
       EXPECT(a[i].finish == b[i].finish && a[i].num_tokens == b[i].num_tokens);
@@ -231,6 +243,7 @@ static void baco_reads_only_version_1(const breadth_model* base, const breadth_m
     /* Else ignore_eos would change nothing, and garbage read for it would go unseen. */
     EXPECT(eos > 0);
   }
+  breadth_baco_result_free(r_v2);
   breadth_baco_result_free(r_noeos);
   breadth_baco_result_free(r_cur);
   breadth_baco_result_free(r_old);

@@ -472,6 +472,28 @@ TEST_CASE("BACO with named rules, C callback rules, sweeps", "[capi]") {
     CHECK(std::string(breadth_last_error()).find("nope") != std::string::npos);
   }
 
+  SECTION("base_template: the base model's prompt as a format string, NULL the default") {
+    auto texts = [&](const char* base_template) {
+      breadth_baco_options b = o;
+      b.base_template = base_template;
+      breadth_baco_result* r = nullptr;
+      REQUIRE(breadth_baco_generate_spec(baco, prompts, 1, "rand:1", &b, &r) == BREADTH_OK);
+      auto ids = baco_tokens(r).ids;
+      breadth_baco_result_free(r);
+      return ids;
+    };
+    CHECK(o.base_template == nullptr);
+    const auto def = texts(nullptr);
+    CHECK(texts("{prompt}\n") == def);  // the default: the plain shifting template
+    CHECK(texts("Question: {prompt}\nAnswer:") != def);
+    breadth_baco_options b = o;
+    b.base_template = "{oops}";
+    breadth_baco_result* r = nullptr;
+    CHECK(breadth_baco_generate_spec(baco, prompts, 1, "rand:1", &b, &r) == BREADTH_ERR_INVALID_ARGUMENT);
+    CHECK(r == nullptr);
+    CHECK(std::string(breadth_last_error()).find("oops") != std::string::npos);
+  }
+
   SECTION("a rand sweep: the base share grows with gamma") {
     double gammas[] = {0.0, 1.0};
     breadth_baco_result* out[2] = {nullptr, nullptr};

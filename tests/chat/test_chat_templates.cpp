@@ -103,6 +103,19 @@ TEST_CASE("plain template renders the bare prompt") {
   CHECK(ChatTemplate::builtin("plain")->render_user_turn("x") == "x");
 }
 
+TEST_CASE("shifting template: each content on its own line, the answer on the next (BACO Appendix A)") {
+  auto t = ChatTemplate::shifting();
+  CHECK(t->render_user_turn("Tell me a joke about a cat.") == "Tell me a joke about a cat.\n");
+  CHECK(t->render({{"user", "Tell me a joke about a cat."}}, false) == "Tell me a joke about a cat.\n");
+  // NUDGING's apply_instruct_template: f"{system}\n{instruction}\n{answer_start}" (empty answer start).
+  CHECK(t->render({{"system", "Be brief."}, {"user", "Name a color"}}, true) == "Be brief.\nName a color\n");
+  CHECK_THROWS_AS(t->render({}, true), breadth::InvalidArgument);
+  CHECK(ChatTemplate::builtin("shifting")->render_user_turn("x") == "x\n");
+  // The same text as a format string, as the C API, Python and CLI spell it.
+  auto f = ChatTemplate::from_format("{system}\n{prompt}\n");
+  CHECK(f->render({{"system", "Be brief."}, {"user", "Name a color"}}, true) == "Be brief.\nName a color\n");
+}
+
 TEST_CASE("format-string templates") {
   auto t = ChatTemplate::from_format("### Q: {prompt}\n### A:");
   CHECK(t->render_user_turn("2+2?") == "### Q: 2+2?\n### A:");

@@ -633,16 +633,20 @@ def test_baco_rule_p_decisions_follow_recorded_statistics():
         assert (t["source"] == "base") == (t["p_base_max"] < gamma)
 
 
-def test_baco_statistics_equal_transformers(hf_tok, hf_models, torch_mod):
+@pytest.mark.parametrize("base_template", [None, "Question: {prompt}\nAnswer:"])
+def test_baco_statistics_equal_transformers(hf_tok, hf_models, torch_mod, base_template):
     """p_base_max, p_aligned_max, h_base, h_aligned of every step of one sample, recomputed from
-    transformers' logits: the base model sees the plain prompt, the aligned one its chat template,
-    both then the emitted ids (shared vocabulary)."""
+    transformers' logits: the base model sees the prompt and a newline (BACO Appendix A) or
+    --base-template's text, with the tokenizer's specials as for raw text; the aligned one its chat
+    template; both then the emitted ids (shared vocabulary)."""
     torch = torch_mod
-    out = run_json(*baco("--json", "--eager", n=2, tokens=16))
+    extra = [] if base_template is None else ["--base-template", base_template]
+    out = run_json(*baco("--json", "--eager", *extra, n=2, tokens=16))
     s = out["samples"][1]
     emitted = [t["id"] for t in s["tokens"] if not t["eos"]]
+    base_text = PROMPT + "\n" if base_template is None else base_template.replace("{prompt}", PROMPT)
     prompt_ids = {
-        "base": hf_tok["base"](PROMPT).input_ids,
+        "base": hf_tok["base"](base_text).input_ids,
         "aligned": hf_tok["aligned"].apply_chat_template([{"role": "user", "content": PROMPT}],
                                                          add_generation_prompt=True, tokenize=True,
                                                          return_dict=False),
@@ -705,6 +709,8 @@ BAD = [
     (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi"], "--gamma"),
     (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--rule", "bogus"], "bogus"),
     (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--gamma", "abc"], "--gamma"),
+    (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--gamma", "0.3", "--base-template", "{oops}"],
+     "oops"),
     (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--gamma", "0.3", "--n", "0"], "num_samples"),
     (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--gamma", "0.3", "--device", "cuda:x"],
      "--device"),

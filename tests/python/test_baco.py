@@ -23,6 +23,24 @@ def test_decoder_basics(dec):
     assert len(dec.base_prompt(PROMPT)) < len(dec.aligned_prompt(PROMPT))
 
 
+def test_base_template(dec, base):
+    # Default: the prompt and a newline (BACO Appendix A), with the specials raw text gets.
+    assert dec.base_prompt(PROMPT) == base.tokenize(PROMPT + "\n", add_special=True)
+    assert dec.base_prompt(PROMPT, base_template=None) == dec.base_prompt(PROMPT)
+    fmt = "Question: {prompt}\nAnswer:"
+    assert dec.base_prompt(PROMPT, base_template=fmt) == base.tokenize(
+        "Question: " + PROMPT + "\nAnswer:", add_special=True)
+    kw = dict(rule="rand:1.0", n=2, max_new_tokens=8, seed=3)
+    ids = lambda res: [[t.id for t in s.tokens] for s in res.samples]  # noqa: E731
+    default = ids(dec.generate(PROMPT, **kw))
+    assert ids(dec.generate(PROMPT, base_template="{prompt}\n", **kw)) == default
+    assert ids(dec.generate(PROMPT, base_template=fmt, **kw)) != default
+    pts = dec.sweep(PROMPT, "rand", [1.0], base_template="{prompt}\n", n=2, max_new_tokens=8, seed=3)
+    assert ids(pts[0].result) == default
+    with pytest.raises(ValueError, match="oops"):
+        dec.generate(PROMPT, base_template="{oops}", **kw)
+
+
 def test_named_rule_result(dec):
     res = dec.generate(PROMPT, rule="rand:1.0", n=3, max_new_tokens=10, seed=4, lazy=False)
     assert isinstance(res, breadth.BacoResult) and len(res) == 3 and res.rule == "rand:1"

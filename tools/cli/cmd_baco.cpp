@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "breadth/baco.hpp"
+#include "breadth/chat_template.hpp"
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
 #include "cli_options.hpp"
@@ -31,6 +32,8 @@ struct Args {
           retries = kBaco.max_retries;
   uint64_t seed = kBaco.seed;
   std::string color = "auto";
+  std::string base_template;
+  CLI::Option* base_template_opt = nullptr;  // not given: the library's default
   bool json = false, eager = !kBaco.lazy;
 };
 
@@ -107,9 +110,13 @@ nlohmann::json to_json(const breadth::BacoResult& r, const std::string& prompt) 
 std::function<int()> setup(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* sub = app.add_subcommand("baco", "BACO: base-aligned token-level collaboration (n samples of one prompt)");
-  sub->add_option("--base", a->base, "Base checkpoint (HF directory or .gguf); gets the plain prompt")->required();
+  sub->add_option("--base", a->base, "Base checkpoint (HF directory or .gguf); gets the prompt and a newline "
+                  "(BACO Appendix A) unless --base-template")->required();
   sub->add_option("--aligned", a->aligned, "Aligned checkpoint; gets its chat template")->required();
   sub->add_option("--prompt", a->prompt, "The prompt (one user turn)")->required();
+  a->base_template_opt = sub->add_option("--base-template", a->base_template,
+                  "The base model's prompt as a format string: {prompt}, {system} (empty), {{ }} for braces; "
+                  "e.g. 'Question: {prompt}\\nAnswer:' (a real newline: $'...\\n' in bash)");
   sub->add_option("--rule", a->rule, "Routing rule: rand, p, p-a, h, h-a, pr, hr, punc, fc, p-punc, p-fc, "
                   "h-punc, h-fc, or X-Y cascades; NAME:GAMMA also accepted")->capture_default_str();
   sub->add_option("--gamma", a->gamma, "Threshold of the rule");
@@ -132,6 +139,8 @@ std::function<int()> setup(CLI::App& app) {
     // Fails before loading models on a bad rule.
     auto rule = breadth::make_rule(a->rule, std::isnan(a->gamma) ? std::nullopt : std::optional<double>(a->gamma),
                                    "--gamma");
+    breadth::BacoOptions o;
+    if (a->base_template_opt->count()) o.base_template = breadth::ChatTemplate::from_format(a->base_template);
     breadth::ModelOptions mo;
     mo.dtype = breadth::parse_dtype(a->dtype, "--dtype");
     mo.device = breadth::parse_device(a->device, "--device");
@@ -139,7 +148,6 @@ std::function<int()> setup(CLI::App& app) {
     auto aligned = a->aligned == a->base ? base : breadth::CausalLM::load(a->aligned, mo);
     breadth::BacoDecoder dec(base, aligned);
 
-    breadth::BacoOptions o;
     o.num_samples = a->n;
     o.seed = a->seed;
     o.max_new_tokens = a->max_tokens;

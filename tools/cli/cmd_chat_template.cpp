@@ -30,7 +30,8 @@ std::function<int()> setup(CLI::App& app) {
   cmd->add_option("--system", args->system, "An optional system message before the user turn");
   cmd->add_option("--template-file", args->template_file, "A Jinja chat template to use instead of the model's");
   cmd->add_option("--format", args->format, "A format string instead of a template: {prompt}, {system}");
-  cmd->add_flag("--plain", args->plain, "The plain template of base models (the bare prompt)");
+  cmd->add_flag("--plain", args->plain, "The plain template (the bare prompt; BACO's base model gets the prompt and a newline, "
+                "--format $'{prompt}\\n')");
   cmd->add_option("--bos", args->bos, "bos_token a --template-file sees (default: undefined)");
   cmd->add_option("--eos", args->eos, "eos_token a --template-file sees (default: undefined)");
   cmd->add_flag("--no-generation-prompt", args->no_generation_prompt, "Leave out the assistant header");

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "breadth/baco.hpp"
+#include "breadth/chat_template.hpp"
 #include "breadth/model.hpp"
 #include "breadth/baco_rules.hpp"
 #include "callbacks.hpp"
@@ -83,7 +84,14 @@ struct BacoArgs {
   int64_t top_k;
   py::object base_temperature, base_top_p;
   bool lazy;
+  py::object base_template;
 };
+
+// A format string ({prompt}, {system}) for the base model's prompt; None: the library's default.
+std::shared_ptr<const ChatTemplate> base_template_of(const py::object& t) {
+  if (t.is_none()) return nullptr;
+  return ChatTemplate::from_format(t.cast<std::string>());
+}
 
 BacoOptions baco_options(const BacoArgs& a) {
   BacoOptions o;
@@ -98,6 +106,7 @@ BacoOptions baco_options(const BacoArgs& a) {
   o.min_new_tokens = a.min_new_tokens;
   o.max_retries = a.max_retries;
   o.lazy = a.lazy;
+  o.base_template = base_template_of(a.base_template);
   return o;
 }
 
@@ -129,7 +138,7 @@ const BacoOptions kBacoDefaults;
       py::arg("base_top_p") = py::none(), py::arg("min_new_tokens") = kBacoDefaults.min_new_tokens,             \
       py::arg("max_retries") = kBacoDefaults.max_retries, py::arg("lazy") = kBacoDefaults.lazy,                 \
       py::arg("first_sample_index") = kBacoDefaults.first_sample_index, py::arg("on_token") = py::none(),       \
-      py::arg("progress") = py::none()
+      py::arg("progress") = py::none(), py::arg("base_template") = py::none()
 
 const char* kOptionsDoc = R"doc(
 Options: n samples per prompt; max_new_tokens (EOS included); seed (the aligned model draws as
@@ -138,7 +147,10 @@ candidate samplers (BACO's defaults T=1, top-p=0.9), base_temperature/base_top_p
 base model; min_new_tokens/max_retries regenerate samples that stop early (BACO §6.2); lazy=False
 computes both models' statistics at every step (full provenance). on_token(row, TokenRecord) streams
 tokens (return False to end that sample); progress=True shows a tqdm bar, or give a
-callable(done, total, label) that returns False to cancel. The GIL is released while decoding.)doc";
+callable(done, total, label) that returns False to cancel. base_template: the base model's prompt as
+a format string ({prompt}, {system}; e.g. "Question: {prompt}\nAnswer:"), None for the library's
+default (the plain shifting template of BACO Appendix A, the prompt and a newline); the base
+tokenizer's specials (e.g. BOS) are added as for raw text. The GIL is released while decoding.)doc";
 
 void bind(py::module_& m) {
   py::class_<PyStep>(m, "StepView", "What a BACO rule sees at one step of one sample (a copy).")
@@ -299,8 +311,8 @@ A BACO rule: which model's candidate is emitted at a word boundary.
 
   py::class_<BacoDecoder, std::shared_ptr<BacoDecoder>>(m, "BacoDecoder", R"doc(
 BACO decoding: a base and an aligned model write each sample together, token by token. The base
-model sees the plain prompt, the aligned model its chat template; a BACO rule picks which model's
-candidate is emitted at each word boundary.
+model sees the prompt and a newline (base_template changes it), the aligned model its chat
+template; a BACO rule picks which model's candidate is emitted at each word boundary.
 
 >>> dec = breadth.BacoDecoder(base, aligned)
 >>> res = dec.generate("Write a short poem about the sea.", rule="p-punc:0.3", n=4, max_new_tokens=64)
@@ -320,14 +332,14 @@ candidate is emitted at each word boundary.
              uint64_t seed, const py::object& base_seed, double temperature, double top_p, int64_t top_k, double min_p,
              const py::object& base_temperature, const py::object& base_top_p, int64_t min_new_tokens,
              int64_t max_retries, bool lazy, int64_t first_sample_index, const py::object& on_token,
-             const py::object& progress) {
+             const py::object& progress, const py::object& base_template) {
             auto texts = texts_of(prompts, "prompts");
             auto slot = std::make_shared<ErrorSlot>();
             std::vector<std::shared_ptr<ErrorSlot>> slots{slot};
             RulePtr r = rule_of(rule, slots);
             BacoOptions o = baco_options(BacoArgs{n, max_new_tokens, first_sample_index, min_new_tokens, max_retries,
                                                   seed, base_seed, temperature, top_p, min_p, top_k,
-                                                  base_temperature, base_top_p, lazy});
+                                                  base_temperature, base_top_p, lazy, base_template});
             py::object bar = make_progress(progress, "baco");
             attach(o, on_token, bar, slot);
             try {
@@ -350,12 +362,13 @@ candidate is emitted at each word boundary.
              int64_t n, int64_t max_new_tokens, uint64_t seed, const py::object& base_seed, double temperature,
              double top_p, int64_t top_k, double min_p, const py::object& base_temperature,
              const py::object& base_top_p, int64_t min_new_tokens, int64_t max_retries, bool lazy,
-             int64_t first_sample_index, const py::object& on_token, const py::object& progress) {
+             int64_t first_sample_index, const py::object& on_token, const py::object& progress,
+             const py::object& base_template) {
             auto texts = texts_of(prompts, "prompts");
             auto slot = std::make_shared<ErrorSlot>();
             BacoOptions o = baco_options(BacoArgs{n, max_new_tokens, first_sample_index, min_new_tokens, max_retries,
                                                   seed, base_seed, temperature, top_p, min_p, top_k,
-                                                  base_temperature, base_top_p, lazy});
+                                                  base_temperature, base_top_p, lazy, base_template});
             py::object bar = make_progress(progress, "sweep");
             attach(o, on_token, bar, slot);
             try {
@@ -379,8 +392,15 @@ candidate is emitted at each word boundary.
           [](const BacoDecoder& d, const std::string& prompt) { return d.aligned_prompt(prompt, BacoOptions{}); },
           py::arg("prompt"), "The ids the aligned model is prefilled with (its chat template).")
       .def(
-          "base_prompt", [](const BacoDecoder& d, const std::string& prompt) { return d.base_prompt(prompt, BacoOptions{}); },
-          py::arg("prompt"), "The ids the base model is prefilled with (the plain prompt).")
+          "base_prompt",
+          [](const BacoDecoder& d, const std::string& prompt, const py::object& base_template) {
+            BacoOptions o;
+            o.base_template = base_template_of(base_template);
+            return d.base_prompt(prompt, o);
+          },
+          py::arg("prompt"), py::arg("base_template") = py::none(),
+          "The ids the base model is prefilled with: base_template (a format string with {prompt} and "
+          "{system}) or, with None, the library's default (the prompt and a newline, BACO Appendix A).")
       .def("__repr__", [](const BacoDecoder& d) {
         return fmt::format("<breadth.BacoDecoder base={} aligned={} shared_vocabulary={}>", d.base().config().family,
                            d.aligned().config().family, d.shared_vocabulary() ? "True" : "False");
