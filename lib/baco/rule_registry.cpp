@@ -51,11 +51,15 @@ std::string known_names() {
 }
 
 /// A rule for `name` (a registered name or an X-Y composition); nullopt when it does not resolve.
-/// `gamma_used` is set when a stage took the threshold.
+/// `gamma_used` is set when a stage took the threshold. A missing threshold is reported as one to
+/// write into the spec, or, when the caller gives it apart, as the option `gamma_option` to give.
 std::optional<RulePtr> resolve(const std::string& name, std::optional<double> gamma,
-                               bool& gamma_used, std::map<std::string, Entry>& rules) {
+                               bool& gamma_used, std::map<std::string, Entry>& rules,
+                               std::string_view gamma_option) {
   if (auto it = rules.find(name); it != rules.end()) {
     if (it->second.takes_gamma) {
+      if (!gamma && !gamma_option.empty())
+        fail("rule '{}' needs a threshold: give {} (e.g. {} {})", name, gamma_option, gamma_option, kDefaultGamma);
       BREADTH_CHECK_ARG(gamma.has_value(),
                         "rule '{}' needs a threshold: write '{}:GAMMA' (e.g. '{}:0.3')", name, name,
                         name);
@@ -72,8 +76,8 @@ std::optional<RulePtr> resolve(const std::string& name, std::optional<double> ga
     auto head = name.substr(0, cut), tail = name.substr(cut + 1);
     if (!rules.count(tail)) continue;
     bool used_head = false, used_tail = false;
-    auto first = resolve(tail, gamma, used_tail, rules);
-    auto rest = resolve(head, gamma, used_head, rules);
+    auto first = resolve(tail, gamma, used_tail, rules, gamma_option);
+    auto rest = resolve(head, gamma, used_head, rules, gamma_option);
     if (first && rest) {
       gamma_used = used_head || used_tail;
       return cascade({*first, *rest}, name + (gamma_used ? baco::gamma_suffix(*gamma) : ""));
@@ -83,7 +87,8 @@ std::optional<RulePtr> resolve(const std::string& name, std::optional<double> ga
   return std::nullopt;
 }
 
-RulePtr build(const std::string& name, std::optional<double> gamma, const std::string& spec) {
+RulePtr build(const std::string& name, std::optional<double> gamma, const std::string& spec,
+              std::string_view gamma_option = {}) {
   BREADTH_CHECK_ARG(!name.empty(), "rule spec '{}' has no name; known rules: {}", spec,
                     known_names());
   auto& r = registry();
@@ -93,7 +98,7 @@ RulePtr build(const std::string& name, std::optional<double> gamma, const std::s
     rules = r.rules;  // factories run unlocked (a user factory may call make_rule)
   }
   bool used = false;
-  auto rule = resolve(name, gamma, used, rules);
+  auto rule = resolve(name, gamma, used, rules, gamma_option);
   BREADTH_CHECK_ARG(rule.has_value(), "unknown BACO rule '{}' in '{}'; known rules: {} (and "
                     "'X-Y' cascades of them)", name, spec, known_names());
   BREADTH_CHECK_ARG(!gamma || used, "rule '{}' takes no threshold; drop ':{}' from '{}'", name,
@@ -156,16 +161,8 @@ RulePtr make_rule(const std::string& spec, std::optional<double> gamma, std::str
                       gamma_option);
     return make_rule(spec, *gamma);
   }
-  if (spec.find(':') == std::string::npos) {
-    // Ask the registry whether the rule takes a threshold, so that the message names the option.
-    try {
-      return make_rule(spec);
-    } catch (const InvalidArgument& e) {
-      if (std::string(e.what()).find("needs a threshold") != std::string::npos)
-        fail("rule '{}' needs a threshold: give {} (e.g. {} {})", spec, gamma_option, gamma_option, kDefaultGamma);
-      throw;
-    }
-  }
+  // Without ':GAMMA' the threshold could only have come from the option: a missing one names it.
+  if (spec.find(':') == std::string::npos) return build(spec, std::nullopt, spec, gamma_option);
   return make_rule(spec);
 }
 
