@@ -3,6 +3,7 @@
 #include "breadth/answer_set.hpp"
 #include "breadth/baco.hpp"
 #include "breadth/divcov.hpp"
+#include "breadth/eval_io.hpp"
 #include "breadth/model.hpp"
 #include "breadth/sampler.hpp"
 #include "breadth/version.hpp"
@@ -121,9 +122,8 @@ breadth_divcov_options defaults_of<breadth_divcov_options>() {
   c.version = BREADTH_DIVCOV_OPTIONS_VERSION;
   c.equivalence = nullptr;  // "exact"
   c.scores = nullptr;
-  // The C API's own: the scale of `scores` when given. The C++ API takes it with the scorer
-  // (function_quality), so there is no C++ default to take it from.
-  c.max_score = 10.0;
+  // The scale of per-answer `scores`: the library's for scores given with an answer set.
+  c.max_score = RecordEvalOptions{}.score_max;
   c.gold = nullptr;
   c.num_gold = 0;
   c.budget = d.budget;

@@ -189,9 +189,8 @@ template <typename T>
 void init_struct(T* out, unsigned version, const char* fn) {
   BREADTH_C_REQUIRE(out, std::string(fn) + ": the struct to fill must not be NULL");
   check_version<T>(version, std::string(fn) + ": version");
-  T full = defaults_of<T>();
-  full.version = version;
-  std::memcpy(static_cast<void*>(out), &full, prefix_size<T>(version));
+  out->version = version;
+  write_view(out, defaults_of<T>());
 }
 
 }  // namespace breadth::capi

@@ -1,10 +1,13 @@
-// Small parsers shared by the spec builders.
+// What the spec builders share: small parsers, and how a judge is loaded from SpecOptions.
 #pragma once
 
 #include <cmath>
 #include <cstdlib>
 #include <optional>
 #include <string>
+
+#include "breadth/encoder.hpp"
+#include "breadth/spec.hpp"
 
 namespace breadth::spec {
 
@@ -34,6 +37,13 @@ inline void split_kind(const std::string& spec, std::string& kind, std::string& 
   const auto colon = spec.find(':');
   kind = spec.substr(0, colon);
   rest = colon == std::string::npos ? "" : spec.substr(colon + 1);
+}
+
+/// Encoders of model-backed judges load on the caller's device.
+inline EncoderOptions encoder_options(const SpecOptions& o) {
+  EncoderOptions e;
+  e.device = o.device;
+  return e;
 }
 
 }  // namespace breadth::spec

@@ -5,24 +5,14 @@
 #include "breadth/model.hpp"
 #include "breadth/spec.hpp"
 #include "core/check.hpp"
-#include "spec/spec_parse.hpp"
+#include "spec/internal.hpp"
 
 namespace breadth {
-
-namespace {
-
-EncoderOptions encoder_options(const SpecOptions& o) {
-  EncoderOptions e;
-  e.device = o.device;
-  return e;
-}
-
-}  // namespace
 
 std::shared_ptr<Equivalence> make_equivalence(const std::string& spec, const SpecOptions& options) {
   std::string kind, rest;
   spec::split_kind(spec, kind, rest);
-  if (kind == "exact" && rest.empty() && spec == "exact") return exact_match_equivalence();
+  if (spec == "exact") return exact_match_equivalence();
   if (kind == "rouge1") {
     if (spec == "rouge1") return rouge1_equivalence();
     auto t = spec::parse_number(rest);
@@ -44,9 +34,9 @@ std::shared_ptr<Equivalence> make_equivalence(const std::string& spec, const Spe
       BREADTH_CHECK_ARG(threshold.has_value(),
                         "equivalence '{}': embedding equivalence needs a cosine threshold: embedding:PATH:THRESHOLD",
                         spec);
-      return embedding_equivalence(make_text_embedder(Encoder::load(path, encoder_options(options))), *threshold);
+      return embedding_equivalence(make_text_embedder(Encoder::load(path, spec::encoder_options(options))), *threshold);
     }
-    return classifier_equivalence(make_noveltybench_classifier(path, encoder_options(options)),
+    return classifier_equivalence(make_noveltybench_classifier(path, spec::encoder_options(options)),
                                   threshold.value_or(0.102));
   }
   fail("unknown equivalence '{}': use exact, rouge1[:T], noveltybench-shortcut[:FALLBACK], embedding:PATH:T or "

@@ -13,7 +13,7 @@
 #include "breadth/spec.hpp"
 #include "breadth/tokenizer.hpp"
 #include "core/check.hpp"
-#include "spec/spec_parse.hpp"
+#include "spec/internal.hpp"
 
 namespace breadth {
 
@@ -26,11 +26,6 @@ struct ModelCache {
   std::map<std::string, std::shared_ptr<const TextEmbedder>> embedders;
   std::map<std::string, std::shared_ptr<const PairClassifier>> nlis;
 
-  EncoderOptions encoder_options() const {
-    EncoderOptions e;
-    e.device = options.device;
-    return e;
-  }
   std::shared_ptr<const Tokenizer> tokenizer(const std::string& path) {
     auto& t = tokenizers[path];
     if (!t) t = Tokenizer::load(path);
@@ -38,12 +33,12 @@ struct ModelCache {
   }
   std::shared_ptr<const TextEmbedder> embedder(const std::string& path) {
     auto& e = embedders[path];
-    if (!e) e = make_text_embedder(Encoder::load(path, encoder_options()));
+    if (!e) e = make_text_embedder(Encoder::load(path, spec::encoder_options(options)));
     return e;
   }
   std::shared_ptr<const PairClassifier> nli(const std::string& path) {
     auto& n = nlis[path];
-    if (!n) n = make_nli_classifier(Encoder::load(path, encoder_options()));
+    if (!n) n = make_nli_classifier(Encoder::load(path, spec::encoder_options(options)));
     return n;
   }
 };
