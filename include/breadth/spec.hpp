@@ -64,4 +64,22 @@ std::vector<std::shared_ptr<SetMetric>> make_metrics(const std::vector<std::stri
 /// The metric names make_metric knows ("distinct_N" and "ead_N" for the families).
 const std::vector<std::string>& metric_names();
 
+/// Every record of a file of answer sets evaluated the way `breadth eval` and experiments do.
+struct AnswerSetTable {
+  /// div_cov, unq, qual, unq_qual, utility, distinct (= unq, NoveltyBench's name), distinct_legacy,
+  /// then each metric's name().
+  std::vector<std::string> columns;
+  std::vector<DivCovResult> divcov;        ///< per record
+  std::vector<std::vector<double>> rows;   ///< per record, one value per column
+  std::vector<double> mean;                ///< per column (0 when there are no records)
+  /// Index of `column` in `columns`, or -1.
+  int column(const std::string& column) const;
+};
+/// evaluate_record for each record, then each metric. A metric's error names the record by its id,
+/// else "line N".
+AnswerSetTable evaluate_answer_sets(const std::vector<EvalRecord>& records, const Equivalence& equivalence,
+                                    const QualityScorer& quality,
+                                    const std::vector<std::shared_ptr<SetMetric>>& metrics,
+                                    const RecordEvalOptions& options = {});
+
 }  // namespace breadth

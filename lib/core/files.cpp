@@ -102,6 +102,44 @@ void write_file(const std::string& path, const std::string& bytes) {
   if (!out) fail<IoError>("cannot write '{}'", path);
 }
 
+namespace {
+void write_all(int fd, const std::string& bytes, const std::string& path) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) {
+      const int err = errno;
+      ::close(fd);
+      fail<IoError>("cannot write '{}': {}", path, std::strerror(err));
+    }
+    done += static_cast<size_t>(w);
+  }
+}
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail<IoError>("cannot write '{}': {}", tmp, std::strerror(errno));
+  write_all(fd, bytes, tmp);
+  if (::fsync(fd) != 0 || ::close(fd) != 0) fail<IoError>("cannot write '{}': {}", tmp, std::strerror(errno));
+  move_file(tmp, path);
+}
+
+void append_durably(const std::string& path, const std::string& bytes) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) fail<IoError>("cannot append to '{}': {}; check that the folder exists and is writable", path,
+                            std::strerror(errno));
+  write_all(fd, bytes, path);
+  if (::fdatasync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    fail<IoError>("cannot flush '{}' to disk: {}", path, std::strerror(err));
+  }
+  ::close(fd);
+}
+
 void copy_file(const std::string& from, const std::string& to) { write_file(to, read_file(from)); }
 
 void copy_tree(const std::string& from, const std::string& to) {

@@ -48,6 +48,12 @@ std::string read_file(const std::string& path);
 std::optional<std::string> try_read_file(const std::string& path);
 /// Writes `bytes` to `path`, replacing it. Throws IoError naming `path`.
 void write_file(const std::string& path, const std::string& bytes);
+/// Writes `bytes` so that `path` holds either its old content or all of the new one, never a part:
+/// a temporary file beside it, fsync(2), then rename(2). Throws IoError naming `path`.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+/// Appends `bytes` to `path` (created when missing) and fdatasync(2)s it before returning, so that
+/// what a caller committed survives a crash or power loss. Throws IoError naming `path`.
+void append_durably(const std::string& path, const std::string& bytes);
 /// Copies one regular file's bytes, replacing `to`. Throws IoError.
 void copy_file(const std::string& from, const std::string& to);
 /// cp -r: copies the regular files and directories under `from` to `to` (created when missing).

@@ -187,4 +187,33 @@ std::vector<std::shared_ptr<SetMetric>> make_metrics(const std::vector<std::stri
   return out;
 }
 
+int AnswerSetTable::column(const std::string& name) const {
+  for (size_t c = 0; c < columns.size(); ++c)
+    if (columns[c] == name) return static_cast<int>(c);
+  return -1;
+}
+
+AnswerSetTable evaluate_answer_sets(const std::vector<EvalRecord>& records, const Equivalence& equivalence,
+                                    const QualityScorer& quality, const std::vector<std::shared_ptr<SetMetric>>& metrics,
+                                    const RecordEvalOptions& options) {
+  AnswerSetTable t;
+  t.columns = {"div_cov", "unq", "qual", "unq_qual", "utility", "distinct", "distinct_legacy"};
+  for (const auto& m : metrics) t.columns.push_back(m->name());
+  t.mean.assign(t.columns.size(), 0.0);
+  for (size_t q = 0; q < records.size(); ++q) {
+    const auto& rec = records[q];
+    const std::string where = rec.id ? *rec.id : fmt::format("line {}", q + 1);
+    auto r = evaluate_record(rec, equivalence, quality, options);
+    std::vector<double> row = {r.div_cov, static_cast<double>(r.num_unique), r.qual, r.unq_qual, r.utility,
+                               static_cast<double>(r.num_unique), static_cast<double>(r.distinct_legacy)};
+    for (const auto& m : metrics) row.push_back(m->compute(rec, r, where));
+    for (size_t c = 0; c < row.size(); ++c) t.mean[c] += row[c];
+    t.rows.push_back(std::move(row));
+    t.divcov.push_back(std::move(r));
+  }
+  if (!records.empty())
+    for (auto& v : t.mean) v /= static_cast<double>(records.size());
+  return t;
+}
+
 }  // namespace breadth

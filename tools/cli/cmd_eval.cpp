@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include <iostream>
-#include <map>
 
 #include "breadth/divcov.hpp"
 #include "breadth/error.hpp"
@@ -49,40 +48,27 @@ int run_eval(const EvalArgs& a) {
   opt.divcov.patience = a.patience;
   opt.score_max = a.score_max;
 
+  const AnswerSetTable table = evaluate_answer_sets(records, *equivalence, *quality, metrics, opt);
+  const auto& columns = table.columns;
+  auto is_count = [](const std::string& c) { return c == "unq" || c == "distinct" || c == "distinct_legacy"; };
   nlohmann::ordered_json out;
   out["queries"] = nlohmann::json::array();
-  std::vector<std::string> columns = {"div_cov", "unq", "qual", "unq_qual", "utility", "distinct", "distinct_legacy"};
-  for (const auto& m : metrics) columns.push_back(m->name());
-  std::map<std::string, double> sums;
-  std::vector<std::vector<double>> rows;
   std::vector<std::string> ids;
   for (size_t q = 0; q < records.size(); ++q) {
-    const auto& rec = records[q];
-    const std::string where = rec.id ? *rec.id : fmt::format("line {}", q + 1);
-    auto r = evaluate_record(rec, *equivalence, *quality, opt);
-    std::vector<double> row = {r.div_cov,
-                               static_cast<double>(r.num_unique),
-                               r.qual,
-                               r.unq_qual,
-                               r.utility,
-                               static_cast<double>(r.num_unique),  // NoveltyBench's "distinct"
-                               static_cast<double>(r.distinct_legacy)};
-    for (const auto& m : metrics) row.push_back(m->compute(rec, r, where));
     nlohmann::ordered_json jq;
-    if (rec.id) jq["id"] = *rec.id;
+    if (records[q].id) jq["id"] = *records[q].id;
     for (size_t c = 0; c < columns.size(); ++c) {
-      if (columns[c] == "unq" || columns[c] == "distinct" || columns[c] == "distinct_legacy")
-        jq[columns[c]] = static_cast<int64_t>(row[c]);
+      if (is_count(columns[c]))
+        jq[columns[c]] = static_cast<int64_t>(table.rows[q][c]);
       else
-        jq[columns[c]] = row[c];
-      sums[columns[c]] += row[c];
+        jq[columns[c]] = table.rows[q][c];
     }
     out["queries"].push_back(jq);
-    rows.push_back(row);
-    ids.push_back(rec.id.value_or(std::to_string(q + 1)));
+    ids.push_back(records[q].id.value_or(std::to_string(q + 1)));
   }
+  const auto& rows = table.rows;
   nlohmann::ordered_json mean;
-  for (const auto& c : columns) mean[c] = records.empty() ? 0.0 : sums[c] / static_cast<double>(records.size());
+  for (size_t c = 0; c < columns.size(); ++c) mean[columns[c]] = table.mean[c];
   out["mean"] = mean;
   out["equivalence"] = equivalence->name();
 
@@ -98,16 +84,14 @@ int run_eval(const EvalArgs& a) {
   auto print_row = [&](const std::string& id, const std::vector<double>& v) {
     std::string line = fmt::format("{:<{}}", id, idw);
     for (size_t c = 0; c < columns.size(); ++c) {
-      const bool count = columns[c] == "unq" || columns[c] == "distinct" || columns[c] == "distinct_legacy";
+      const bool count = is_count(columns[c]);
       const int digits = count ? (id == "mean" ? 2 : 0) : 4;
       line += fmt::format(" {:>{}.{}f}", v[c], std::max<size_t>(columns[c].size(), 8), digits);
     }
     fmt::print("{}\n", line);
   };
   for (size_t q = 0; q < rows.size(); ++q) print_row(ids[q], rows[q]);
-  std::vector<double> m;
-  for (const auto& c : columns) m.push_back(mean[c].get<double>());
-  print_row("mean", m);
+  print_row("mean", table.mean);
   return 0;
 }
 
