@@ -58,7 +58,8 @@ constexpr const char* kYoutuCjkSplit =
     "[\u3105-\u312f]+|[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+";
 constexpr const char* kCjkKanaSplit = "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+";
 constexpr const char* kDeepseekCjkSplit = "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+";
-constexpr const char* kBloomSplit = " ?[^(\\s|[.,!?\u2026\u3002\uff0c\u3001\u0964\u06d4\u060c])]+";
+// BLOOM's regex nests a class in a class (Oniguruma); PCRE2 needs it flat.
+constexpr const char* kBloomSplit = " ?[^(\\s|.,!?\u2026\u3002\uff0c\u3001\u0964\u06d4\u060c)]+";
 
 json split_stage(const std::string& regex, const char* behavior = "Isolated") {
   return {{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", behavior}, {"invert", false}};
@@ -309,6 +310,8 @@ void finish(HfTokenizer& t, const io::GgufFile& g, const GgufVocab& v) {
 
 // tokenizer.ggml.model = "gpt2": byte-level BPE (byte_level_tokenizer).
 std::shared_ptr<HfTokenizer> load_gpt2(const io::GgufFile& g, const GgufVocab& v) {
+  // A file without tokenizer.ggml.pre gets llama.cpp's "default", as llama.cpp tokenizes it.
+  const BpePre pre = bpe_pre(g.get_string("tokenizer.ggml.pre", "default"), v.where);
   const auto merges = g.get_string_array("tokenizer.ggml.merges");
   // Tokens spelled outside the byte-level alphabet are respelled byte by byte.
   const auto& table = byte_to_unicode();
@@ -331,8 +334,6 @@ std::shared_ptr<HfTokenizer> load_gpt2(const io::GgufFile& g, const GgufVocab& v
   json jmerges = json::array();
   for (const auto& m : merges) jmerges.push_back(m);
 
-  // A file without tokenizer.ggml.pre gets llama.cpp's "default", as llama.cpp tokenizes it.
-  const BpePre pre = bpe_pre(g.get_string("tokenizer.ggml.pre", "default"), v.where);
   json j;
   j["model"] = {{"type", "BPE"}, {"vocab", vocab}, {"merges", std::move(jmerges)},
                 {"continuing_subword_prefix", ""}, {"end_of_word_suffix", ""}, {"fuse_unk", false},
