@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <string_view>
 #include <unordered_map>
@@ -417,6 +418,12 @@ struct GgufFile::Impl {
     return out;
   }
 };
+
+bool is_gguf_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in && in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
+}
 
 GgufFile::GgufFile(const std::string& path) : impl_(std::make_unique<Impl>()) {
   impl_->file = std::make_unique<MappedFile>(path);

@@ -95,6 +95,10 @@ struct GgufTensorInfo {
   int64_t numel() const;
 };
 
+/// Whether `path` is a regular file that starts with the GGUF magic bytes ("GGUF"), whatever its
+/// name. How every loader recognises a GGUF file.
+bool is_gguf_file(const std::string& path);
+
 class GgufFile {
  public:
   /// Maps and validates `path`. Throws IoError (missing/unreadable), FormatError (corrupt).

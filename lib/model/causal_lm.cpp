@@ -7,6 +7,7 @@
 
 #include "core/check.hpp"
 #include "core/files.hpp"
+#include "io/gguf.hpp"
 #include "model/arch.hpp"
 #include "model/decoder.hpp"
 #include "model/gguf_model.hpp"
@@ -15,12 +16,6 @@
 namespace breadth {
 
 namespace {
-
-bool is_gguf_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[4] = {};
-  return in.read(magic, 4) && std::string(magic, 4) == "GGUF";
-}
 
 std::shared_ptr<CausalLM> load_hf_dir(const std::string& dir, const ModelOptions& options) {
   const std::string config = files::join(dir, "config.json");
@@ -53,7 +48,7 @@ std::shared_ptr<CausalLM> CausalLM::load(const std::string& path, const ModelOpt
   if (!files::exists(path))
     fail<IoError>("model path '{}' does not exist; give a Hugging Face directory or a .gguf file",
                   path);
-  if (is_gguf_file(path)) return model::load_gguf_model(path, options);
+  if (io::is_gguf_file(path)) return model::load_gguf_model(path, options);
   fail<FormatError>("'{}' is neither a directory (Hugging Face checkpoint) nor a GGUF file (no "
                     "'GGUF' magic)",
                     path);

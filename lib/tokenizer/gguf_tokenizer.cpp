@@ -24,41 +24,201 @@ namespace {
 
 using nlohmann::json;
 
+// The split regexes of the models' own tokenizer.json files.
+constexpr const char* kGpt2Split =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 constexpr const char* kLlama3Split =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kJais2Split =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s{512}(?!\S)|\s{256}(?!\S)|\s{128}(?!\S)|\s{64}(?!\S)|\s{32}(?!\S)|\s{16}(?!\S)|\s{8}(?!\S)|\s{4}(?!\S)|\s{1,2}(?!\S)|\s{1})";
 constexpr const char* kQwen2Split =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr const char* kQwen35Split =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kUfakzekaSplit =
+    R"([^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kSeedCoderSplit =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kBailingSplit =
+    R"('(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+)";
+constexpr const char* kExaoneMoeSplit =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?(?:\p{L}\p{M}*(?: \p{L}\p{M}*)*)+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]?|\s*[\r\n]|\s+(?!\S)|\s+)";
+constexpr const char* kMiniCpm5Split =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}+| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr const char* kTekkenSplit =
     R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr const char* kGpt4oSplit =
     R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kDeepseekV3Split =
+    R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kSpark25Split =
+    R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+|[\r\n]|\s+(?!\S)|\s+)";
+constexpr const char* kYoutuCjkSplit =
+    "[\uac00-\ud7a3\u3131-\u318e]+|[\uff01\u2026\u201c\u201d\u2018\u2019\u2014\uff1a\uff1b\uff0c\u3001-\u303f\ufe30-\ufe4f]+|"
+    "[\u3105-\u312f]+|[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+";
+constexpr const char* kCjkKanaSplit = "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+";
+constexpr const char* kDeepseekCjkSplit = "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+";
+// BLOOM's regex nests a class in a class (Oniguruma); PCRE2 needs it flat.
+constexpr const char* kBloomSplit = " ?[^(\\s|.,!?\u2026\u3002\uff0c\u3001\u0964\u06d4\u060c)]+";
 
-// tokenizer.ggml.pre names with a split regex of their own (transformers' GGUF_PRE_TOKENIZER_SPLITS);
-// any other name keeps the pre-tokenizer of the vocabulary's class.
-const char* split_for_pre(const std::string& pre) {
-  static const std::map<std::string, const char*> kSplits = {
-      {"llama3", kLlama3Split},      {"llama-v3", kLlama3Split},   {"llama-bpe", kLlama3Split},
-      {"falcon3", kLlama3Split},     {"falcon-h1", kLlama3Split},  {"pixtral", kLlama3Split},
-      {"midm-2.0", kLlama3Split},    {"lfm2", kLlama3Split},       {"jina-v5-nano", kLlama3Split},
-      {"dbrx", kLlama3Split},        {"smaug-bpe", kLlama3Split},  {"tekken", kTekkenSplit},
-      {"qwen2", kQwen2Split},        {"deepseek-r1-qwen", kQwen2Split}, {"kormo", kQwen2Split},
-      {"f2llmv2", kQwen2Split},      {"megrez", kQwen2Split},      {"qwen35", kQwen35Split},
-      {"gpt-4o", kGpt4oSplit},       {"llama4", kGpt4oSplit},      {"kanana2", kGpt4oSplit},
-      {"talkie", kGpt4oSplit},       {"minimax-m2", kGpt4oSplit},
+json split_stage(const std::string& regex, const char* behavior = "Isolated") {
+  return {{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", behavior}, {"invert", false}};
+}
+json byte_level_stage(bool use_regex) {
+  return {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", use_regex}};
+}
+json digits_stage(bool individual) { return {{"type", "Digits"}, {"individual_digits", individual}}; }
+json sequence_stage(json parts) { return {{"type", "Sequence"}, {"pretokenizers", std::move(parts)}}; }
+// Split stages on the raw text, then the byte-level mapping.
+json splits_then_bytes(std::initializer_list<json> splits) {
+  json parts = json::array();
+  for (const auto& s : splits) parts.push_back(s);
+  parts.push_back(byte_level_stage(false));
+  return sequence_stage(std::move(parts));
+}
+
+// What a `tokenizer.ggml.pre` value stands for: the pre-tokenizer of the model llama.cpp recognised
+// the vocabulary as (written as that model's tokenizer.json stages), and whether its BPE ignores
+// merges for words that are whole tokens.
+struct BpePre {
+  json pre_tokenizer;
+  bool ignore_merges = false;
+};
+
+// The `tokenizer.ggml.pre` values llama.cpp knows for byte-level BPE vocabularies that breadth
+// tokenizes, grouped by the pre-tokenizer they select.
+const std::map<std::string, std::vector<std::string>>& pre_groups() {
+  static const std::map<std::string, std::vector<std::string>> g = {
+      {"gpt2", {"gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
+                "modern-bert", "mpt", "olmo", "jais", "trillion", "granite-docling", "exaone4", "jina-v1-en",
+                "jina-v2-code", "roberta-bpe"}},
+      {"default", {"default"}},
+      {"llama3", {"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+                  "jina-v5-nano"}},
+      {"llama3-merges", {"dbrx", "smaug-bpe", "glm4", "chatglm-bpe"}},
+      {"jais2", {"jais-2"}},
+      {"qwen2", {"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "megrez", "stablelm2", "hunyuan", "solar-open",
+                 "grok-2"}},
+      {"qwen35", {"qwen35"}},
+      {"ufakzeka", {"ufakzeka"}},
+      {"seed-coder", {"seed-coder"}},
+      {"bailingmoe", {"bailingmoe", "bailingmoe2", "llada-moe"}},
+      {"exaone-moe", {"exaone-moe"}},
+      {"minicpm5", {"minicpm5"}},
+      {"laguna", {"laguna"}},
+      {"deepseek-llm", {"deepseek-llm"}},
+      {"deepseek-coder", {"deepseek-coder"}},
+      {"deepseek-v3", {"deepseek-v3", "hunyuan-dense", "joyai-llm", "hy_v4"}},
+      {"spark2_5", {"spark2_5"}},
+      {"youtu", {"youtu"}},
+      {"falcon", {"falcon"}},
+      {"starcoder", {"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b", "mellum2"}},
+      {"bloom", {"bloom", "poro-chat", "gpt3-finnish"}},
+      {"viking", {"viking"}},
+      {"tekken", {"tekken"}},
+      {"chameleon", {"chameleon"}},
+      {"gpt-4o", {"gpt-4o", "llama4", "kanana2", "talkie", "minimax-m2"}},
+      {"gpt-4o-ignore", {"granite-embed-multi-97m"}},
+      {"tiny_aya", {"tiny_aya", "cohere2moe"}},
+      {"superbpe", {"superbpe"}},
   };
-  auto it = kSplits.find(pre);
-  return it == kSplits.end() ? nullptr : it->second;
+  return g;
+}
+
+// llama.cpp knows these, with tokenizers of their own that breadth does not implement.
+const std::vector<std::string>& unsupported_pre() {
+  static const std::vector<std::string> v = {"kimi-k2", "afmoe", "gemma4", "granite-embed-multi-311m",
+                                             "sarvam-moe", "whitespace"};
+  return v;
+}
+
+BpePre bpe_pre_for_group(const std::string& group) {
+  if (group == "gpt2") return {byte_level_stage(true)};
+  if (group == "default")
+    // llama.cpp's own default (no model's tokenizer.json): punctuation runs, GPT-2's regex, digit
+    // runs, then groups of three ASCII digits, all on the raw text.
+    return {splits_then_bytes({split_stage(R"([\p{P}\$\+<=>\^~\|]+)"), split_stage(kGpt2Split),
+                               split_stage(R"(\p{N}+)"), split_stage("[0-9][0-9][0-9]")})};
+  if (group == "llama3") return {splits_then_bytes({split_stage(kLlama3Split)}), true};
+  if (group == "llama3-merges") return {splits_then_bytes({split_stage(kLlama3Split)})};
+  if (group == "jais2") return {splits_then_bytes({split_stage(kJais2Split)})};
+  if (group == "qwen2") return {splits_then_bytes({split_stage(kQwen2Split)})};
+  if (group == "qwen35") return {splits_then_bytes({split_stage(kQwen35Split)})};
+  if (group == "ufakzeka") return {splits_then_bytes({split_stage(kUfakzekaSplit)})};
+  if (group == "seed-coder") return {splits_then_bytes({split_stage(kSeedCoderSplit)})};
+  if (group == "bailingmoe") return {splits_then_bytes({split_stage(kBailingSplit)})};
+  if (group == "exaone-moe") return {splits_then_bytes({split_stage(kExaoneMoeSplit)})};
+  if (group == "minicpm5") return {splits_then_bytes({split_stage(R"(\p{N}{1,3})"), split_stage(kMiniCpm5Split)}), true};
+  if (group == "laguna") return {splits_then_bytes({split_stage(R"([^\n]+|[\n]+)"), split_stage(kQwen2Split)})};
+  if (group == "deepseek-llm")
+    return {sequence_stage(
+        {split_stage("[\r\n]"),
+         split_stage("\\s?[A-Za-z\u00b5\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u01ba\u01bc-\u01bf\u01c4-\u0293\u0295-\u02af"
+                     "\u0370-\u0373\u0376\u0377\u037b-\u037d\u037f\u0386\u0388-\u038a\u038c\u038e-\u03a1\u03a3-\u03f5"
+                     "\u03f7-\u0481\u048a-\u052f\u0531-\u0556\u10a0-\u10c5\u13a0-\u13f5\u13f8-\u13fd\u1c90-\u1cba"
+                     "\u1cbd-\u1cbf\u1d00-\u1d2b\u1d6b-\u1d77\u1d79-\u1d9a\u1e00-\u1f15\u1f18-\u1f1d\u1f20-\u1f45"
+                     "\u1f48-\u1f4d\u1f50-\u1f57\u1f59\u1f5b\u1f5d\u1f5f-\u1f7d\u1f80-\u1fb4\u1fb6-\u1fbc\u1fbe"
+                     "\u1fc2-\u1fc4\u1fc6-\u1fcc\u1fd0-\u1fd3\u1fd6-\u1fdb\u1fe0-\u1fec\u1ff2-\u1ff4\u1ff6-\u1ffc"
+                     "\u2102\u2107\u210a-\u2113\u2115\u2119-\u211d\u2124\u2126\u2128\u212a-\u212d\u212f-\u2134\u2139"
+                     "\u213c-\u213f\u2145-\u2149\u214e\u2183\u2184\u2c00-\u2c7b\u2c7e-\u2ce4\u2ceb-\u2cee\u2cf2\u2cf3"
+                     "\ua640-\ua66d\ua680-\ua69b\ua722-\ua76f\ua771-\ua787\ua78b-\ua78e\uab70-\uabbf\ufb00-\ufb06"
+                     "\ufb13-\ufb17\uff21-\uff3a\uff41-\uff5a\U00010400-\U0001044f\U000104b0-\U000104d3"
+                     "\U000104d8-\U000104fb\U00010c80-\U00010cb2\U00010cc0-\U00010cf2\U000118a0-\U000118df"
+                     "\U0001e900-\U0001e943]+"),
+         split_stage("\\s?[!-/:-~\uff01-\uff0f\uff1a-\uff5e\u2018-\u201f\u3000-\u3002]+"), split_stage("\\s+$"),
+         split_stage(kDeepseekCjkSplit), digits_stage(false), byte_level_stage(false)})};
+  if (group == "deepseek-coder")
+    return {sequence_stage({split_stage("[\r\n]"), split_stage(R"(\s?\p{L}+)"), split_stage(R"(\s?\p{P}+)"),
+                            split_stage(kDeepseekCjkSplit), digits_stage(true), byte_level_stage(false)})};
+  if (group == "deepseek-v3")
+    return {splits_then_bytes({split_stage(R"(\p{N}{1,3})"), split_stage(kCjkKanaSplit), split_stage(kDeepseekV3Split)})};
+  if (group == "spark2_5")
+    return {splits_then_bytes({split_stage(R"(\p{N}{1,3})"), split_stage(kCjkKanaSplit), split_stage(kSpark25Split),
+                               split_stage(R"(\p{N})")})};
+  if (group == "youtu") return {splits_then_bytes({split_stage(kYoutuCjkSplit), split_stage(kGpt4oSplit)}), true};
+  if (group == "falcon")
+    // Falcon's tokenizer.json: Punctuation (contiguous), ByteLevel with GPT-2's regex, Digits, then
+    // groups of three digits.
+    return {sequence_stage({{{"type", "Punctuation"}, {"behavior", "Contiguous"}}, byte_level_stage(true),
+                            digits_stage(false), split_stage("[0-9][0-9][0-9]")})};
+  if (group == "starcoder") return {sequence_stage({digits_stage(true), byte_level_stage(true)})};
+  if (group == "bloom") return {splits_then_bytes({split_stage(kBloomSplit)})};
+  if (group == "viking") return {splits_then_bytes({split_stage(kBloomSplit), split_stage(R"(\p{N})")})};
+  if (group == "tekken") return {splits_then_bytes({split_stage(kTekkenSplit)}), true};
+  if (group == "chameleon")
+    return {sequence_stage({split_stage("<sentinel:[0-9]+>"), split_stage("(IMGIMG)((A|B|C|D|E|F|G|H|I){1,4})Z"),
+                            split_stage("([\\t\\n]|    |  )"), digits_stage(true),
+                            {{"type", "Punctuation"}, {"behavior", "Isolated"}}, byte_level_stage(true)})};
+  if (group == "gpt-4o") return {splits_then_bytes({split_stage(kGpt4oSplit)})};
+  if (group == "gpt-4o-ignore") return {splits_then_bytes({split_stage(kGpt4oSplit)}), true};
+  if (group == "tiny_aya")
+    return {splits_then_bytes({split_stage(R"(\d{1,3}(?=(?:\d{3})*\b))"), split_stage(kGpt4oSplit)})};
+  if (group == "superbpe")
+    return {splits_then_bytes({split_stage(R"(\p{N}+)"), split_stage(R"((?=(\d{3})+(?!\d)))")})};
+  fail<InvalidArgument>("internal: no pre-tokenizer group '{}'", group);
+}
+
+// The pre-tokenizer a `tokenizer.ggml.pre` value selects; Unsupported naming the value when breadth
+// does not know it (never a silently different tokenization).
+BpePre bpe_pre(const std::string& pre, const std::string& where) {
+  for (const auto& [group, names] : pre_groups())
+    if (std::find(names.begin(), names.end(), pre) != names.end()) return bpe_pre_for_group(group);
+  if (std::find(unsupported_pre().begin(), unsupported_pre().end(), pre) != unsupported_pre().end())
+    fail<Unsupported>("{}: tokenizer.ggml.pre '{}' selects a tokenizer breadth does not implement", where, pre);
+  fail<Unsupported>("{}: unknown tokenizer.ggml.pre '{}' (breadth knows the values llama.cpp knows for gpt2 "
+                    "vocabularies; see docs/tokenizers.md)",
+                    where, pre);
 }
 
 enum TokenType { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
 
-// The SentencePiece-style vocabularies transformers builds differently (select_tokenizer_builder).
+// The SentencePiece-style vocabularies.
 enum class SpmFlavor {
-  kLlama,  // LlamaTokenizer: Metaspace (prepend "first"), decoder strips the leading space
+  // The Llama-2 / Mistral tokenizer.json (and llama.cpp's SPM): Prepend(▁) + Replace(" ", ▁) as the
+  // normalizer of every piece between added tokens, no pre-tokenizer, the decoder strips the prefix
+  // space. Without tokenizer.ggml.add_space_prefix there is no prefix space to add or strip.
+  kLlama,
   kGemma,  // GemmaTokenizer: spaces replaced by ▁ in the normalizer, no prefix space, unk "<unk>"
-  kPhi3,   // LlamaTokenizer with Prepend(▁) + Replace(" ", ▁) as the normalizer and no pre-tokenizer
 };
 
 std::string token_at(const std::vector<std::string>& tokens, std::optional<int64_t> id) {
@@ -137,13 +297,6 @@ json post_processor(const GgufVocab& v, const json& vocab, bool add_bos, bool ad
   return {{"type", "TemplateProcessing"}, {"single", single}, {"special_tokens", specials}};
 }
 
-json split_pre_tokenizer(const char* split) {
-  return {{"type", "Sequence"},
-          {"pretokenizers",
-           {{{"type", "Split"}, {"pattern", {{"Regex", split}}}, {"behavior", "Isolated"}, {"invert", false}},
-            {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
-}
-
 // Sets bos/eos/pad and the chat template from the metadata.
 void finish(HfTokenizer& t, const io::GgufFile& g, const GgufVocab& v) {
   std::vector<int32_t> eos_ids;
@@ -157,6 +310,8 @@ void finish(HfTokenizer& t, const io::GgufFile& g, const GgufVocab& v) {
 
 // tokenizer.ggml.model = "gpt2": byte-level BPE (byte_level_tokenizer).
 std::shared_ptr<HfTokenizer> load_gpt2(const io::GgufFile& g, const GgufVocab& v) {
+  // A file without tokenizer.ggml.pre gets llama.cpp's "default", as llama.cpp tokenizes it.
+  const BpePre pre = bpe_pre(g.get_string("tokenizer.ggml.pre", "default"), v.where);
   const auto merges = g.get_string_array("tokenizer.ggml.merges");
   // Tokens spelled outside the byte-level alphabet are respelled byte by byte.
   const auto& table = byte_to_unicode();
@@ -182,11 +337,9 @@ std::shared_ptr<HfTokenizer> load_gpt2(const io::GgufFile& g, const GgufVocab& v
   json j;
   j["model"] = {{"type", "BPE"}, {"vocab", vocab}, {"merges", std::move(jmerges)},
                 {"continuing_subword_prefix", ""}, {"end_of_word_suffix", ""}, {"fuse_unk", false},
-                {"byte_fallback", false}, {"ignore_merges", false}};
+                {"byte_fallback", false}, {"ignore_merges", pre.ignore_merges}};
   j["normalizer"] = nullptr;
-  const std::string pre = g.get_string("tokenizer.ggml.pre", "default");
-  if (const char* split = split_for_pre(pre)) j["pre_tokenizer"] = split_pre_tokenizer(split);
-  else j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  j["pre_tokenizer"] = pre.pre_tokenizer;
   j["decoder"] = {{"type", "ByteLevel"}};
   j["post_processor"] = post_processor(v, vocab, g.get_bool("tokenizer.ggml.add_bos_token", false),
                                        g.get_bool("tokenizer.ggml.add_eos_token", false));
@@ -267,28 +420,25 @@ std::shared_ptr<HfTokenizer> load_spm_bpe(const io::GgufFile& g, const GgufVocab
   json decoders = json::array({{{"type", "Replace"}, {"pattern", {{"String", "\xE2\x96\x81"}}}, {"content", " "}},
                                {{"type", "ByteFallback"}},
                                {{"type", "Fuse"}}});
-  if (!gemma) decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
+  const bool space_prefix = !gemma && g.get_bool("tokenizer.ggml.add_space_prefix", true);
+  if (space_prefix) decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
   j["decoder"] = {{"type", "Sequence"}, {"decoders", decoders}};
   const json replace_spaces = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\xE2\x96\x81"}};
   switch (flavor) {
     case SpmFlavor::kLlama:
-      j["normalizer"] = nullptr;
-      j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "first"},
-                            {"split", false}};
+      if (space_prefix)
+        j["normalizer"] = {{"type", "Sequence"},
+                           {"normalizers", {{{"type", "Prepend"}, {"prepend", "\xE2\x96\x81"}}, replace_spaces}}};
+      else
+        j["normalizer"] = replace_spaces;
+      j["pre_tokenizer"] = nullptr;
       break;
     case SpmFlavor::kGemma:
       j["normalizer"] = replace_spaces;
       j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "MergedWithPrevious"},
                             {"invert", false}};
       break;
-    case SpmFlavor::kPhi3:
-      j["normalizer"] = {{"type", "Sequence"},
-                         {"normalizers", {{{"type", "Prepend"}, {"prepend", "\xE2\x96\x81"}}, replace_spaces}}};
-      j["pre_tokenizer"] = nullptr;
-      break;
   }
-  if (const char* split = split_for_pre(g.get_string("tokenizer.ggml.pre", "default")))
-    j["pre_tokenizer"] = split_pre_tokenizer(split);
   j["post_processor"] = post_processor(v, vocab, add_bos, g.get_bool("tokenizer.ggml.add_eos_token", false));
 
   // The order transformers adds them in, which decides the ids of tokens the vocabulary lacks:
@@ -307,6 +457,80 @@ std::shared_ptr<HfTokenizer> load_spm_bpe(const io::GgufFile& g, const GgufVocab
     if (id) added.add(v.tokens[*id], true);
   j["added_tokens"] = added.take();
   return HfTokenizer::from_json(j, v.where);
+}
+
+// A [CLS] $A [SEP]-style template from the ids of the tokens before and after the sequence.
+json template_post(const json& vocab, const std::vector<std::string>& before, const std::vector<std::string>& after) {
+  json single = json::array(), specials = json::object();
+  auto item = [&](const std::string& t) {
+    single.push_back({{"SpecialToken", {{"id", t}, {"type_id", 0}}}});
+    specials[t] = {{"id", t}, {"ids", {vocab.at(t).get<int64_t>()}}, {"tokens", {t}}};
+  };
+  for (const auto& t : before) item(t);
+  single.push_back({{"Sequence", {{"id", "A"}, {"type_id", 0}}}});
+  for (const auto& t : after) item(t);
+  return {{"type", "TemplateProcessing"}, {"single", single}, {"special_tokens", specials}};
+}
+
+// tokenizer.ggml.model = "bert" (llama.cpp's WPM): a BERT WordPiece vocabulary as llama.cpp's
+// converter stores it, word-initial pieces with a leading ▁ and continuation pieces bare; rebuilt
+// as the model's tokenizer.json (BertNormalizer, BertPreTokenizer, WordPiece with ##).
+std::shared_ptr<HfTokenizer> load_bert(const io::GgufFile& g, GgufVocab& v) {
+  const std::string kPhantom = "\xE2\x96\x81";
+  std::vector<std::string> pieces(v.tokens.size());
+  bool cased = false;
+  json vocab = json::object();
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    const std::string& t = v.tokens[id];
+    std::string& w = pieces[id];
+    if (t.size() >= 2 && t.front() == '[' && t.back() == ']') w = t;
+    else if (t.rfind(kPhantom, 0) == 0) w = t.substr(kPhantom.size());
+    else w = "##" + t;
+    if (w.front() != '[')
+      for (char c : w) cased = cased || (c >= 'A' && c <= 'Z');
+    vocab[w] = static_cast<int64_t>(id);
+  }
+  auto name_of = [&](std::optional<int64_t> id, int64_t fallback) -> std::string {
+    const int64_t i = id.value_or(fallback);
+    return i >= 0 && static_cast<size_t>(i) < pieces.size() ? pieces[i] : std::string();
+  };
+  const auto cls = g.find_int("tokenizer.ggml.cls_token_id").has_value() ? g.find_int("tokenizer.ggml.cls_token_id")
+                                                                          : v.bos;
+  const auto sep = g.find_int("tokenizer.ggml.seperator_token_id");
+  const auto mask = g.find_int("tokenizer.ggml.mask_token_id");
+  for (const auto& [key, id] : {std::pair{"cls_token_id", cls}, {"seperator_token_id", sep}, {"mask_token_id", mask}})
+    BREADTH_CHECK_FORMAT(!id || (*id >= 0 && static_cast<uint64_t>(*id) < v.tokens.size()),
+                         "{}: tokenizer.ggml.{} = {} is outside the vocabulary of {} tokens", v.where, key, *id,
+                         v.tokens.size());
+  const std::string unk = name_of(v.unk, 100);
+  BREADTH_CHECK_FORMAT(!unk.empty(), "{}: a 'bert' vocabulary needs tokenizer.ggml.unknown_token_id", v.where);
+
+  json j;
+  // The files do not record do_lower_case; an uncased vocabulary has no capital letters outside
+  // its [SPECIAL] tokens.
+  j["normalizer"] = {{"type", "BertNormalizer"}, {"clean_text", true}, {"handle_chinese_chars", true},
+                     {"strip_accents", nullptr}, {"lowercase", !cased}};
+  j["pre_tokenizer"] = {{"type", "BertPreTokenizer"}};
+  j["model"] = {{"type", "WordPiece"}, {"vocab", vocab}, {"unk_token", unk},
+                {"continuing_subword_prefix", "##"}, {"max_input_chars_per_word", 100}};
+  j["decoder"] = {{"type", "WordPiece"}, {"prefix", "##"}, {"cleanup", true}};
+  const std::string cls_name = name_of(cls, -1), sep_name = name_of(sep, -1);
+  const bool add_cls = g.get_bool("tokenizer.ggml.add_bos_token", true) && !cls_name.empty();
+  const bool add_sep = g.get_bool("tokenizer.ggml.add_sep_token", true) && !sep_name.empty();
+  j["post_processor"] = template_post(vocab, add_cls ? std::vector<std::string>{cls_name} : std::vector<std::string>{},
+                                      add_sep ? std::vector<std::string>{sep_name} : std::vector<std::string>{});
+  AddedList added(vocab);
+  for (size_t id = 0; id < v.tokens.size(); ++id)
+    if (v.type(id) == kControl || v.type(id) == kUserDefined) added.add(pieces[id], v.type(id) == kControl);
+  for (auto id : {v.unk, cls, sep, v.pad, mask})
+    if (id) added.add(pieces[*id], true);
+  j["added_tokens"] = added.take();
+  auto t = HfTokenizer::from_json(j, v.where);
+  // bos/eos of an encoder vocabulary: [CLS] and [SEP].
+  v.bos = cls;
+  v.eos = sep;
+  v.tokens = pieces;
+  return t;
 }
 
 }  // namespace
@@ -335,12 +559,20 @@ std::shared_ptr<Tokenizer> load_gguf_tokenizer(const io::GgufFile& g) {
     } else if (gemma_arch) {
       t = load_spm_bpe(g, v, SpmFlavor::kGemma, true, true, add_bos);
     } else {
-      t = load_spm_bpe(g, v, arch == "phi3" ? SpmFlavor::kPhi3 : SpmFlavor::kLlama, false, false, add_bos);
+      t = load_spm_bpe(g, v, SpmFlavor::kLlama, false, false, add_bos);
     }
     finish(*t, g, v);
     return t;
   }
-  fail<Unsupported>("{}: GGUF tokenizer model '{}' is not supported (supported: gpt2, llama, gemma4)", where, model);
+  if (model == "bert") {
+    GgufVocab v(g);
+    t = load_bert(g, v);
+    finish(*t, g, v);
+    return t;
+  }
+  fail<Unsupported>("{}: GGUF tokenizer model (tokenizer.ggml.model) '{}' is not supported (supported: gpt2, "
+                    "llama, gemma4, bert)",
+                    where, model);
 }
 
 }  // namespace breadth::tok

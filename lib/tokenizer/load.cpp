@@ -197,7 +197,8 @@ std::shared_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
     apply_configs(*t, p);
     return t;
   }
-  if (ends_with(path, ".gguf")) {
+  // A GGUF file is known by its magic bytes, whatever its name.
+  if (io::is_gguf_file(p)) {
     const io::GgufFile g(path);
     return tok::load_gguf_tokenizer(g);
   }

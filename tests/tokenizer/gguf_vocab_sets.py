@@ -41,7 +41,7 @@ def llama2_vocab(tok_dir):
 
 
 def write_gguf(path, arch, tokens, types, scores, merges=None, model="llama", bos=1, eos=2, unk=0, pad=None,
-               add_bos=None, add_eos=None, chat_template=None, pre="default"):
+               add_bos=None, add_eos=None, chat_template=None, pre="default", extra=None):
     import gguf
 
     w = gguf.GGUFWriter(path, arch)
@@ -56,7 +56,8 @@ def write_gguf(path, arch, tokens, types, scores, merges=None, model="llama", bo
     w.add_layer_norm_rms_eps(1e-5)
     w.add_vocab_size(len(tokens))
     w.add_tokenizer_model(model)
-    w.add_tokenizer_pre(pre)
+    if pre is not None:
+        w.add_tokenizer_pre(pre)
     w.add_token_list(tokens)
     if scores is not None:
         w.add_token_scores(scores)
@@ -77,6 +78,8 @@ def write_gguf(path, arch, tokens, types, scores, merges=None, model="llama", bo
         w.add_add_eos_token(add_eos)
     if chat_template is not None:
         w.add_chat_template(chat_template)
+    for key, value in (extra or {}).items():
+        w.add_uint32(key, value)
     # transformers reads the model configuration too; one small tensor is enough for it.
     w.add_tensor("token_embd.weight", np.zeros((len(tokens), 8), dtype=np.float32))
     w.write_header_to_file()
@@ -85,10 +88,20 @@ def write_gguf(path, arch, tokens, types, scores, merges=None, model="llama", bo
     w.close()
 
 
-def reference(path):
+def reference(path, legacy_llama=False):
+    """transformers' tokenizer for the file. With legacy_llama, its pipeline becomes that of Llama-2's
+    own tokenizer.json (and llama.cpp's SPM): Prepend(U+2581) + Replace(" ", U+2581) normalizing every
+    piece between added tokens, no pre-tokenizer (transformers' conversion uses Metaspace with
+    prepend "first" instead, which gives a lone space one token instead of Llama-2's two)."""
     from transformers import AutoTokenizer
+    from tokenizers import normalizers
 
-    return AutoTokenizer.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path))
+    ref = AutoTokenizer.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path))
+    if legacy_llama:
+        b = ref.backend_tokenizer
+        b.normalizer = normalizers.Sequence([normalizers.Prepend("\u2581"), normalizers.Replace(" ", "\u2581")])
+        b.pre_tokenizer = None
+    return ref
 
 
 CHAT = ("{% for m in messages %}{% if m['role'] == 'user' %}{{ bos_token + '[INST] ' + m['content'] + ' [/INST]' }}"
@@ -105,7 +118,7 @@ def make_gguf_sets(out, tok_dir, corpus, manifest, write_refs):
     def add(name, subset, **kw):
         path = os.path.join(d, name + ".gguf")
         write_gguf(path, **kw)
-        ref = reference(path)
+        ref = reference(path, legacy_llama=kw.get("model", "llama") == "llama" and kw["arch"] != "gemma2")
         backend = ref.backend_tokenizer
         write_refs(name, backend, corpus, path, manifest, subset=subset)
         rec = {"name": name, "path": path, "vocab_size": backend.get_vocab_size(with_added_tokens=True),
@@ -131,6 +144,13 @@ def make_gguf_sets(out, tok_dir, corpus, manifest, write_refs):
     t2[tokens.index("http")] = CONTROL
     add("llama2_gguf_merges", 1500, arch="llama", tokens=tokens, types=t2, scores=scores, merges=merges,
         add_bos=False, add_eos=True, pad=0)
+
+    # 2b. Llama-2's own tokenizer.json is the reference for its vocabulary and merges in a GGUF.
+    path = os.path.join(d, "llama2_gguf_own.gguf")
+    write_gguf(path, "llama", tokens, types, scores, merges=merges)
+    from tokenizers import Tokenizer
+    write_refs("llama2_gguf_own", Tokenizer.from_file(os.path.join(tok_dir, "llama2", "tokenizer.json")), corpus,
+               path, manifest)
 
     # 3. Gemma-2 architecture: runs of spaces stored as spaces, merges ordered by position, the
     #    tokenizer class's own specials (<bos>, <eos>, <pad>, <mask>) appended after the vocabulary.

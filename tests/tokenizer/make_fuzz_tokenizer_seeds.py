@@ -72,3 +72,35 @@ try:
     shutil.rmtree(d, ignore_errors=True)
 except ImportError:
     pass
+
+
+# GGUF vocabularies (outdir/gguf): small files of each vocabulary type breadth reads, written with
+# gguf-py, for fuzz_tokenizer_gguf.
+def gguf_seeds():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from gguf_vocab_sets import BYTE, CONTROL, NORMAL, write_gguf
+
+    d = os.path.join(out, "gguf")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    tok_dir = os.path.join(shared, "data", "tokenizers")
+    with open(os.path.join(tok_dir, "gpt2", "encoder.json"), encoding="utf-8") as f:
+        vocab = json.load(f)
+    tokens = [t for t, i in sorted(vocab.items(), key=lambda x: x[1]) if i < 400]
+    kept = set(tokens)
+    with open(os.path.join(tok_dir, "gpt2", "vocab.bpe"), encoding="utf-8") as f:
+        merges = [l for l in f.read().split("\n")[1:] if l and all(p in kept for p in l.split(" ")) and
+                  l.replace(" ", "") in kept]
+    for pre in ("falcon", "llama-bpe", "deepseek-coder", "default"):
+        write_gguf(os.path.join(d, f"gpt2_{pre}.gguf"), "gpt2", tokens, [NORMAL] * len(tokens), None, merges=merges,
+                   model="gpt2", bos=0, eos=0, unk=None, pre=pre)
+    bert = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + ["\u2581" + t for t in "abcdefghij"] + list("abcdefghij")
+    write_gguf(os.path.join(d, "bert.gguf"), "bert", bert, [CONTROL] * 5 + [NORMAL] * 20, None, model="bert",
+               bos=None, eos=None, unk=1, pad=0,
+               extra={"tokenizer.ggml.cls_token_id": 2, "tokenizer.ggml.seperator_token_id": 3})
+    spm = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)] + ["\u2581", "\u2581a", "ab", "\u2581ab"]
+    types = [2, CONTROL, CONTROL] + [BYTE] * 256 + [NORMAL] * 4
+    write_gguf(os.path.join(d, "llama.gguf"), "llama", spm, types, [0.0] * 259 + [-1.0, -2.0, -3.0, -4.0])
+
+
+gguf_seeds()

@@ -280,11 +280,19 @@ def main():
     if os.path.exists(gguf):
         from transformers import AutoTokenizer
         ref = AutoTokenizer.from_pretrained(os.path.dirname(gguf), gguf_file=os.path.basename(gguf))
-        write_refs("smollm2_gguf", ref.backend_tokenizer, corpus, gguf, manifest)
+        # The file says tokenizer.ggml.pre = "smollm": SmolLM2's own tokenizer.json splits digits one
+        # by one before GPT-2's byte-level regex (transformers' GGUF conversion does not).
+        backend = ref.backend_tokenizer
+        backend.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
+                                                         pre_tokenizers.ByteLevel(add_prefix_space=False)])
+        write_refs("smollm2_gguf", backend, corpus, gguf, manifest)
     # SentencePiece-style GGUF vocabularies (llama/gemma/phi3/gemma4) over the real Llama-2 vocabulary.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from gguf_vocab_sets import make_gguf_sets
     make_gguf_sets(OUT, TOK_DIR, corpus, manifest, write_refs)
+    # gpt2 vocabularies under every tokenizer.ggml.pre group, BERT WordPiece, and files to refuse.
+    from gguf_pre_sets import make_pre_sets
+    make_pre_sets(OUT, TOK_DIR, MODELS, corpus, manifest, write_refs)
     # Unigram models (tokenizers' trainer; SentencePiece converted by transformers, Precompiled).
     from unigram_sets import make_unigram_sets
     make_unigram_sets(OUT, corpus, manifest, write_refs)

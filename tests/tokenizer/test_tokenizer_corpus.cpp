@@ -44,7 +44,13 @@ TEST_CASE("tokenizers equal Hugging Face tokenizers on the corpus", "[tokenizer]
   // Every family the fixture is meant to produce is there (a silently skipped one proves nothing).
   for (const char* want : {"qwen3", "llama3_1", "llama2", "gpt2", "minilm", "llama2_gguf_scores", "llama2_gguf_merges",
                            "gemma2_gguf", "phi3_gguf", "gemma4_gguf", "unigram_trained", "unigram_byte_fallback",
-                           "t5_precompiled", "xlmr_precompiled_cf"}) {
+                           "t5_precompiled", "xlmr_precompiled_cf", "smollm2_gguf", "llama2_gguf_own", "gguf_bert",
+                           "gguf_pre_missing", "gguf_pre_gpt_2", "gguf_pre_llama_bpe", "gguf_pre_dbrx", "gguf_pre_qwen2",
+                           "gguf_pre_qwen35", "gguf_pre_seed_coder", "gguf_pre_bailingmoe", "gguf_pre_exaone_moe",
+                           "gguf_pre_deepseek_llm", "gguf_pre_deepseek_coder", "gguf_pre_deepseek_v3",
+                           "gguf_pre_falcon", "gguf_pre_starcoder", "gguf_pre_bloom", "gguf_pre_viking",
+                           "gguf_pre_tekken", "gguf_pre_chameleon", "gguf_pre_gpt_4o", "gguf_pre_tiny_aya",
+                           "gguf_pre_minicpm5", "gguf_pre_superbpe", "gguf_pre_default"}) {
     INFO("reference set " << want);
     CHECK(std::any_of(sets.begin(), sets.end(), [&](const test::RefSet& s) { return s.name == want; }));
   }

@@ -111,4 +111,12 @@ TEST_CASE("malformed SentencePiece GGUF vocabularies are rejected clearly", "[to
   CHECK_THAT(message(bad + "bos_out_of_range.gguf"), Catch::Contains("bos_token_id"));
   CHECK_THROWS_AS(Tokenizer::load(bad + "unknown_model.gguf"), Unsupported);
   CHECK_THAT(message(bad + "unknown_model.gguf"), Catch::Contains("bert-unknown"));
+  // llama.cpp vocabulary values breadth cannot tokenize as the model does: refused, naming the value.
+  const std::string bad_pre = test::tokenizer_fixture_dir() + "/gguf_pre/bad/";
+  CHECK_THROWS_AS(Tokenizer::load(bad_pre + "unknown_pre.gguf"), Unsupported);
+  CHECK_THAT(message(bad_pre + "unknown_pre.gguf"), Catch::Contains("'no-such-pre'"));
+  CHECK_THROWS_AS(Tokenizer::load(bad_pre + "kimi_pre.gguf"), Unsupported);
+  CHECK_THAT(message(bad_pre + "kimi_pre.gguf"), Catch::Contains("'kimi-k2'"));
+  CHECK_THROWS_AS(Tokenizer::load(bad_pre + "rwkv_model.gguf"), Unsupported);
+  CHECK_THAT(message(bad_pre + "rwkv_model.gguf"), Catch::Contains("'rwkv'"));
 }
