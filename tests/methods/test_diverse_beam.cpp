@@ -1,7 +1,10 @@
 // Diverse beam search: hand-worked steps, and the model driver against a naive re-implementation with
 // full forward passes.
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "methods_test_util.hpp"
 
@@ -137,4 +140,34 @@ TEST_CASE("diverse beam search refuses bad arguments", "[methods][diverse_beam]"
   o.num_samples = 4;
   o.penalty = -1;
   CHECK_THROWS_WITH(diverse_beam(M, {"x"}, o), Catch::Contains("options.penalty"));
+}
+
+TEST_CASE("diverse beam search with one group and no penalty equals transformers' beam search", "[methods][diverse_beam]") {
+  // transformers 5.x dropped group beam search from the library; its plain beam search is G = 1, λ = 0.
+  std::ifstream f(breadth::test::fixtures_dir() + "/methods_beams/beams.json");
+  REQUIRE(f.good());
+  const auto refs = nlohmann::json::parse(f);
+  REQUIRE(refs.size() == 4);
+  const auto& M = *pair("shared").aligned;
+  const auto eos = M.tokenizer()->eos_ids();
+  for (const auto& ref : refs) {
+    const std::string prompt = ref["prompt"];
+    REQUIRE(aligned_ids(M, prompt) == ref["prompt_ids"].get<std::vector<int32_t>>());
+    DiverseBeamOptions o;
+    o.groups = 1;
+    o.penalty = 0.0;
+    o.num_samples = ref["num_beams"];
+    o.max_new_tokens = ref["max_new_tokens"];
+    auto r = diverse_beam(M, {prompt}, o);
+    const auto seqs = ref["sequences"].get<std::vector<std::vector<int32_t>>>();
+    const auto scores = ref["scores"].get<std::vector<double>>();
+    REQUIRE(r.samples.size() == seqs.size());
+    for (size_t b = 0; b < seqs.size(); ++b) {
+      INFO(prompt << " beam " << b);
+      // The reference ran without EOS; breadth's beams must not have met one for the comparison to hold.
+      for (int32_t t : r.samples[b].tokens) REQUIRE(std::find(eos.begin(), eos.end(), t) == eos.end());
+      CHECK(r.samples[b].tokens == seqs[b]);
+      CHECK(r.samples[b].score == Approx(scores[b]).margin(1e-3));
+    }
+  }
 }
