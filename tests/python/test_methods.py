@@ -57,6 +57,9 @@ def test_prompting_methods(aligned):
     assert sv.samples[0].prompt_text == breadth.SYSTEM_VANILLA_PROMPT + "\n" + PROMPTS[1]
     vb = breadth.verbalized(aligned, PROMPTS[1], **KW)
     assert vb.samples[0].prompt_text == breadth.verbalized_prompt(PROMPTS[1])
+    fixed = breadth.verbalized(aligned, "Output all days of the week.", kind="fixed", item="day", items="days", **KW)
+    assert fixed.samples[0].prompt_text == breadth.verbalized_prompt(
+        "Output all days of the week.", kind="fixed", item="day", items="days")
     assert breadth.verbalized_prompt("Output all days of the week.", kind="fixed", item="day", items="days").endswith(
         "like this: {(day_1,probability_1), (day_2,probability_2) ...}. Don't output code.\"")
 

@@ -269,9 +269,26 @@ void bind(py::module_& m) {
         },
         py::arg("model"), py::arg("prompts"), COMMON_KWARGS, doc(head).c_str());
   };
-  prompt_variant("verbalized", &verbalized,
-                 "Verbalized sampling: n answers to each prompt as an open-ended question under the router paper's "
-                 "'prompt verbalized all' (Figure 14; breadth.verbalized_prompt shows it).");
+  m.def(
+      "verbalized",
+      [](const ModelPtr& model, const py::object& prompts, const std::string& kind, const std::string& item,
+         const std::string& items, COMMON_PARAMS) {
+        auto texts = texts_of(prompts, "prompts");
+        auto mm = need(model, "model");
+        auto o = options_of<PromptVariantOptions>(COMMON_ARGS);
+        Question q;
+        q.kind = parse_question_kind(kind, "kind");
+        q.item = item;
+        q.items = items;
+        o.questions.assign(texts.size(), q);
+        return run(o, progress, "verbalized", [&](const PromptVariantOptions& x) { return verbalized(*mm, texts, x); });
+      },
+      py::arg("model"), py::arg("prompts"), py::arg("kind") = "open", py::arg("item") = Question{}.item,
+      py::arg("items") = Question{}.items, COMMON_KWARGS,
+      doc("Verbalized sampling: n answers to each prompt under the router paper's 'prompt verbalized all' "
+          "(Figure 14 for kind='open', Figure 13 for kind='fixed' with item/items naming the answer unit, e.g. "
+          "'day'/'days'; breadth.verbalized_prompt shows the text).")
+          .c_str());
   prompt_variant("system_vanilla", &system_vanilla,
                  "System-vanilla: n answers to each prompt under the router paper's Figure 15 system prompt "
                  "(breadth.SYSTEM_VANILLA_PROMPT).");
