@@ -661,6 +661,85 @@ BREADTH_API breadth_status breadth_encoder_embed(const breadth_encoder* encoder,
                                                  size_t num_texts, breadth_floats* out);
 
 
+/* ------------------------------------------------------------------------------------------------
+ * BACO's comparison methods (breadth/methods.hpp, docs/methods.md): the temperature sweep, the logit
+ * and response ensembles and NUDGING. Samples are prompt-major (prompt p, answer i at p * n + i);
+ * answer i of a prompt depends only on the seed, the prompt and i.
+ * --------------------------------------------------------------------------------------------- */
+
+#define BREADTH_METHOD_OPTIONS_VERSION 1
+typedef struct breadth_method_options {
+  unsigned int version;
+  breadth_sampling_options sampling; /* default T = 1, top-p = 0.9 (BACO Appendix D) */
+  int64_t num_samples;       /* n per prompt (default 10) */
+  int64_t max_new_tokens;    /* per answer, EOS included (default 256) */
+  uint64_t seed;
+  double w;                  /* logit ensemble: the base model's weight, in [0, 1] */
+  double ratio;              /* response ensemble: the base model's share of the n answers */
+  double threshold;          /* NUDGING: the base top-1 probability under which aligned writes a word */
+  const char* base_template; /* two-model methods: the base prompt as a format string ({prompt},
+                                {system}); NULL: the prompt and a newline. Copied during the call. */
+  breadth_progress_callback on_progress; /* may be NULL */
+  void* user_data;
+} breadth_method_options;
+/* Fills the fields of `version` (normally BREADTH_METHOD_OPTIONS_VERSION) with the library's defaults
+ * (breadth::MethodOptions and the methods' own) and sets options->version. */
+BREADTH_API breadth_status breadth_method_options_init(breadth_method_options* options, unsigned int version);
+
+typedef struct breadth_method_result breadth_method_result;
+
+/* A view of one answer; pointers are borrowed from the breadth_method_result. */
+#define BREADTH_METHOD_SAMPLE_VERSION 1
+typedef struct breadth_method_sample {
+  unsigned int version;
+  int64_t prompt_index;
+  int64_t sample_index;
+  const char* text;         /* NUL-terminated UTF-8, special tokens skipped */
+  size_t text_len;
+  const int32_t* tokens;    /* generated ids (EOS included when it ended the answer) */
+  size_t num_tokens;
+  breadth_finish finish;
+  const char* source;       /* "aligned", "base", "mixed" or "model" */
+} breadth_method_sample;
+#define BREADTH_METHOD_SAMPLE_INIT {BREADTH_METHOD_SAMPLE_VERSION, 0, 0, NULL, 0, NULL, 0, BREADTH_FINISH_EOS, NULL}
+
+/* Logit ensemble: every token drawn from w * P_base + (1 - w) * P_aligned. The models must share a
+ * vocabulary (BREADTH_ERR_INVALID_ARGUMENT otherwise). With w = 0 it is aligned sampling token for
+ * token. On success *out owns the result. */
+BREADTH_API breadth_status breadth_logit_ensemble(const breadth_model* base, const breadth_model* aligned,
+                                                  const char* const* prompts, size_t num_prompts,
+                                                  const breadth_method_options* options,
+                                                  breadth_method_result** out);
+/* The same at each of `num_ws` weights (options->w ignored): out[k] owns point k's result. */
+BREADTH_API breadth_status breadth_logit_ensemble_sweep(const breadth_model* base, const breadth_model* aligned,
+                                                        const char* const* prompts, size_t num_prompts,
+                                                        const double* ws, size_t num_ws,
+                                                        const breadth_method_options* options,
+                                                        breadth_method_result** out);
+/* The single-model baseline at each temperature (options->sampling.temperature ignored): out[k]
+ * owns the answers at temperatures[k]. The model's chat template renders each prompt. */
+BREADTH_API breadth_status breadth_temperature_sweep(const breadth_model* model, const char* const* prompts,
+                                                     size_t num_prompts, const double* temperatures,
+                                                     size_t num_temperatures,
+                                                     const breadth_method_options* options,
+                                                     breadth_method_result** out);
+/* Response ensemble: the first round(ratio * n) answers of each prompt from the base model, the
+ * rest from the aligned model. */
+BREADTH_API breadth_status breadth_response_ensemble(const breadth_model* base, const breadth_model* aligned,
+                                                     const char* const* prompts, size_t num_prompts,
+                                                     const breadth_method_options* options,
+                                                     breadth_method_result** out);
+/* NUDGING: the base model drafts; where its top-1 probability is under options->threshold the
+ * aligned model writes the next word; the first word is the aligned model's. */
+BREADTH_API breadth_status breadth_nudging(const breadth_model* base, const breadth_model* aligned,
+                                           const char* const* prompts, size_t num_prompts,
+                                           const breadth_method_options* options, breadth_method_result** out);
+BREADTH_API void breadth_method_result_free(breadth_method_result* result);
+BREADTH_API breadth_status breadth_method_result_count(const breadth_method_result* result, size_t* out);
+BREADTH_API breadth_status breadth_method_result_get(const breadth_method_result* result, size_t index,
+                                                     breadth_method_sample* out);
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -83,6 +83,9 @@ BREADTH_C_STRUCT(breadth_divcov_options,
                  "breadth_divcov_options_init(&options, BREADTH_DIVCOV_OPTIONS_VERSION) (or the deprecated "
                  "BREADTH_DIVCOV_OPTIONS_INIT)",
                  BREADTH_C_END(breadth_divcov_options, patience));
+BREADTH_C_STRUCT(breadth_method_options,
+                 "breadth_method_options_init(&options, BREADTH_METHOD_OPTIONS_VERSION)",
+                 BREADTH_C_END(breadth_method_options, user_data));
 // Views (written by *_get).
 BREADTH_C_STRUCT(breadth_sample, "BREADTH_SAMPLE_INIT", BREADTH_C_END(breadth_sample, finish),
                  BREADTH_C_END(breadth_sample, sampling_logprobs));
@@ -93,6 +96,7 @@ BREADTH_C_STRUCT(breadth_token_record, "BREADTH_TOKEN_RECORD_INIT",
 BREADTH_C_STRUCT(breadth_baco_summary, "BREADTH_BACO_SUMMARY_INIT", BREADTH_C_END(breadth_baco_summary, retries));
 BREADTH_C_STRUCT(breadth_divcov_figures, "BREADTH_DIVCOV_FIGURES_INIT",
                  BREADTH_C_END(breadth_divcov_figures, quality));
+BREADTH_C_STRUCT(breadth_method_sample, "BREADTH_METHOD_SAMPLE_INIT", BREADTH_C_END(breadth_method_sample, source));
 #undef BREADTH_C_STRUCT
 
 template <typename T>
@@ -118,6 +122,8 @@ static_assert(consistent<breadth_question>(BREADTH_QUESTION_VERSION));
 static_assert(consistent<breadth_answer_set_options>(BREADTH_ANSWER_SET_OPTIONS_VERSION));
 static_assert(consistent<breadth_baco_options>(BREADTH_BACO_OPTIONS_VERSION));
 static_assert(consistent<breadth_divcov_options>(BREADTH_DIVCOV_OPTIONS_VERSION));
+static_assert(consistent<breadth_method_options>(BREADTH_METHOD_OPTIONS_VERSION));
+static_assert(consistent<breadth_method_sample>(BREADTH_METHOD_SAMPLE_VERSION));
 static_assert(consistent<breadth_sample>(BREADTH_SAMPLE_VERSION));
 static_assert(consistent<breadth_answer>(BREADTH_ANSWER_VERSION));
 static_assert(consistent<breadth_baco_sample>(BREADTH_BACO_SAMPLE_VERSION));
@@ -145,6 +151,7 @@ template <> breadth_question defaults_of<breadth_question>();
 template <> breadth_answer_set_options defaults_of<breadth_answer_set_options>();
 template <> breadth_baco_options defaults_of<breadth_baco_options>();
 template <> breadth_divcov_options defaults_of<breadth_divcov_options>();
+template <> breadth_method_options defaults_of<breadth_method_options>();  // capi/methods.cpp
 
 /// The bytes of version `version` of T, which must fit in a current T (every version but
 /// breadth_answer_set_options 1, which callers handle apart).

@@ -19,6 +19,7 @@ set(BREADTH_PUBLIC_HEADER_OWNERS
   sampler=sampling answer_set=sampling
   divcov=eval metrics=eval pareto=eval eval_io=eval
   baco=baco baco_rules=baco routing_rule=baco
+  methods=methods
   router=routing router_pipeline=routing_pipeline
   spec=spec
   experiment=experiment)
