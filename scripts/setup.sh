@@ -12,7 +12,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${BREADTH_CACHE:-$HOME/.cache/breadth}"
 VENV="$CACHE/venv"
-STAMP_VERSION=4   # bump when the package lists below change
+STAMP_VERSION=5   # bump when the package lists below change
 mkdir -p "$CACHE"
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
@@ -35,7 +35,7 @@ fi
 # ---------------------------------------------------------------- Python venv
 PY_PKGS=(torch==2.11.0 numpy transformers tokenizers sentencepiece gguf sentence-transformers
          nltk rouge-score vendi-score pytest scikit-build-core pybind11 jinja2 tqdm matplotlib
-         protobuf safetensors accelerate)
+         protobuf safetensors accelerate "ray[data]" pandas)
 if [ ! -f "$VENV/.breadth-stamp-$STAMP_VERSION" ]; then
   log "creating venv in $VENV (torch 2.11.0 and test references; first time only)"
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"

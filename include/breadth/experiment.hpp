@@ -53,19 +53,20 @@ const std::vector<std::string>& experiment_method_kinds();
 struct ExperimentMethod {
   std::string name;
   std::string kind;                       ///< one of experiment_method_kinds()
-  // sample
-  std::string model;
-  bool chat = true;                       ///< apply the model's chat template
-  SamplingOptions sampling;               ///< temperature, top_p, top_k, min_p
-  // baco
-  std::string base, aligned;
-  std::string rule;                       ///< rule name without ":GAMMA" (default kDefaultRule)
-  double gamma = 0;                       ///< used when `sweep_key` is not "gamma"
-  std::string base_template;              ///< format string with {prompt}/{system}; empty: shifting
-  // route
-  std::string router;                     ///< a saved router's folder
-  std::vector<std::string> pool;          ///< model names the router may pick (default: all models)
-  std::string encoder;                    ///< sentence encoder for agnostic features
+  std::string model;                      ///< single-model kinds
+  std::string base, aligned;              ///< two-model kinds (baco, logit_ensemble, ...)
+  bool chat = true;                       ///< sample, route: apply the model's chat template
+  /// temperature, top_p, top_k, min_p; defaults are the kind's (T = 1 and top-p 1 for sample and
+  /// route, BACO Appendix D's top-p 0.9 for baco and the comparison methods).
+  SamplingOptions sampling;
+  /// The kind's numeric parameters with their defaults filled in: gamma (baco), w (logit_ensemble),
+  /// ratio (response_ensemble), threshold (nudging), groups and penalty (diverse_beam).
+  std::map<std::string, double> numbers;
+  std::string rule;                       ///< baco: rule name without ":GAMMA" (default kDefaultRule)
+  std::string base_template;              ///< two-model kinds: {prompt}/{system} format; empty: shifting
+  std::string router;                     ///< route: a saved router's folder
+  std::vector<std::string> pool;          ///< route: model names it may pick (default: all models)
+  std::string encoder;                    ///< route: sentence encoder for agnostic features
   /// The swept parameter ("gamma", "temperature", ...) and its values with their text as written.
   std::string sweep_key;
   std::vector<double> sweep_values;
@@ -228,6 +229,9 @@ class Experiment {
   std::vector<ExperimentPoint> points_;
   PromptSet prompts_;
 };
+
+/// The points' figures as an aligned text table (one row per point; failed points say why).
+std::string summary_table(const ExperimentSummary& summary);
 
 /// `breadth report`: evaluates the points of one run folder and rebuilds its summary and report; with
 /// several folders (shards of one experiment), merges them into `out` first. InvalidArgument when

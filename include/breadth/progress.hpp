@@ -22,6 +22,8 @@ class TerminalProgress {
   TerminalProgress(const TerminalProgress&) = delete;
   TerminalProgress& operator=(const TerminalProgress&) = delete;
   void update(int64_t done, int64_t total);
+  /// Same, showing `label` from now on (e.g. the experiment's current point and its speed).
+  void update(int64_t done, int64_t total, const std::string& label);
   /// A ProgressCallback that draws this bar (it must not outlive the bar); always continues.
   ProgressCallback callback();
 

@@ -28,10 +28,15 @@ void TerminalProgress::update(int64_t done, int64_t total) {
   // Rate and time left from the average so far (the work items of one bar cost about the same).
   const double rate = secs > 0 ? static_cast<double>(done) / secs : 0.0;
   const double left = done > 0 && total > done ? secs * static_cast<double>(total - done) / static_cast<double>(done) : 0.0;
-  std::fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld %.1fs %.1f/s ETA %.0fs  ", label_.c_str(), fill,
+  std::fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld %.1fs %.1f/s ETA %.0fs    ", label_.c_str(), fill,
                "##############################", width - fill, "", static_cast<long long>(done),
                static_cast<long long>(total), secs, rate, left);
   std::fflush(stderr);
+}
+
+void TerminalProgress::update(int64_t done, int64_t total, const std::string& label) {
+  label_ = label;
+  update(done, total);
 }
 
 ProgressCallback TerminalProgress::callback() {

@@ -385,4 +385,30 @@ ExperimentSummary rebuild_report(const std::vector<std::string>& dirs, const std
   return evaluate_run(read_run_layout(out), out);
 }
 
+std::string summary_table(const ExperimentSummary& summary) {
+  std::vector<std::string> columns;
+  for (const auto& p : summary.points)
+    for (const auto& [k, v] : p.figures)
+      if (std::find(columns.begin(), columns.end(), k) == columns.end()) columns.push_back(k);
+  size_t w = 5;
+  for (const auto& p : summary.points) w = std::max(w, p.name.size());
+  std::string out = fmt::format("{:<{}}", "point", w);
+  for (const auto& c : columns) out += fmt::format(" {:>{}}", c, std::max<size_t>(c.size(), 8));
+  out += "\n";
+  for (const auto& p : summary.points) {
+    out += fmt::format("{:<{}}", p.name, w);
+    if (!p.error.empty()) {
+      out += "  failed: " + p.error + "\n";
+      continue;
+    }
+    for (const auto& c : columns) {
+      auto v = p.figure(c);
+      out += v ? fmt::format(" {:>{}.4f}", *v, std::max<size_t>(c.size(), 8))
+               : fmt::format(" {:>{}}", "", std::max<size_t>(c.size(), 8));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace breadth

@@ -9,6 +9,7 @@
 
 #include "breadth/baco.hpp"
 #include "breadth/baco_rules.hpp"
+#include "breadth/methods.hpp"
 #include "breadth/experiment.hpp"
 #include "breadth/model.hpp"
 #include "breadth/spec.hpp"
@@ -77,21 +78,47 @@ std::string resolve_path(const std::string& path, const std::string& base_dir) {
   return files::join(base_dir, path);
 }
 
-/// Keys each kind takes beside name and kind, and which of them may be swept (given as a list).
-struct KindKeys {
-  std::vector<std::string> keys;
-  std::vector<std::string> sweepable;
-};
 const std::vector<std::string> kSamplingKeys = {"temperature", "top_p", "top_k", "min_p"};
 
-KindKeys kind_keys(const std::string& kind) {
-  if (kind == "sample") return {{"model", "chat", "temperature", "top_p", "top_k", "min_p"}, kSamplingKeys};
+/// What a kind takes beside name, kind and the sampling keys: its models, its numeric parameters
+/// with their defaults (each may be swept), its other keys, and its sampling defaults.
+struct KindSpec {
+  std::vector<std::string> model_keys;
+  std::vector<std::pair<std::string, double>> numbers;
+  std::vector<std::string> other_keys;
+  SamplingOptions sampling;
+};
+
+KindSpec kind_spec(const std::string& kind) {
+  const SamplingOptions method_sampling = MethodOptions{}.sampling;  // BACO Appendix D
+  if (kind == "sample") return {{"model"}, {}, {"chat"}, SamplingOptions{}};
+  if (kind == "route") return {{}, {}, {"router", "pool", "encoder", "chat"}, SamplingOptions{}};
   if (kind == "baco")
-    return {{"base", "aligned", "rule", "gamma", "base_template", "temperature", "top_p", "top_k", "min_p"},
-            {"gamma", "temperature", "top_p", "top_k", "min_p"}};
-  if (kind == "route")
-    return {{"router", "pool", "encoder", "chat", "temperature", "top_p", "top_k", "min_p"}, kSamplingKeys};
-  return {};
+    return {{"base", "aligned"}, {{"gamma", kDefaultGamma}}, {"rule", "base_template"}, BacoOptions{}.aligned_sampling};
+  if (kind == "logit_ensemble")
+    return {{"base", "aligned"}, {{"w", LogitEnsembleOptions{}.w}}, {"base_template"}, method_sampling};
+  if (kind == "response_ensemble")
+    return {{"base", "aligned"}, {{"ratio", ResponseEnsembleOptions{}.ratio}}, {"base_template"}, method_sampling};
+  if (kind == "nudging")
+    return {{"base", "aligned"}, {{"threshold", NudgingOptions{}.threshold}}, {"base_template"}, method_sampling};
+  if (kind == "diverse_beam")
+    return {{"model"},
+            {{"groups", static_cast<double>(DiverseBeamOptions{}.groups)}, {"penalty", DiverseBeamOptions{}.penalty}},
+            {},
+            method_sampling};
+  // in_context, paraphrase, verbalized, system_vanilla
+  return {{"model"}, {}, {}, method_sampling};
+}
+
+/// Range checks of the kinds' numbers (the library checks them again when called).
+void check_number(const std::string& key, double v, int64_t n, const std::string& where) {
+  // γ is checked by the rule itself (make_rule), whose range depends on the rule.
+  if (key == "w" || key == "ratio" || key == "threshold")
+    BREADTH_CHECK_ARG(v >= 0 && v <= 1, "{}: {} must be in [0, 1], got {}", where, key, v);
+  if (key == "penalty") BREADTH_CHECK_ARG(v >= 0, "{}: penalty must be >= 0, got {}", where, v);
+  if (key == "groups")
+    BREADTH_CHECK_ARG(v >= 1 && v == std::floor(v) && n % static_cast<int64_t>(v) == 0,
+                      "{}: groups must be a whole number >= 1 that divides n = {}, got {}", where, n, v);
 }
 
 /// The value of sweepable key `key` for one point: the method's own or the swept value.
@@ -122,17 +149,22 @@ ExperimentMethod parse_method(const Json& m, const std::string& where, const Exp
   const auto& kinds = experiment_method_kinds();
   if (std::find(kinds.begin(), kinds.end(), method.kind) == kinds.end())
     fail("{}.kind: unknown kind '{}' (known: {})", where, method.kind, join_names(kinds));
-  KindKeys kk = kind_keys(method.kind);
+  const KindSpec ks = kind_spec(method.kind);
   std::vector<std::string> allowed = {"name", "kind"};
-  allowed.insert(allowed.end(), kk.keys.begin(), kk.keys.end());
+  for (const auto* list : {&ks.model_keys, &ks.other_keys, &kSamplingKeys}) allowed.insert(allowed.end(), list->begin(), list->end());
+  std::vector<std::string> sweepable = kSamplingKeys;
+  for (const auto& [key, value] : ks.numbers) {
+    allowed.push_back(key);
+    sweepable.push_back(key);
+  }
   check_keys(m, where, allowed);
 
-  // The sweep: at most one list-valued key, and only a sweepable one.
+  // The sweep: at most one list-valued key, and only a numeric one.
   for (const auto& [key, value] : m.items()) {
     if (!value.is_array() || key == "pool") continue;
-    BREADTH_CHECK_ARG(std::find(kk.sweepable.begin(), kk.sweepable.end(), key) != kk.sweepable.end(),
-                      "{}.{}: only {} can be swept (given as a list) for kind '{}'", where, key,
-                      join_names(kk.sweepable), method.kind);
+    BREADTH_CHECK_ARG(std::find(sweepable.begin(), sweepable.end(), key) != sweepable.end(),
+                      "{}.{}: only {} can be swept (given as a list) for kind '{}'", where, key, join_names(sweepable),
+                      method.kind);
     BREADTH_CHECK_ARG(method.sweep_key.empty(), "{}: sweeps '{}' and '{}'; sweep one parameter per method", where,
                       method.sweep_key, key);
     BREADTH_CHECK_ARG(!value.empty(), "{}.{}: an empty list", where, key);
@@ -149,19 +181,18 @@ ExperimentMethod parse_method(const Json& m, const std::string& where, const Exp
   auto scalar = [&](const std::string& key, double fallback) {
     return key == method.sweep_key ? method.sweep_values.front() : get_number(m, key, where, fallback);
   };
-  auto need_model = [&](const std::string& key) {
+  for (const auto& key : ks.model_keys) {
     std::string name = get_string(m, key, where, true);
     spec.model(name, where + "." + key);
-    return name;
-  };
+    (key == "model" ? method.model : key == "base" ? method.base : method.aligned) = name;
+  }
 
-  // Sampling keys: each kind's defaults are the library's (BACO Appendix D for baco).
-  const SamplingOptions defaults = method.kind == "baco" ? BacoOptions{}.aligned_sampling : SamplingOptions{};
-  method.sampling = defaults;
+  // Sampling: the kind's defaults, the method's values, and every swept value checked.
+  method.sampling = ks.sampling;
   for (const auto& key : kSamplingKeys) {
     if (m.contains(key) && key != method.sweep_key) apply_sampling_value(method.sampling, key, scalar(key, 0), where);
   }
-  if (method.sweep_key != "gamma" && !method.sweep_key.empty()) {
+  if (std::find(kSamplingKeys.begin(), kSamplingKeys.end(), method.sweep_key) != kSamplingKeys.end()) {
     for (double v : method.sweep_values) {
       SamplingOptions s = method.sampling;
       apply_sampling_value(s, method.sweep_key, v, fmt::format("{}.{}", where, method.sweep_key));
@@ -172,23 +203,24 @@ ExperimentMethod parse_method(const Json& m, const std::string& where, const Exp
       }
     }
   }
+  for (const auto& [key, fallback] : ks.numbers) {
+    method.numbers[key] = scalar(key, fallback);
+    const std::vector<double> values = key == method.sweep_key ? method.sweep_values : std::vector<double>{method.numbers[key]};
+    for (double v : values) check_number(key, v, spec.n, where + "." + key);
+  }
   try {
     method.sampling.validate();
   } catch (const InvalidArgument& e) {
     fail("{}: {}", where, e.what());
   }
 
-  if (method.kind == "sample") {
-    method.model = need_model("model");
-    method.chat = get_bool(m, "chat", where, true);
-  } else if (method.kind == "baco") {
-    method.base = need_model("base");
-    method.aligned = need_model("aligned");
+  method.chat = get_bool(m, "chat", where, true);
+  method.base_template = get_string(m, "base_template", where, false);
+  if (method.kind == "baco") {
     method.rule = get_string(m, "rule", where, false, kDefaultRule);
-    method.base_template = get_string(m, "base_template", where, false);
-    method.gamma = scalar("gamma", kDefaultGamma);
     // The rule and every γ are checked now, before anything loads.
-    std::vector<double> gammas = method.sweep_key == "gamma" ? method.sweep_values : std::vector<double>{method.gamma};
+    const std::vector<double> gammas =
+        method.sweep_key == "gamma" ? method.sweep_values : std::vector<double>{method.numbers["gamma"]};
     for (double g : gammas) make_rule(method.rule, g, where + ".gamma");
   } else if (method.kind == "route") {
     method.router = resolve_path(get_string(m, "router", where, true), base_dir);
@@ -200,7 +232,6 @@ ExperimentMethod parse_method(const Json& m, const std::string& where, const Exp
       method.encoder = resolve_path(method.encoder, base_dir);
       BREADTH_CHECK_ARG(!check_files || files::exists(method.encoder), "{}.encoder: '{}' does not exist", where, method.encoder);
     }
-    method.chat = get_bool(m, "chat", where, true);
     if (m.contains("pool")) {
       const Json& pool = m["pool"];
       BREADTH_CHECK_ARG(pool.is_array() && !pool.empty(), "{}.pool: expected a non-empty list of model names", where);
@@ -282,7 +313,9 @@ ExperimentEvaluation parse_evaluation(const Json& e, const std::string& where) {
 }  // namespace
 
 const std::vector<std::string>& experiment_method_kinds() {
-  static const std::vector<std::string> kinds = {"sample", "baco", "route"};
+  static const std::vector<std::string> kinds = {"sample",         "baco",       "route",       "logit_ensemble",
+                                                 "response_ensemble", "nudging", "in_context", "paraphrase",
+                                                 "diverse_beam",   "verbalized", "system_vanilla"};
   return kinds;
 }
 
@@ -436,21 +469,17 @@ Json resolved_experiment_json(const ExperimentSpec& spec) {
         o[key] = v;
       }
     };
-    if (m.kind == "sample") {
-      o["model"] = m.model;
-      o["chat"] = m.chat;
-    } else if (m.kind == "baco") {
-      o["base"] = m.base;
-      o["aligned"] = m.aligned;
-      o["rule"] = m.rule;
-      sampling_value("gamma", m.gamma);
-      o["base_template"] = m.base_template;
-    } else if (m.kind == "route") {
-      o["router"] = m.router;
-      o["pool"] = m.pool;
-      o["encoder"] = m.encoder;
-      o["chat"] = m.chat;
+    const KindSpec ks = kind_spec(m.kind);
+    for (const auto& key : ks.model_keys) o[key] = key == "model" ? m.model : key == "base" ? m.base : m.aligned;
+    for (const auto& key : ks.other_keys) {
+      if (key == "chat") o[key] = m.chat;
+      else if (key == "rule") o[key] = m.rule;
+      else if (key == "base_template") o[key] = m.base_template;
+      else if (key == "router") o[key] = m.router;
+      else if (key == "pool") o[key] = m.pool;
+      else if (key == "encoder") o[key] = m.encoder;
     }
+    for (const auto& [key, fallback] : ks.numbers) sampling_value(key, m.numbers.at(key));
     sampling_value("temperature", m.sampling.temperature);
     sampling_value("top_p", m.sampling.top_p);
     sampling_value("top_k", static_cast<double>(m.sampling.top_k));

@@ -7,6 +7,7 @@
 #include "breadth/baco.hpp"
 #include "breadth/chat_template.hpp"
 #include "breadth/experiment.hpp"
+#include "breadth/methods.hpp"
 #include "breadth/model.hpp"
 #include "breadth/router.hpp"
 #include "breadth/router_pipeline.hpp"
@@ -114,6 +115,7 @@ std::vector<PromptOutput> Experiment::generate_block(size_t p, int64_t block, Mo
   const std::vector<std::string> prompts(prompts_.prompts.begin() + first, prompts_.prompts.begin() + last);
   const std::string where = "methods." + m.name;
   const SamplingOptions sampling = point_sampling(m, point);
+  auto number = [&](const std::string& key) { return key == m.sweep_key ? *point.value : m.numbers.at(key); };
 
   if (m.kind == "sample") {
     auto model = models.get(m.model, where + ".model");
@@ -130,8 +132,7 @@ std::vector<PromptOutput> Experiment::generate_block(size_t p, int64_t block, Mo
     o.max_new_tokens = spec_.max_new_tokens;
     o.seed = spec_.seed;
     if (!m.base_template.empty()) o.base_template = ChatTemplate::from_format(m.base_template);
-    const double gamma = m.sweep_key == "gamma" ? *point.value : m.gamma;
-    auto rule = make_rule(m.rule, gamma, where + ".gamma");
+    auto rule = make_rule(m.rule, number("gamma"), where + ".gamma");
     BacoResult r = decoder.generate(prompts, *rule, o);
     std::vector<PromptOutput> out(prompts.size());
     for (size_t q = 0; q < prompts.size(); ++q) {
@@ -193,7 +194,81 @@ std::vector<PromptOutput> Experiment::generate_block(size_t p, int64_t block, Mo
     }
     return out;
   }
-  fail<Unsupported>("{}: kind '{}' has no generator", where, m.kind);
+
+  // The comparison methods (breadth/methods.hpp).
+  auto fill = [&](MethodOptions& o) {
+    o.sampling = sampling;
+    o.num_samples = spec_.n;
+    o.max_new_tokens = spec_.max_new_tokens;
+    o.seed = spec_.seed;
+  };
+  auto two_model = [&](TwoModelOptions& o) {
+    fill(o);
+    if (!m.base_template.empty()) o.base_template = ChatTemplate::from_format(m.base_template);
+  };
+  MethodResult r;
+  if (m.kind == "logit_ensemble") {
+    LogitEnsembleOptions o;
+    two_model(o);
+    o.w = number("w");
+    r = logit_ensemble(models.get(m.base, where + ".base"), models.get(m.aligned, where + ".aligned"), prompts, o);
+  } else if (m.kind == "response_ensemble") {
+    ResponseEnsembleOptions o;
+    two_model(o);
+    o.ratio = number("ratio");
+    r = response_ensemble(models.get(m.base, where + ".base"), models.get(m.aligned, where + ".aligned"), prompts, o);
+  } else if (m.kind == "nudging") {
+    NudgingOptions o;
+    two_model(o);
+    o.threshold = number("threshold");
+    r = nudging(models.get(m.base, where + ".base"), models.get(m.aligned, where + ".aligned"), prompts, o);
+  } else if (m.kind == "in_context") {
+    InContextOptions o;
+    fill(o);
+    r = in_context(*models.get(m.model, where + ".model"), prompts, o);
+  } else if (m.kind == "paraphrase") {
+    ParaphraseOptions o;
+    fill(o);
+    r = paraphrase(*models.get(m.model, where + ".model"), prompts, o);
+  } else if (m.kind == "diverse_beam") {
+    DiverseBeamOptions o;
+    fill(o);
+    o.groups = static_cast<int64_t>(number("groups"));
+    o.penalty = number("penalty");
+    r = diverse_beam(*models.get(m.model, where + ".model"), prompts, o);
+  } else if (m.kind == "verbalized") {
+    PromptVariantOptions o;
+    fill(o);
+    r = verbalized(*models.get(m.model, where + ".model"), prompts, o);
+  } else if (m.kind == "system_vanilla") {
+    PromptVariantOptions o;
+    fill(o);
+    r = system_vanilla(*models.get(m.model, where + ".model"), prompts, o);
+  } else {
+    fail<Unsupported>("{}: kind '{}' has no generator", where, m.kind);
+  }
+  std::vector<PromptOutput> out(prompts.size());
+  for (size_t q = 0; q < prompts.size(); ++q) {
+    std::vector<std::string> texts, sources, prompt_texts;
+    Json samples = Json::array();
+    for (int64_t i = 0; i < spec_.n; ++i) {
+      const auto& s = r.samples[q * spec_.n + i];
+      texts.push_back(s.text);
+      sources.push_back(s.source);
+      prompt_texts.push_back(s.prompt_text);
+      out[q].tokens += static_cast<int64_t>(s.tokens.size());
+      if (!r.provenance.empty()) samples.push_back(provenance_json(r.provenance[q * spec_.n + i]));
+    }
+    Json extra = Json::object();
+    if (m.kind == "response_ensemble") extra["sources"] = sources;
+    if (m.kind == "paraphrase" || m.kind == "in_context") extra["prompt_texts"] = prompt_texts;
+    out[q].generations_line = generations_line(ids[q], prompts[q], point.name, texts, extra);
+    if (!r.provenance.empty())
+      out[q].provenance_line =
+          Json{{"id", ids[q]}, {"samples", samples}}.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  return out;
+
 }
 
 }  // namespace breadth

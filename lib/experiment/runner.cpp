@@ -93,6 +93,29 @@ std::string resolved_experiment_text(const Experiment& e, const Shard& shard) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+/// Why a folder's experiment.json cannot be continued by `fresh`, or "" when it can: everything that
+/// decides the answers already written must be equal (prompts, n, lengths, seed, blocks, shard, the
+/// checkpoints, and each method both name). Methods may be added or dropped and the evaluation
+/// changed: the run then generates the new points and re-evaluates.
+std::string incompatibility(const Json& old, const Json& fresh) {
+  for (const char* key : {"prompts", "limit", "n", "max_new_tokens", "seed", "batch_size", "models"})
+    if (old.value(key, Json()) != fresh.value(key, Json())) return fmt::format("\"{}\" differs", key);
+  const Json& a = old.value(kResolvedKey, Json::object());
+  const Json& b = fresh.value(kResolvedKey, Json::object());
+  for (const char* key : {"num_prompts", "shard", "checkpoints"})
+    if (a.value(key, Json()) != b.value(key, Json()))
+      return fmt::format("resolved.{} differs{}", key, std::string(key) == "checkpoints" ? " (a checkpoint changed)" : "");
+  for (const auto& m : old.value("methods", Json::array()))
+    for (const auto& n : fresh.value("methods", Json::array()))
+      if (m.value("name", "") == n.value("name", "") && m != n)
+        return fmt::format("method '{}' differs", m.value("name", ""));
+  return "";
+}
+
+}  // namespace
+
 void Experiment::prepare(const std::string& out, const Shard& shard) const {
   try {
     files::make_dirs(out);
@@ -103,9 +126,17 @@ void Experiment::prepare(const std::string& out, const Shard& shard) const {
   const std::string text = resolved_experiment_text(*this, shard);
   if (auto old = files::try_read_file(path)) {
     if (*old == text) return;
-    fail("'{}' holds another experiment (or another shard, or changed checkpoints); resume with the same file, "
-         "shard and checkpoints, or choose a new --out",
-         out);
+    Json old_json;
+    try {
+      old_json = Json::parse(*old);
+    } catch (const nlohmann::json::exception&) {
+      fail<FormatError>("'{}' is not valid JSON; it was not written by breadth", path);
+    }
+    const std::string why = incompatibility(old_json, Json::parse(text));
+    if (!why.empty())
+      fail("'{}' holds a run of another experiment ({}); resume with the same file, shard and checkpoints, or "
+           "choose a new --out",
+           out, why);
   }
   files::write_file_atomic(path, text);
 }

@@ -17,6 +17,8 @@ Runner add_sample(CLI::App& app);
 Runner add_baco(CLI::App& app);
 Runner add_eval(CLI::App& app);
 Runner add_pareto(CLI::App& app);
+Runner add_run(CLI::App& app);
+Runner add_report(CLI::App& app);
 Runner add_route(CLI::App& app);
 Runner add_tokenize(CLI::App& app);
 Runner add_chat_template(CLI::App& app);

@@ -20,8 +20,8 @@ int main(int argc, char** argv) {
   std::vector<CLI::App*> subs;
   namespace cli = breadth::cli;
   // --help lists subcommands in this order.
-  for (auto add : {cli::add_generate, cli::add_sample, cli::add_baco, cli::add_eval, cli::add_pareto, cli::add_route,
-                   cli::add_tokenize, cli::add_chat_template, cli::add_logits, cli::add_version}) {
+  for (auto add : {cli::add_run, cli::add_report, cli::add_generate, cli::add_sample, cli::add_baco, cli::add_eval,
+                   cli::add_pareto, cli::add_route, cli::add_tokenize, cli::add_chat_template, cli::add_logits, cli::add_version}) {
     size_t before = app.get_subcommands({}).size();
     runners.push_back(add(app));
     auto all = app.get_subcommands({});

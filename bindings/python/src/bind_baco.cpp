@@ -152,7 +152,9 @@ a format string ({prompt}, {system}; e.g. "Question: {prompt}\nAnswer:"), None f
 default (the plain shifting template of BACO Appendix A, the prompt and a newline); the base
 tokenizer's specials (e.g. BOS) are added as for raw text. The GIL is released while decoding.)doc";
 
-void bind(py::module_& m) {
+}  // namespace
+
+void bind_baco(py::module_& m) {
   py::class_<PyStep>(m, "StepView", "What a BACO rule sees at one step of one sample (a copy).")
       .def_property_readonly("has_base", [](const PyStep& s) { return s.v.has_base; })
       .def_property_readonly("has_aligned", [](const PyStep& s) { return s.v.has_aligned; })
@@ -407,7 +409,5 @@ template; a BACO rule picks which model's candidate is emitted at each word boun
       });
 }
 
-}  // namespace
 }  // namespace breadth::python
 
-BREADTH_PY_BIND(baco, 30, breadth::python::bind)

@@ -89,7 +89,9 @@ BleuSmoothing smoothing_of(const std::string& s) {
   throw InvalidArgument("smoothing must be 'method1' or 'none', got '" + s + "'");
 }
 
-void bind(py::module_& m) {
+}  // namespace
+
+void bind_eval(py::module_& m) {
   py::class_<DivCovResult>(m, "DivCovResult", "The figures of one answer set.")
       .def_readonly("partition", &DivCovResult::partition, "Class id per answer (first appearance order).")
       .def_readonly("quality", &DivCovResult::quality)
@@ -308,7 +310,5 @@ denominator (B * q_max for open questions, min(B, |gold|) for a gold set).
       py::arg("normalized_points_per_method"), "(Dom-Q, Dom-D, Dom) of each method on the global frontier.");
 }
 
-}  // namespace
 }  // namespace breadth::python
 
-BREADTH_PY_BIND(eval, 40, breadth::python::bind)

@@ -78,7 +78,9 @@ constexpr const char* kCommonDoc =
 
 std::string doc(const char* head) { return std::string(head) + kCommonDoc; }
 
-void bind(py::module_& m) {
+}  // namespace
+
+void bind_methods(py::module_& m) {
   py::class_<MethodSample>(m, "MethodSample", "One answer of a comparison method.")
       .def_readonly("prompt_index", &MethodSample::prompt_index)
       .def_readonly("sample_index", &MethodSample::sample_index)
@@ -310,7 +312,5 @@ void bind(py::module_& m) {
       "'day'/'days'), Figure 14 for kind='open'.");
 }
 
-}  // namespace
 }  // namespace breadth::python
 
-BREADTH_PY_BIND(methods, 40, breadth::python::bind)

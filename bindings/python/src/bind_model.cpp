@@ -98,7 +98,9 @@ std::string model_repr(const CausalLM& m) {
                      m.device().str());
 }
 
-void bind(py::module_& m) {
+}  // namespace
+
+void bind_model(py::module_& m) {
   py::class_<ModelConfig>(m, "ModelConfig", "Hyper-parameters read from config.json or GGUF metadata.")
       .def_readonly("architecture", &ModelConfig::architecture)
       .def_readonly("family", &ModelConfig::family)
@@ -280,7 +282,5 @@ torch.Size([2, 384])
       });
 }
 
-}  // namespace
 }  // namespace breadth::python
 
-BREADTH_PY_BIND(model, 10, breadth::python::bind)

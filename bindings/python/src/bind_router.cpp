@@ -52,7 +52,9 @@ py::dict config_dict(const RouterConfig& c) {
   return d;
 }
 
-void bind(py::module_& m) {
+}  // namespace
+
+void bind_router(py::module_& m) {
   py::class_<RoutingTable>(m, "RoutingTable", "Measured div-cov per (query, model), as [Q, M] float64 tensors.")
       .def_readonly("query_ids", &RoutingTable::query_ids)
       .def_readonly("queries", &RoutingTable::queries)
@@ -163,7 +165,5 @@ RouteDecision(qwen: 25 (score ...), llama: 25 (score ...))
         "Answers per model when a query goes to k models.");
 }
 
-}  // namespace
 }  // namespace breadth::python
 
-BREADTH_PY_BIND(router, 50, breadth::python::bind)

@@ -58,7 +58,9 @@ std::string sample_repr(const Sample& s) {
                      s.tokens.size(), finish_reason_name(s.finish), short_repr(s.text));
 }
 
-void bind(py::module_& m) {
+}  // namespace
+
+void bind_sampler(py::module_& m) {
   py::class_<Sample>(m, "Sample", "One generated sample.")
       .def_readonly("prompt_index", &Sample::prompt_index)
       .def_readonly("sample_index", &Sample::sample_index)
@@ -276,7 +278,5 @@ shared by `ratios` (equal by default); each model gets a retry budget of max_gen
       });
 }
 
-}  // namespace
 }  // namespace breadth::python
 
-BREADTH_PY_BIND(sampler, 20, breadth::python::bind)

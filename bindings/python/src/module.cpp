@@ -1,5 +1,4 @@
-// The `breadth._breadth` extension module: errors, version, and every bind_*.cpp registered.
-#include <algorithm>
+// The `breadth._breadth` extension module: errors, version, and the bind_*.cpp functions of module.hpp.
 
 #include "breadth/error.hpp"
 #include "breadth/version.hpp"
@@ -68,7 +67,8 @@ PYBIND11_MODULE(_breadth, m) {
     }
   });
 
-  auto& reg = breadth::python::bind_registry();
-  std::stable_sort(reg.begin(), reg.end(), [](auto& a, auto& b) { return a.first < b.first; });
-  for (auto& [order, fn] : reg) fn(m);
+  namespace bp = breadth::python;
+  for (auto bind : {bp::bind_model, bp::bind_sampler, bp::bind_baco, bp::bind_eval, bp::bind_methods, bp::bind_router,
+                    bp::bind_experiment})
+    bind(m);
 }

@@ -1,27 +1,20 @@
-// Registry of binding functions: each bind_<concept>.cpp adds its classes to the module through a
-// static BREADTH_PY_BIND(...) so that module.cpp never needs editing.
+// The binding functions of the `breadth._breadth` module, one per bind_<concept>.cpp. module.cpp
+// calls them explicitly, in the order below (classes before the functions that take them), so that
+// the list here is the whole module.
 #pragma once
 
 #include <torch/csrc/utils/pybind.h>
-
-#include <functional>
-#include <vector>
 
 namespace py = pybind11;
 
 namespace breadth::python {
 
-using BindFn = void (*)(py::module_&);
-inline std::vector<std::pair<int, BindFn>>& bind_registry() {
-  static std::vector<std::pair<int, BindFn>> r;
-  return r;
-}
-struct BindRegistrar {
-  BindRegistrar(int order, BindFn f) { bind_registry().push_back({order, f}); }
-};
+void bind_model(py::module_& m);       ///< Model, Tokenizer, ChatTemplate
+void bind_sampler(py::module_& m);     ///< sampling and answer sets
+void bind_baco(py::module_& m);        ///< BacoDecoder and rules
+void bind_eval(py::module_& m);        ///< DivCov, metrics, Coverage/Dominance
+void bind_methods(py::module_& m);     ///< BACO's comparison methods
+void bind_router(py::module_& m);      ///< the router
+void bind_experiment(py::module_& m);  ///< Experiment
 
 }  // namespace breadth::python
-
-/// `order` sorts registration (lower first) so base classes are bound before users of them.
-#define BREADTH_PY_BIND(ident, order, fn) \
-  static ::breadth::python::BindRegistrar breadth_py_bind_##ident{order, fn};
