@@ -27,7 +27,9 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 1200
 
-demo: build
+# The demo builds only the command-line tool it runs (not the test suite).
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target breadth_cli
 	bash scripts/demo.sh $(BUILD)
 
 bench: build

@@ -86,10 +86,16 @@ std::string space_svg(const SpaceReport& s) {
       for (const auto& [x, y] : curve) pts += fmt::format("{:.1f},{:.1f} ", X(x), Y(y));
       o += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", pts, c);
     }
-    for (const auto& [x, y] : curve)
-      o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4.5\" fill=\"{}\"><title>{}: ({:.4f}, {:.4f})</title>"
+    for (size_t i = 0; i < curve.size(); ++i) {
+      const auto [x, y] = curve[i];
+      const std::string label = m < s.labels.size() && i < s.labels[m].size() ? s.labels[m][i] : "";
+      o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4.5\" fill=\"{}\"><title>{}{}: ({:.4f}, {:.4f})</title>"
                        "</circle>\n",
-                       X(x), Y(y), c, esc(name), x, y);
+                       X(x), Y(y), c, esc(name), label.empty() ? "" : "@" + esc(label), x, y);
+      if (!label.empty())
+        o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" fill=\"{}\">{}</text>\n", X(x) + 7, Y(y) + 4,
+                         c, esc(label));
+    }
     o += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" "
                      "class=\"legend\">{}</text>\n",
                      L + pw + 14, legend_y - 10, c, L + pw + 32, legend_y, esc(name));
