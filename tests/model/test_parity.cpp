@@ -1,5 +1,6 @@
 // breadth's decoders against transformers on tiny random checkpoints of every supported family
 // (tests/fixtures/make_tiny_decoders.py writes the checkpoints and transformers' outputs).
+#include "breadth/error.hpp"
 #include "breadth/model.hpp"
 #include "model_test_util.hpp"
 
@@ -84,6 +85,14 @@ TEST_CASE("causal LMs match transformers (float32)", "[model][parity]") {
         auto got = no_grad_forward(*model, cache, ids, valid, true);
         CHECK(max_abs_diff(got, ref["batch_logits"].select(1, T - 1)) < kF32Tol);
         CHECK(torch::equal(cache.lengths(), valid_l.sum(1)));
+      }
+
+      // A prompt beyond the rope's original context (dynamic / longrope / yarn configs), run by
+      // transformers on a fresh model.
+      if (ref.count("long_ids")) {
+        KvCache cache;
+        auto got = no_grad_forward(*model, cache, ref["long_ids"], {}, false);
+        CHECK(max_abs_diff(got[0], ref["long_logits"]) < kF32Tol);
       }
 
       // Prefill, then 20 steps of cached decoding (feeding transformers' greedy tokens).
@@ -229,4 +238,20 @@ TEST_CASE("a cache grows past its capacity without changing results", "[model]")
     logits = model->decode(cache, ref["decode_tokens"].narrow(0, s, 1));
   CHECK(cache.capacity() >= cache.columns());
   CHECK(max_abs_diff(logits[0], ref["decode_logits"][-1]) < kF32Tol);
+}
+
+TEST_CASE("a multimodal Gemma-3 runs its text tower and refuses image placeholders", "[model][parity]") {
+  auto model = CausalLM::load(fixture("gemma3_multimodal"));
+  CHECK(model->config().family == "gemma3");
+  const int64_t image = model->config().vocab_size - 1;  // image_token_index of the fixture
+  KvCache cache;
+  auto ids = torch::tensor(std::vector<int64_t>{5, 6, image}).reshape({1, 3});
+  try {
+    model->forward(cache, ids);
+    FAIL("an image placeholder was accepted");
+  } catch (const InvalidArgument& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains(std::to_string(image)));
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("image"));
+  }
+  CHECK(cache.columns() == 0);
 }
