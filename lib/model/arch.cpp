@@ -221,6 +221,10 @@ ArchConfig parse_hf_config(const json& top, const std::string& where) {
     tie_default = get_bool_or(top, "tie_word_embeddings", true, where);
   }
   if (p.family == "gemma3") {
+    if (get_bool_or(c, "use_bidirectional_attention", false, where))
+      fail<Unsupported>("{}: use_bidirectional_attention (an encoder such as EmbeddingGemma) is not a "
+                        "causal LM",
+                        where);
     const json defaults = gemma3_text_defaults();
     for (const auto& [k, v] : defaults.items())
       if (!present(c, k.c_str())) c[k] = v;

@@ -2,6 +2,7 @@
 // (tests/fixtures/make_tiny_decoders.py writes the checkpoints and transformers' outputs).
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
+#include "model/arch.hpp"
 #include "model_test_util.hpp"
 
 using namespace breadth;
@@ -254,4 +255,38 @@ TEST_CASE("a multimodal Gemma-3 runs its text tower and refuses image placeholde
     CHECK_THAT(e.what(), Catch::Matchers::Contains("image"));
   }
   CHECK(cache.columns() == 0);
+}
+
+TEST_CASE("Hub configs that give only non-default fields parse as transformers reads them",
+          "[model][config]") {
+  auto expected = breadth::test::read_json(fixture("sparse_configs.json"));
+  REQUIRE(!expected.empty());
+  for (const auto& [name, e] : expected.items()) {
+    DYNAMIC_SECTION(name) {
+      const std::string path = fixture(name + ".config.json");
+      auto a = model::parse_hf_config(breadth::test::read_json(path), path);
+      const auto& p = a.pub;
+      CHECK(p.vocab_size == e["vocab_size"].get<int64_t>());
+      CHECK(p.hidden_size == e["hidden_size"].get<int64_t>());
+      CHECK(p.intermediate_size == e["intermediate_size"].get<int64_t>());
+      CHECK(p.num_layers == e["num_layers"].get<int64_t>());
+      CHECK(p.num_heads == e["num_heads"].get<int64_t>());
+      CHECK(p.num_kv_heads == e["num_kv_heads"].get<int64_t>());
+      CHECK(p.head_dim == e["head_dim"].get<int64_t>());
+      CHECK(p.max_position == e["max_position"].get<int64_t>());
+      CHECK(p.rms_norm_eps == e["rms_norm_eps"].get<double>());
+      CHECK(p.tie_embeddings == e["tie_embeddings"].get<bool>());
+      CHECK(a.attn_scale == Approx(e["attn_scale"].get<double>()).epsilon(1e-12));
+      CHECK(a.sliding_window == e["sliding_window"].get<int64_t>());
+      CHECK(a.layer_sliding == e["layer_sliding"].get<std::vector<bool>>());
+      CHECK(a.rope.type == e["rope_type"].get<std::string>());
+      CHECK(a.rope.theta == e["rope_theta"].get<double>());
+      CHECK(a.rope.factor == e["rope_factor"].get<double>());
+      CHECK(a.rope_local.type == e["local_rope_type"].get<std::string>());
+      CHECK(a.rope_local.theta == e["local_rope_theta"].get<double>());
+      CHECK(e["activation"].get<std::string>() == "gelu_pytorch_tanh");
+      CHECK(a.activation == model::Activation::kGeluTanh);
+      CHECK(a.text_tower);
+    }
+  }
 }
