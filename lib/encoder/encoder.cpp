@@ -98,7 +98,7 @@ class EncoderImpl final : public Encoder {
     auto weights = model::open_safetensors_dir(dir);
     {
       torch::NoGradGuard no_grad;
-      net_ = arch_.family == model::EncoderFamily::kDebertaV2
+      net_ = arch_.deberta()
                  ? model::make_deberta_net(arch_, *weights, options.dtype, options.device)
                  : model::make_bert_net(arch_, *weights, options.dtype, options.device);
     }
@@ -297,7 +297,8 @@ const std::vector<std::string>& Encoder::supported_architectures() {
   static const std::vector<std::string> names = {
       "BertModel",       "BertForMaskedLM",  "BertForPreTraining", "BertForSequenceClassification",
       "RobertaModel",    "RobertaForMaskedLM", "RobertaForSequenceClassification", "XLMRobertaModel",
-      "XLMRobertaForSequenceClassification", "DebertaV2Model", "DebertaV2ForMaskedLM",
+      "XLMRobertaForSequenceClassification", "DebertaModel", "DebertaForMaskedLM",
+      "DebertaForSequenceClassification", "DebertaV2Model", "DebertaV2ForMaskedLM",
       "DebertaV2ForSequenceClassification"};
   return names;
 }

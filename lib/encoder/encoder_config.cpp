@@ -30,6 +30,9 @@ const std::map<std::string, ArchEntry>& arch_table() {
       {"RobertaForSequenceClassification", {EncoderFamily::kRoberta, EncoderHead::kRobertaHead}},
       {"XLMRobertaModel", {EncoderFamily::kRoberta, EncoderHead::kNone}},
       {"XLMRobertaForSequenceClassification", {EncoderFamily::kRoberta, EncoderHead::kRobertaHead}},
+      {"DebertaModel", {EncoderFamily::kDeberta, EncoderHead::kNone}},
+      {"DebertaForMaskedLM", {EncoderFamily::kDeberta, EncoderHead::kNone}},
+      {"DebertaForSequenceClassification", {EncoderFamily::kDeberta, EncoderHead::kDebertaPooler}},
       {"DebertaV2Model", {EncoderFamily::kDebertaV2, EncoderHead::kNone}},
       {"DebertaV2ForMaskedLM", {EncoderFamily::kDebertaV2, EncoderHead::kNone}},
       {"DebertaV2ForSequenceClassification", {EncoderFamily::kDebertaV2, EncoderHead::kDebertaPooler}},
@@ -43,6 +46,7 @@ std::string arch_from_model_type(const std::string& t) {
   if (t == "roberta") return "RobertaModel";
   if (t == "xlm-roberta") return "XLMRobertaModel";
   if (t == "deberta-v2") return "DebertaV2Model";
+  if (t == "deberta") return "DebertaModel";
   return "";
 }
 
@@ -111,7 +115,10 @@ EncoderArch parse_encoder_config(const nlohmann::json& j, const std::string& whe
   a.head = entry->second.head;
   auto& p = a.pub;
   p.architecture = arch_name;
-  p.family = a.family == EncoderFamily::kBert ? "bert" : a.family == EncoderFamily::kRoberta ? "roberta" : "deberta-v2";
+  p.family = a.family == EncoderFamily::kBert      ? "bert"
+             : a.family == EncoderFamily::kRoberta ? "roberta"
+             : a.family == EncoderFamily::kDeberta ? "deberta"
+                                                   : "deberta-v2";
   p.vocab_size = require_positive(j, "vocab_size", where);
   p.hidden_size = require_positive(j, "hidden_size", where);
   p.num_layers = require_positive(j, "num_hidden_layers", where);
@@ -124,18 +131,18 @@ EncoderArch parse_encoder_config(const nlohmann::json& j, const std::string& whe
   BREADTH_CHECK_FORMAT(!j.contains("attention_head_size") || j["attention_head_size"].is_null() ||
                            j["attention_head_size"].get<int64_t>() * p.num_heads == p.hidden_size,
                        "{}: attention_head_size * heads != hidden_size is not supported", where);
-  a.type_vocab_size = get_or<int64_t>(j, "type_vocab_size", a.family == EncoderFamily::kDebertaV2 ? 0 : 2);
+  a.type_vocab_size = get_or<int64_t>(j, "type_vocab_size", a.deberta() ? 0 : 2);
   BREADTH_CHECK_FORMAT(a.type_vocab_size >= 0 && a.type_vocab_size <= 1024, "{}: type_vocab_size {} out of range",
                        where, a.type_vocab_size);
   a.pad_token_id = get_or<int64_t>(j, "pad_token_id", a.family == EncoderFamily::kRoberta ? 1 : 0);
   BREADTH_CHECK_FORMAT(a.pad_token_id >= 0 && a.pad_token_id < p.vocab_size,
                        "{}: pad_token_id {} is outside the vocabulary ({})", where, a.pad_token_id, p.vocab_size);
-  a.layer_norm_eps = get_or<double>(j, "layer_norm_eps", a.family == EncoderFamily::kDebertaV2 ? 1e-7 : 1e-12);
+  a.layer_norm_eps = get_or<double>(j, "layer_norm_eps", a.deberta() ? 1e-7 : 1e-12);
   a.hidden_act = get_or<std::string>(j, "hidden_act", "gelu");
   if (!known_activation(a.hidden_act))
     fail<Unsupported>("{}: hidden_act '{}' is not supported", where, a.hidden_act);
 
-  if (a.family != EncoderFamily::kDebertaV2) {
+  if (!a.deberta()) {
     std::string pe = get_or<std::string>(j, "position_embedding_type", "absolute");
     if (pe != "absolute")
       fail<Unsupported>("{}: position_embedding_type '{}' is not supported (only 'absolute')", where, pe);
@@ -147,15 +154,20 @@ EncoderArch parse_encoder_config(const nlohmann::json& j, const std::string& whe
                          p.max_position, a.pad_token_id + 1);
   }
 
-  if (a.family == EncoderFamily::kDebertaV2) {
+  if (a.deberta()) {
+    const bool v1 = a.family == EncoderFamily::kDeberta;
+    if (v1 && get_or<bool>(j, "talking_head", false))
+      fail<Unsupported>("{}: DeBERTa talking_head attention is not supported", where);
     a.relative_attention = get_or<bool>(j, "relative_attention", false);
     a.max_relative_positions = get_or<int64_t>(j, "max_relative_positions", -1);
     if (a.max_relative_positions < 1) a.max_relative_positions = p.max_position;
-    a.position_buckets = get_or<int64_t>(j, "position_buckets", -1);
+    // v1 has no log buckets: its span min(T, max_relative_positions) over the table's middle is the
+    // clamp at max_relative_positions of the whole table.
+    a.position_buckets = v1 ? -1 : get_or<int64_t>(j, "position_buckets", -1);
     a.att_span = a.position_buckets > 0 ? a.position_buckets : a.max_relative_positions;
     BREADTH_CHECK_FORMAT(a.att_span <= (int64_t{1} << 20), "{}: relative attention span {} is out of range", where,
                          a.att_span);
-    a.share_att_key = get_or<bool>(j, "share_att_key", false);
+    a.share_att_key = !v1 && get_or<bool>(j, "share_att_key", false);
     std::vector<std::string> types;
     if (j.contains("pos_att_type") && j["pos_att_type"].is_string()) {
       std::string s = j["pos_att_type"].get<std::string>();
@@ -182,11 +194,11 @@ EncoderArch parse_encoder_config(const nlohmann::json& j, const std::string& whe
     a.position_biased_input = get_or<bool>(j, "position_biased_input", true);
     std::string norm = get_or<std::string>(j, "norm_rel_ebd", "none");
     std::transform(norm.begin(), norm.end(), norm.begin(), [](unsigned char c) { return std::tolower(c); });
-    a.norm_rel_ebd = norm.find("layer_norm") != std::string::npos;
+    a.norm_rel_ebd = !v1 && norm.find("layer_norm") != std::string::npos;
     a.embedding_size = get_or<int64_t>(j, "embedding_size", p.hidden_size);
     BREADTH_CHECK_FORMAT(a.embedding_size > 0 && a.embedding_size <= (int64_t{1} << 24),
                          "{}: embedding_size {} out of range", where, a.embedding_size);
-    a.conv_kernel_size = get_or<int64_t>(j, "conv_kernel_size", 0);
+    a.conv_kernel_size = v1 ? 0 : get_or<int64_t>(j, "conv_kernel_size", 0);
     a.conv_groups = get_or<int64_t>(j, "conv_groups", 1);
     a.conv_act = get_or<std::string>(j, "conv_act", "tanh");
     BREADTH_CHECK_FORMAT(a.conv_kernel_size >= 0 && a.conv_kernel_size < 64 && a.conv_groups > 0 &&

@@ -12,7 +12,9 @@
 
 namespace breadth::model {
 
-enum class EncoderFamily { kBert, kRoberta, kDebertaV2 };
+/// kDeberta is DeBERTa v1 (deberta-large-mnli): fused per-head in_proj with q/v biases, unbucketed
+/// relative positions, its own pos_proj / pos_q_proj.
+enum class EncoderFamily { kBert, kRoberta, kDebertaV2, kDeberta };
 
 /// The head on top of the encoder.
 enum class EncoderHead {
@@ -32,7 +34,9 @@ struct EncoderArch {
   double layer_norm_eps = 1e-12;
   std::string hidden_act = "gelu";
 
-  // DeBERTa-v2/v3 (DebertaV2Config); ignored by the other families.
+  bool deberta() const { return family == EncoderFamily::kDebertaV2 || family == EncoderFamily::kDeberta; }
+
+  // DeBERTa v1 and v2/v3 (DebertaConfig, DebertaV2Config); ignored by the other families.
   bool relative_attention = false;
   int64_t max_relative_positions = -1;  ///< resolved: max_position when the config says < 1
   int64_t position_buckets = -1;

@@ -89,6 +89,19 @@ TEST_CASE("missing and malformed checkpoints", "[encoder][bad]") {
   CHECK_THROWS_AS(Encoder::load(dir), Unsupported);
   write(dir + "/1_Pooling/config.json", "[");
   CHECK_THROWS_AS(Encoder::load(dir), FormatError);
+
+  // DeBERTa v1's talking-head attention is refused by name.
+  dir = copy_of("deberta_v1_mnli", "talking");
+  cfg = breadth::test::read_json_file(dir + "/config.json");
+  cfg["talking_head"] = true;
+  write(dir + "/config.json", cfg.dump());
+  throws_mentioning<Unsupported>([&] { Encoder::load(dir); }, "talking_head");
+
+  // Pickle-only encoder weights: refused, with the conversion to safetensors spelled out.
+  dir = copy_of("deberta_v1_mnli", "pickle");
+  files::remove_file(dir + "/model.safetensors");
+  write(dir + "/pytorch_model.bin", "not really a pickle");
+  throws_mentioning<Unsupported>([&] { Encoder::load(dir); }, "safe_serialization=True");
 }
 
 TEST_CASE("a checkpoint without a tokenizer still runs on ids", "[encoder][bad]") {

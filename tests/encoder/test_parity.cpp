@@ -1,4 +1,4 @@
-// breadth's encoders against transformers on tiny random BERT, RoBERTa and DeBERTa-v2 checkpoints
+// breadth's encoders against transformers on tiny random BERT, RoBERTa, DeBERTa v1 and v2 checkpoints
 // (tests/fixtures/make_tiny_encoders.py writes them and transformers' outputs), from token ids and
 // from text through the checkpoint's own tokenizer.
 #include "breadth/encoder.hpp"
@@ -167,6 +167,19 @@ TEST_CASE("pair classifiers for evaluation pick the right label", "[encoder][jud
     auto ref = read_ref(tiny_encoder("deberta_p2c_conv_nli.ref.safetensors"));
     auto p = make_nli_classifier(enc)->probabilities(pairs);
     for (size_t i = 0; i < p.size(); ++i) CHECK(p[i] == Approx(ref["text_probs"][i][0].item<double>()).margin(1e-5));
+  }
+  SECTION("NLI: DeBERTa v1 shaped like deberta-large-mnli, ENTAILMENT at index 2") {
+    auto e = manifest_entry("deberta_v1_mnli");
+    auto enc = Encoder::load(tiny_encoder("deberta_v1_mnli"), text_options(e));
+    CHECK(enc->config().family == "deberta");
+    REQUIRE(enc->label_index("entailment") == 2);
+    auto ref = read_ref(tiny_encoder("deberta_v1_mnli.ref.safetensors"));
+    auto p = make_nli_classifier(enc)->probabilities(pairs);
+    REQUIRE(p.size() == pairs.size());
+    for (size_t i = 0; i < p.size(); ++i) CHECK(p[i] == Approx(ref["text_probs"][i][2].item<double>()).margin(1e-5));
+    auto ent = nli_entails(*enc, pairs);
+    auto top = ref["text_probs"].argmax(1);
+    for (size_t i = 0; i < ent.size(); ++i) CHECK(ent[i] == (top[i].item<int64_t>() == 2));
   }
   SECTION("NoveltyBench-style equivalence classifier: P(label 1), each side truncated on its own") {
     auto e = manifest_entry("deberta_v3_cls");
