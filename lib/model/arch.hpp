@@ -82,6 +82,9 @@ struct ArchConfig {
   /// `model.language_model.` or `language_model.model.`; ids equal to image_token_id are refused.
   bool text_tower = false;
   int64_t image_token_id = -1;
+  /// The base model only (an embedder's Qwen2Model/LlamaModel): no lm_head/score is loaded and
+  /// forward() returns only `hidden` (logits undefined). Set by the encoder component.
+  bool no_head = false;
 
   bool classifier() const { return pub.num_labels > 0; }
 };

@@ -157,7 +157,9 @@ void Decoder::load(const WeightSource& src) {
     any_sliding_ = any_sliding_ || L.sliding;
   }
   final_norm_ = load_norm(src, "model.norm.weight", H);
-  if (arch_.classifier()) {
+  if (arch_.no_head) {
+    // A base model (an embedder): hidden states only.
+  } else if (arch_.classifier()) {
     head_ = dev(get("score.weight", {p.num_labels, H}));
   } else if (p.tie_embeddings) {
     head_ = embed_;
@@ -344,17 +346,20 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
     h = h.index({torch::arange(B, idx.options()), idx});  // [B, H]
   }
   auto hn = final_norm_(h);
-  auto logits = torch::nn::functional::linear(hn, head_).to(torch::kFloat32);
-  if (arch_.final_softcap > 0) logits = softcap(logits, arch_.final_softcap);
+  torch::Tensor logits;
+  if (head_.defined()) {
+    logits = torch::nn::functional::linear(hn, head_).to(torch::kFloat32);
+    if (arch_.final_softcap > 0) logits = softcap(logits, arch_.final_softcap);
+  }
 
   st.lengths = st.lengths + valid.sum(1);
   st.columns = past + T;
   st.all_valid = all_valid;
 
-  if (options.check_finite) check_finite(logits, "forward: logits");
+  if (options.check_finite) check_finite(logits.defined() ? logits : hn, "forward: logits");
   ForwardOutput out;
   out.logits = logits;
-  if (options.want_hidden) out.hidden = hn;
+  if (options.want_hidden || !head_.defined()) out.hidden = hn;
   return out;
 }
 

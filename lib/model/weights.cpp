@@ -145,7 +145,31 @@ class TextTowerSource : public WeightSource {
   std::string prefix_, head_;
 };
 
+class BaseModelSource : public WeightSource {
+ public:
+  explicit BaseModelSource(const WeightSource& inner)
+      : inner_(inner), strip_(!inner.has("model.embed_tokens.weight")) {}
+  bool has(const std::string& name) const override { return inner_.has(map(name)); }
+  std::vector<int64_t> shape(const std::string& name) const override { return inner_.shape(map(name)); }
+  torch::Tensor load(const std::string& name, torch::ScalarType dtype) const override {
+    return inner_.load(map(name), dtype);
+  }
+  std::string describe(const std::string& name) const override { return inner_.describe(map(name)); }
+  const std::string& origin() const override { return inner_.origin(); }
+
+ private:
+  std::string map(const std::string& name) const {
+    return strip_ && name.rfind("model.", 0) == 0 ? name.substr(6) : name;
+  }
+  const WeightSource& inner_;
+  bool strip_;
+};
+
 }  // namespace
+
+std::unique_ptr<WeightSource> base_model_source(const WeightSource& inner) {
+  return std::make_unique<BaseModelSource>(inner);
+}
 
 std::unique_ptr<WeightSource> text_tower_source(const WeightSource& inner) {
   return std::make_unique<TextTowerSource>(inner);

@@ -127,7 +127,9 @@ TEST_CASE("text inputs: tokenization, truncation and outputs equal the reference
         // sentence-transformers' encode() on the same directory: pooling and Normalize from its files.
         CHECK(enc->config().pooling == entry["st"].get<std::string>());
         CHECK(enc->config().normalize);
+        CHECK(enc->config().embedding_size == entry["embedding_size"].get<int64_t>());
         auto emb = enc->embed(singles);
+        CHECK(emb.size(1) == entry["embedding_size"].get<int64_t>());
         CHECK(max_abs_diff(emb, ref["st_embeddings"]) < 1e-5);
         CHECK(max_abs_diff(emb.norm(2, 1), torch::ones({emb.size(0)})) < 1e-5);
       }
