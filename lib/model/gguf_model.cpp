@@ -174,8 +174,9 @@ std::shared_ptr<CausalLM> load_gguf_model(const std::string& path, const ModelOp
   c["rms_norm_eps"] = file.get_float(key("attention.layer_norm_rms_epsilon"), 1e-6);
   c["rope_theta"] = file.get_float(key("rope.freq_base"), gemma && arch == "gemma3" ? 1e6 : 10000.0);
   c["tie_word_embeddings"] = file.find("output.weight") == nullptr;
+  // No key, or 0 (Phi-4 writes it for "none"): no sliding window (not Gemma-3's config default).
   const auto window = file.find_int(key("attention.sliding_window"));
-  if (window && *window > 0) c["sliding_window"] = *window;  // Phi-4 writes 0 for "none"
+  c["sliding_window"] = window && *window > 0 ? *window : 0;
   if (auto orig = file.find_int(key("rope.scaling.original_context_length")))
     c["original_max_position_embeddings"] = *orig;
   if (gemma) {

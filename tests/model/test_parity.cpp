@@ -3,6 +3,7 @@
 #include "breadth/error.hpp"
 #include "breadth/model.hpp"
 #include "model/arch.hpp"
+#include "model/ops.hpp"
 #include "model_test_util.hpp"
 
 using namespace breadth;
@@ -289,4 +290,27 @@ TEST_CASE("Hub configs that give only non-default fields parse as transformers r
       CHECK(a.text_tower);
     }
   }
+}
+
+TEST_CASE("rotary frequencies equal transformers' bit for bit", "[model][rope]") {
+  int checked = 0;
+  for (const auto& entry : manifest()) {
+    const std::string name = entry["name"];
+    auto ref = read_tensors(fixture(name + ".ref.safetensors"));
+    if (!ref.count("rope_inv_freq")) continue;
+    DYNAMIC_SECTION(name) {
+      const std::string path = fixture(name + "/config.json");
+      auto a = model::parse_hf_config(breadth::test::read_json(path), path);
+      auto got = model::rope_inv_freq(a.rope, a.pub.head_dim, torch::kCPU);
+      REQUIRE(got.sizes() == ref["rope_inv_freq"].sizes());
+      CHECK(torch::equal(got, ref["rope_inv_freq"]));
+      CHECK(a.rope.attention_factor == ref["rope_attention_scaling"][0].item<double>());
+      if (ref.count("rope_inv_freq_at_40")) {
+        CHECK(a.rope.length_dependent());
+        CHECK(torch::equal(model::rope_inv_freq(a.rope, a.pub.head_dim, torch::kCPU, 40), ref["rope_inv_freq_at_40"]));
+      }
+    }
+    ++checked;
+  }
+  CHECK(checked >= 12);  // every single-rope decoder, the yarn/dynamic/longrope ones among them
 }
