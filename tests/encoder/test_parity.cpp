@@ -204,3 +204,17 @@ TEST_CASE("an embedder with no texts returns an empty matrix", "[encoder]") {
   CHECK(e.size(1) == 32);
   CHECK(make_text_embedder(enc)->embed({"one text"}).sizes() == torch::IntArrayRef({1, 32}));
 }
+
+TEST_CASE("a Qwen2-based embedder serves as evaluation's TextEmbedder", "[encoder][judges]") {
+  auto texts = read_json_file(tiny_encoder("texts.json"));
+  auto singles = texts["a"].get<std::vector<std::string>>();
+  const auto b = texts["b"].get<std::vector<std::string>>();
+  singles.insert(singles.end(), b.begin(), b.end());
+  auto ref = read_ref(tiny_encoder("qwen2_embedder_dense.ref.safetensors"));
+  EncoderOptions o;
+  o.max_length = 24;  // the fixture's sentence-transformers max_seq_length, given explicitly
+  auto embedder = make_text_embedder(Encoder::load(tiny_encoder("qwen2_embedder_dense"), o));
+  auto emb = embedder->embed(singles);
+  REQUIRE(emb.sizes() == ref["st_embeddings"].sizes());
+  CHECK(max_abs_diff(emb, ref["st_embeddings"]) < 1e-5);
+}
