@@ -154,4 +154,26 @@ breadth_status breadth_answer_set_model_stats(const breadth_answer_set* set, siz
   })
 }
 
+static_assert(BREADTH_PARSER_NONE == int(breadth::AnswerParser::kNone) &&
+                  BREADTH_PARSER_JSON == int(breadth::AnswerParser::kJson) &&
+                  BREADTH_PARSER_BRACES == int(breadth::AnswerParser::kBraces) &&
+                  BREADTH_PARSER_LIST == int(breadth::AnswerParser::kList) &&
+                  BREADTH_PARSER_LINE == int(breadth::AnswerParser::kLine) && breadth::kAnswerParserCount == 5,
+              "breadth_answer_parser mirrors breadth::AnswerParser");
+
+breadth_status breadth_answer_set_parser_count(const breadth_answer_set* set, size_t model,
+                                               breadth_answer_parser parser, int64_t* out) {
+  BREADTH_C_TRY({
+    BREADTH_C_REQUIRE(set && out, "breadth_answer_set_parser_count: set and out must not be NULL");
+    BREADTH_C_REQUIRE(model < set->set.models.size(),
+                      "breadth_answer_set_parser_count: model " + std::to_string(model) + " is out of range; " +
+                          std::to_string(set->set.models.size()) + " models were sampled");
+    const auto p = static_cast<size_t>(parser);
+    BREADTH_C_REQUIRE(p < breadth::kAnswerParserCount,
+                      "breadth_answer_set_parser_count: parser " + std::to_string(int(parser)) +
+                          " is not a breadth_answer_parser (BREADTH_PARSER_NONE .. BREADTH_PARSER_LINE)");
+    *out = set->set.models[model].parsed_by[p];
+  })
+}
+
 }  // extern "C"
