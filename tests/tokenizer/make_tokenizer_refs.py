@@ -116,6 +116,8 @@ def edge_cases():
         out.append("".join(parts))
     out += specials + ["".join(specials)] + [w * 3 for w in ws] + pieces
     out += [" leading", "trailing ", "  two leading", "\tx", "x\t", "\n", " ", "  ", "a  b", "a\u00a0b"]
+    # T5's sentinel tokens in running text (the t5/UGM GGUF sets).
+    out += ["<extra_id_0> fills <extra_id_1>", "x<extra_id_99>y", "  <extra_id_7>  \n<pad></s>"]
     return out
 
 
@@ -296,6 +298,9 @@ def main():
     # Unigram models (tokenizers' trainer; SentencePiece converted by transformers, Precompiled).
     from unigram_sets import make_unigram_sets
     make_unigram_sets(OUT, corpus, manifest, write_refs)
+    # tokenizer.ggml.model = "t5" (llama.cpp's UGM) from a SentencePiece unigram model, as llama.cpp converts it.
+    from ugm_sets import make_ugm_sets
+    make_ugm_sets(OUT, corpus, manifest, write_refs)
     make_variants(corpus, manifest)
     with open(os.path.join(OUT, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1)
