@@ -46,7 +46,7 @@ def test_invalid_argument():
         breadth.DivCov("nope")
     raised(e, "InvalidArgumentError")
     with pytest.raises(ValueError, match="partition") as e:
-        breadth.DivCov.from_partition([1, 0], [1, 1], max_unique_sum=2)
+        breadth.DivCov.from_partition([0, 1], [1], max_unique_sum=2)  # sizes differ
     raised(e, "InvalidArgumentError")
 
 
