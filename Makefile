@@ -35,7 +35,9 @@ test: build
 soak: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 1800 -L soak
 
-demo: build
+# The demo builds only the command-line tool it runs (not the test suite).
+demo: configure
+	cmake --build $(BUILD) -j $(JOBS) --target breadth_cli
 	bash scripts/demo.sh $(BUILD)
 
 bench: build

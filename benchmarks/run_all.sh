@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark, each beside its peer in the same run, and prints their tables.
 #   benchmarks/run_all.sh BUILD_DIR [NAME ...]     (names: gguf tokenize decode sample baco eval
-#                                                   embedding route python; default: all)
+#                                                   embedding route python experiment; default: all)
 # Copy the tables into benchmarks/RESULTS.md together with the machine they came from.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -10,7 +10,7 @@ build="$(cd "${1:?usage: run_all.sh BUILD_DIR [NAME ...]}" && pwd)"
 shift
 py="${BREADTH_PYTHON:-$root/.venv/bin/python}"
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=(gguf tokenize decode sample baco eval embedding route python)
+[ ${#names[@]} -eq 0 ] && names=(gguf tokenize decode sample baco eval embedding route python experiment)
 failed=()
 echo "# breadth benchmarks — $(date -u +%F) — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for n in "${names[@]}"; do
@@ -25,6 +25,7 @@ for n in "${names[@]}"; do
     embedding) bash "$here/eval/run_embedding.sh" "$build" ;;
     route)     "$py" "$here/route/run_bench.py" "$build/bin/bench_route" ;;
     python)    PYTHONPATH="$build/python" "$py" "$here/python/bench_python.py" ;;
+    experiment) "$py" "$here/experiment/run.py" "$build/bin/breadth" ;;
     *) echo "unknown benchmark '$n'" >&2; false ;;
   esac || failed+=("$n")
 done

@@ -204,10 +204,7 @@ breadth_status breadth_baco_result_get(const breadth_baco_result* result, size_t
   BREADTH_C_TRY({
     check_view(out, "breadth_baco_result_get");
     const auto& r = result_of(result, "breadth_baco_result_get");
-    BREADTH_C_REQUIRE(index < r.samples.size(), "breadth_baco_result_get: index " + std::to_string(index) +
-                                                    " is out of range; the result holds " +
-                                                    std::to_string(r.samples.size()) + " samples");
-    const auto& s = r.samples[index];
+    const auto& s = element_at(r.samples, index, "breadth_baco_result_get", "index", "the result", "samples");
     breadth_baco_sample v{};
     v.prompt_index = s.prompt_index;
     v.sample_index = s.sample_index;
@@ -228,14 +225,9 @@ breadth_status breadth_baco_result_token(const breadth_baco_result* result, size
   BREADTH_C_TRY({
     check_view(out, "breadth_baco_result_token");
     const auto& r = result_of(result, "breadth_baco_result_token");
-    BREADTH_C_REQUIRE(sample < r.samples.size(), "breadth_baco_result_token: sample " + std::to_string(sample) +
-                                                     " is out of range; the result holds " +
-                                                     std::to_string(r.samples.size()) + " samples");
-    const auto& toks = r.samples[sample].tokens;
-    BREADTH_C_REQUIRE(token < toks.size(), "breadth_baco_result_token: token " + std::to_string(token) +
-                                               " is out of range; sample " + std::to_string(sample) + " has " +
-                                               std::to_string(toks.size()) + " tokens");
-    const auto& t = toks[token];
+    const auto& toks = element_at(r.samples, sample, "breadth_baco_result_token", "sample", "the result", "samples").tokens;
+    const auto& t = element_at(toks, token, "breadth_baco_result_token", "token", "sample " + std::to_string(sample),
+                               "tokens");
     breadth_token_record v{};
     v.id = t.id;
     v.source = t.source == breadth::TokenSource::kBase ? BREADTH_SOURCE_BASE : BREADTH_SOURCE_ALIGNED;

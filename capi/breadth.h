@@ -276,6 +276,15 @@ typedef enum breadth_question_kind {
   BREADTH_QUESTION_FIXED = 1 /* a closed set of short answers as {a, b, ...} */
 } breadth_question_kind;
 
+/* Which reading of a generation gave its answers (breadth_answer_set_parser_count). */
+typedef enum breadth_answer_parser {
+  BREADTH_PARSER_NONE = 0,   /* nothing was read: the generation failed */
+  BREADTH_PARSER_JSON = 1,   /* open-ended: the requested "content" fields */
+  BREADTH_PARSER_BRACES = 2, /* fixed-answer: the requested {a, b, ...} groups */
+  BREADTH_PARSER_LIST = 3,   /* fallback: a bulleted or numbered list, one answer per item */
+  BREADTH_PARSER_LINE = 4    /* fixed-answer fallback: one short comma-separated line */
+} breadth_answer_parser;
+
 #define BREADTH_QUESTION_VERSION 1
 typedef struct breadth_question {
   unsigned int version;
@@ -349,6 +358,9 @@ BREADTH_API breadth_status breadth_answer_set_complete(const breadth_answer_set*
 BREADTH_API breadth_status breadth_answer_set_model_stats(const breadth_answer_set* set, size_t model,
                                                           int64_t* generations,
                                                           int64_t* failed_generations);
+/* *out = how many of model `model`'s generations `parser` read (BREADTH_PARSER_NONE: failed ones). */
+BREADTH_API breadth_status breadth_answer_set_parser_count(const breadth_answer_set* set, size_t model,
+                                                           breadth_answer_parser parser, int64_t* out);
 
 /* ------------------------------------------------------------------------------------------------
  * BACO decoding: a base and an aligned model write one text together
@@ -605,8 +617,9 @@ BREADTH_API breadth_status breadth_divcov_evaluate(const char* prompt, const cha
                                                    size_t num_answers,
                                                    const breadth_divcov_options* options,
                                                    breadth_divcov** out);
-/* The figures from a partition (class ids in first-appearance form) and per-answer qualities
- * already known; `max_unique_sum` is the div-cov denominator (B * q_max, or min(B, |gold|)). */
+/* The figures from a partition (any class labels; canonicalized to first-appearance order, which the
+ * result's partition holds) and per-answer qualities already known; `max_unique_sum` is the div-cov
+ * denominator (B * q_max, or min(B, |gold|)). */
 BREADTH_API breadth_status breadth_divcov_from_partition(const int32_t* partition, const double* quality,
                                                          size_t count, double max_unique_sum,
                                                          double patience, breadth_divcov** out);

@@ -39,3 +39,18 @@ breadth_status status_from(const std::exception& e);
   do {                                \
     if (!(cond)) throw ::breadth::InvalidArgument(what); \
   } while (0)
+
+namespace breadth::capi {
+
+/// `items[index]` for a getter, or InvalidArgument "FN: NAME INDEX is out of range; OWNER holds SIZE
+/// UNIT" (e.g. "breadth_generation_get: index 7 is out of range; the result holds 4 samples").
+template <typename V>
+const typename V::value_type& element_at(const V& items, size_t index, const char* fn, const char* name,
+                                         const std::string& owner, const char* unit) {
+  BREADTH_C_REQUIRE(index < items.size(), std::string(fn) + ": " + name + " " + std::to_string(index) +
+                                              " is out of range; " + owner + " holds " +
+                                              std::to_string(items.size()) + " " + unit);
+  return items[index];
+}
+
+}  // namespace breadth::capi

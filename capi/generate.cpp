@@ -42,11 +42,8 @@ breadth_status breadth_generation_get(const breadth_generation* generation, size
   BREADTH_C_TRY({
     check_view(out, "breadth_generation_get");
     BREADTH_C_REQUIRE(generation, "breadth_generation_get: generation is NULL");
-    const auto& samples = generation->result.samples;
-    BREADTH_C_REQUIRE(index < samples.size(), "breadth_generation_get: index " + std::to_string(index) +
-                                                  " is out of range; the result holds " +
-                                                  std::to_string(samples.size()) + " samples");
-    const auto& s = samples[index];
+    const auto& s = element_at(generation->result.samples, index, "breadth_generation_get", "index", "the result",
+                               "samples");
     breadth_sample v{};
     v.prompt_index = s.prompt_index;
     v.sample_index = s.sample_index;
@@ -129,10 +126,7 @@ breadth_status breadth_answer_set_get(const breadth_answer_set* set, size_t inde
   BREADTH_C_TRY({
     check_view(out, "breadth_answer_set_get");
     BREADTH_C_REQUIRE(set, "breadth_answer_set_get: set is NULL");
-    BREADTH_C_REQUIRE(index < set->set.answers.size(),
-                      "breadth_answer_set_get: index " + std::to_string(index) + " is out of range; the set holds " +
-                          std::to_string(set->set.answers.size()) + " answers");
-    const auto& a = set->set.answers[index];
+    const auto& a = element_at(set->set.answers, index, "breadth_answer_set_get", "index", "the set", "answers");
     breadth_answer v{};
     v.text = a.text.c_str();
     v.text_len = a.text.size();
@@ -153,12 +147,32 @@ breadth_status breadth_answer_set_model_stats(const breadth_answer_set* set, siz
                                               int64_t* failed_generations) {
   BREADTH_C_TRY({
     BREADTH_C_REQUIRE(set, "breadth_answer_set_model_stats: set is NULL");
-    BREADTH_C_REQUIRE(model < set->set.models.size(),
-                      "breadth_answer_set_model_stats: model " + std::to_string(model) + " is out of range; " +
-                          std::to_string(set->set.models.size()) + " models were sampled");
-    const auto& m = set->set.models[model];
+    const auto& m = element_at(set->set.models, model, "breadth_answer_set_model_stats", "model", "the set",
+                               "sampled models");
     if (generations) *generations = m.generations;
     if (failed_generations) *failed_generations = m.failed_generations;
+  })
+}
+
+static_assert(BREADTH_PARSER_NONE == int(breadth::AnswerParser::kNone) &&
+                  BREADTH_PARSER_JSON == int(breadth::AnswerParser::kJson) &&
+                  BREADTH_PARSER_BRACES == int(breadth::AnswerParser::kBraces) &&
+                  BREADTH_PARSER_LIST == int(breadth::AnswerParser::kList) &&
+                  BREADTH_PARSER_LINE == int(breadth::AnswerParser::kLine) && breadth::kAnswerParserCount == 5,
+              "breadth_answer_parser mirrors breadth::AnswerParser");
+
+breadth_status breadth_answer_set_parser_count(const breadth_answer_set* set, size_t model,
+                                               breadth_answer_parser parser, int64_t* out) {
+  BREADTH_C_TRY({
+    BREADTH_C_REQUIRE(set && out, "breadth_answer_set_parser_count: set and out must not be NULL");
+    BREADTH_C_REQUIRE(model < set->set.models.size(),
+                      "breadth_answer_set_parser_count: model " + std::to_string(model) + " is out of range; " +
+                          std::to_string(set->set.models.size()) + " models were sampled");
+    const auto p = static_cast<size_t>(parser);
+    BREADTH_C_REQUIRE(p < breadth::kAnswerParserCount,
+                      "breadth_answer_set_parser_count: parser " + std::to_string(int(parser)) +
+                          " is not a breadth_answer_parser (BREADTH_PARSER_NONE .. BREADTH_PARSER_LINE)");
+    *out = set->set.models[model].parsed_by[p];
   })
 }
 

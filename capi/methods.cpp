@@ -164,11 +164,8 @@ breadth_status breadth_method_result_get(const breadth_method_result* result, si
   BREADTH_C_TRY({
     check_view(out, "breadth_method_result_get");
     BREADTH_C_REQUIRE(result, "breadth_method_result_get: result is NULL");
-    const auto& samples = result->result.samples;
-    BREADTH_C_REQUIRE(index < samples.size(), "breadth_method_result_get: index " + std::to_string(index) +
-                                                  " is out of range; the result holds " +
-                                                  std::to_string(samples.size()) + " samples");
-    const auto& s = samples[index];
+    const auto& s = element_at(result->result.samples, index, "breadth_method_result_get", "index", "the result",
+                               "samples");
     breadth_method_sample v{};
     v.prompt_index = s.prompt_index;
     v.sample_index = s.sample_index;

@@ -43,10 +43,7 @@ breadth_status breadth_router_model_name(const breadth_router* router, size_t in
   BREADTH_C_TRY({
     BREADTH_C_REQUIRE(out, "breadth_router_model_name: out must not be NULL");
     const auto& pool = router_of(router, "breadth_router_model_name").pool();
-    BREADTH_C_REQUIRE(index < pool.size(), "breadth_router_model_name: index " + std::to_string(index) +
-                                               " is out of range; the pool has " + std::to_string(pool.size()) +
-                                               " models");
-    *out = pool[index].c_str();
+    *out = element_at(pool, index, "breadth_router_model_name", "index", "the pool", "models").c_str();
   })
 }
 
@@ -64,10 +61,8 @@ breadth_status breadth_router_feature_dim(const breadth_router* router, size_t i
   BREADTH_C_TRY({
     BREADTH_C_REQUIRE(out, "breadth_router_feature_dim: out must not be NULL");
     const auto& dims = router_of(router, "breadth_router_feature_dim").config().feature_dims;
-    BREADTH_C_REQUIRE(index < dims.size(), "breadth_router_feature_dim: index " + std::to_string(index) +
-                                               " is out of range; the router reads " +
-                                               std::to_string(dims.size()) + " feature vectors");
-    *out = dims[index];
+    *out = element_at(dims, index, "breadth_router_feature_dim", "index", "the router's input",
+                      "feature vectors");
   })
 }
 

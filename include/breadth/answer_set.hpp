@@ -7,6 +7,7 @@
 // objects. The prompt texts are the paper's Figures 7–12, verbatim.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,13 +52,26 @@ struct Question {
 /// The user-turn text for `question` under `strategy` (before any chat template).
 std::string answer_prompt(const Question& question, AnswerStrategy strategy);
 
+/// Which reading of a generation gave its answers.
+enum class AnswerParser {
+  kNone = 0,    ///< nothing was read (the generation failed)
+  kJson = 1,    ///< open-ended: the requested `"content": ...` fields
+  kBraces = 2,  ///< fixed-answer: the requested `{a, b, ...}` groups
+  kList = 3,    ///< fallback: a bulleted or numbered list, one answer per top-level item
+  kLine = 4,    ///< fixed-answer fallback: a single short comma-separated line
+};
+inline constexpr size_t kAnswerParserCount = 5;
+/// "none", "json", "braces", "list", "line".
+const char* answer_parser_name(AnswerParser p);
+
 /// What a parser recovered from one generation. Never throws: a generation it cannot read gives no
 /// answers and says why in `failure`; `notes` lists repairs made on the way (truncated last item
-/// dropped, code fence removed, ...).
+/// dropped, code fence removed, ...); `parser` says which reading gave the answers.
 struct ParsedAnswers {
   std::vector<std::string> answers;
   std::string failure;
   std::vector<std::string> notes;
+  AnswerParser parser = AnswerParser::kNone;
   bool ok() const { return !answers.empty(); }
 };
 
@@ -69,7 +83,15 @@ ParsedAnswers parse_fixed_answers(std::string_view text);
 /// `"content": "..."` values in order (JSON string escapes decoded; a quote not followed by `,` `}`
 /// or a line end is taken as part of the text). Truncated values are dropped, ids are not trusted
 /// (duplicated or missing ids keep their answers), template placeholders ("Your answer here") skipped.
+/// When no `content` key is present at all, a bulleted or numbered list is read instead
+/// (`parse_list_answers`).
 ParsedAnswers parse_open_answers(std::string_view text);
+/// The list fallback: one answer per top-level item of a bulleted (`-`, `*`, `+`, `•`) or numbered
+/// (`1.`, `1)`) list, anywhere in the text. An item that starts with a quoted, bold or italic span is
+/// that span (what follows is commentary); otherwise the item up to the first ` - `, ` – `, ` — ` or
+/// `: ` separator, without a trailing `(...)` or period. Headings (items ending in `:`), deeper
+/// (indented) items and lines that are not list items are ignored, so prose yields nothing.
+ParsedAnswers parse_list_answers(std::string_view text);
 ParsedAnswers parse_answers(std::string_view text, QuestionKind kind);
 
 /// GenerateOptions for answer-set generations (see AnswerSetOptions::generation).
@@ -108,6 +130,8 @@ struct ModelAnswers {
   int64_t failed_generations = 0;  ///< generations that gave no answer
   int64_t generated_tokens = 0;
   std::vector<std::string> failures;  ///< the parser's reasons, one per failed generation (first 20)
+  /// Generations by the parser that read them, indexed by AnswerParser (kNone counts the failed ones).
+  std::array<int64_t, kAnswerParserCount> parsed_by{};
 };
 
 struct AnswerSet {

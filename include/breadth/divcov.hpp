@@ -126,10 +126,15 @@ struct DivCovResult {
   [[deprecated("use DivCovResult::num_unique")]] int64_t distinct() const { return num_unique; }
 };
 
-/// The figures from a partition and per-answer qualities already known. `max_unique_sum` is the
-/// div-cov denominator (QualityScorer::max_unique_sum(B)). Throws InvalidArgument on size mismatch
-/// or a partition that is not in first-appearance form.
-DivCovResult divcov_from(std::vector<int> partition, std::vector<double> quality,
+/// Relabels class labels to first-appearance order: the first answer's label becomes 0, the next new
+/// label 1, and so on ([3, 3, 7, 1] -> [0, 0, 1, 2]). Any int is a label; equal labels, one class.
+std::vector<int> canonical_partition(const std::vector<int>& labels);
+
+/// The figures from a partition and per-answer qualities already known. `labels` may use any class
+/// labels (clustering tools, other judges); they are canonicalized (`canonical_partition`) and the
+/// result's `partition` is in first-appearance form. `max_unique_sum` is the div-cov denominator
+/// (QualityScorer::max_unique_sum(B)). Throws InvalidArgument on a size mismatch.
+DivCovResult divcov_from(std::vector<int> labels, std::vector<double> quality,
                          double max_unique_sum, double patience = 0.8);
 
 /// Partitions `answers` with `equivalence`, scores them with `quality`, and computes the figures.

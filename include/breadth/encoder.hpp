@@ -47,7 +47,7 @@ struct EncoderOptions {
 /// What load() read from config.json and the sentence-transformers files.
 struct EncoderConfig {
   std::string architecture;  ///< config.json `architectures[0]`, e.g. "DebertaV2ForSequenceClassification"
-  std::string family;        ///< "bert", "roberta" or "deberta-v2"
+  std::string family;  ///< "bert", "roberta", "deberta", "deberta-v2", or a decoder's ("qwen2", ...)
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int64_t num_layers = 0;
@@ -55,9 +55,12 @@ struct EncoderConfig {
   int64_t max_position = 0;
   int64_t num_labels = 0;              ///< > 0 when the checkpoint has a classification head
   std::vector<std::string> labels;     ///< id2label, by index (LABEL_i when the config has none)
-  /// Sentence-transformers pooling: "mean", "cls", "max", "mean_sqrt_len"; "mean" by default.
+  /// Sentence-transformers pooling: "mean", "cls", "max", "mean_sqrt_len", "lasttoken"; "mean" by
+  /// default.
   std::string pooling = "mean";
   bool normalize = false;              ///< modules.json has a Normalize module
+  /// Width of embed(): the last sentence-transformers Dense module's out_features, else hidden_size.
+  int64_t embedding_size = 0;
   int64_t max_length = 0;              ///< the limit in force (EncoderOptions::max_length resolved)
 };
 

@@ -277,6 +277,77 @@ using SetScorer =
 SetFigures pair_figures(const RoutingTable& table, int64_t q, int64_t a, int64_t b, int64_t na,
                         int64_t nb, const SetScorer& scorer = {});
 
+/// Figures of query q answered by `models` in order with `budgets[i]` answers each (k >= 1 models,
+/// distinct). Exact when `scorer` is set and the table has answers: the first budgets[i] answers of
+/// each model, concatenated in order, scored as one set. Otherwise pair_figures' approximation for k
+/// models: weights w_i = budgets[i] / Σ budgets; #Unq, Qual and Cov are w-weighted means, UnqQual is
+/// weighted by w_i·#Unq_i. pair_figures(t, q, a, b, na, nb) = set_figures(t, q, {a, b}, {na, nb}).
+SetFigures set_figures(const RoutingTable& table, int64_t q, const std::vector<int64_t>& models,
+                       const std::vector<int64_t>& budgets, const SetScorer& scorer = {});
+
+// ---------------------------------------------------------------- budget ratios (Appendix H.2)
+
+/// Every split of `budget` over k models in multiples of `step` (shares >= 0, summing to budget),
+/// ordered by the first share ascending, then the second, ... (k = 2, B = 50, step 5: 0:50, 5:45,
+/// ..., 50:0, as Table 9 lists them). InvalidArgument unless k >= 1, step >= 1 and step divides B.
+std::vector<std::vector<int64_t>> budget_splits(int64_t budget, int64_t k, int64_t step);
+
+/// The split of `budget` over `models` (in that order) with the highest Cov for query q, among
+/// budget_splits(budget, k, step); ties go to the earlier split.
+struct RatioChoice {
+  std::vector<int64_t> budgets;
+  SetFigures figures;
+};
+RatioChoice best_split(const RoutingTable& table, int64_t q, const std::vector<int64_t>& models, int64_t budget,
+                       int64_t step, const SetScorer& scorer = {});
+
+struct RatioOptions {
+  int64_t models = 2;  ///< k: models answering each query (2 in the paper; 3 or more allowed)
+  int64_t budget = 50;
+  int64_t step = 5;    ///< granularity of the splits (the paper: 5 answers)
+  uint64_t seed = 0;   ///< draws of the random model sets
+  SetScorer scorer;    ///< exact merged-set figures when the table has answers
+};
+
+/// One line of a ratio table: mean figures over the table's queries.
+struct RatioRow {
+  std::string method;            ///< "Oracle models", "Top 2 models", "Random models", "Oracle ratio", ...
+  std::vector<int64_t> budgets;  ///< the global split; empty for per-question splits
+  SetFigures mean;
+};
+
+/// The router paper's Tables 9 and 10 for k models over a table's queries.
+/// Table 9 (`global`), for each split of budget_splits: "Oracle models" (per query the best set of
+/// k models at that split, the models ordered by their own div-cov, better first), "Top k models"
+/// (the k models of highest mean div-cov over the table, in that order) and "Random models" (k
+/// distinct models drawn per query with `seed`, ordered by their own div-cov). Table 10
+/// (`per_question`), always the top k models: "Oracle ratio" (per query the best split,
+/// best_split), "Overall best (a:b)" (the one split of highest mean Cov for them) and "Even split"
+/// (route_budgets(B, k)).
+struct RatioReport {
+  int64_t queries = 0, budget = 0, step = 0;
+  std::vector<std::string> top_models;
+  bool exact = false;
+  std::vector<RatioRow> global, per_question;
+  std::string to_markdown() const;
+  std::string to_json() const;
+};
+RatioReport ratio_report(const RoutingTable& table, const RatioOptions& options = {});
+
+// ---------------------------------------------------------------- dominant models (Figures 1, 6)
+
+/// How often each model is the dominant model of a query (router paper §3.1, Figures 1 and 6): its
+/// div-cov is the highest and at least `margin` higher, relatively, than every other model's
+/// (best >= (1 + margin) · second best; the paper's "5% higher", Figure 6 "10% higher"). A query
+/// whose best is 0 has no dominant model, nor does one whose two best are within the margin.
+struct DominanceFrequency {
+  double margin = 0;
+  int64_t queries = 0;
+  std::vector<int64_t> dominant;  ///< per pool model: queries it dominates
+  int64_t none = 0;               ///< "No dominant single models"
+};
+DominanceFrequency dominant_models(const RoutingTable& table, double margin);
+
 /// A method's choice for each query: one model, or two with their budgets.
 struct Pick {
   std::vector<int64_t> models;
@@ -328,6 +399,9 @@ struct ReportOptions {
   std::vector<int64_t> knn_k = {1, 5};
   bool mway = true, binary = true, pairs = true;
   SetScorer scorer;
+  /// Margins of the dominant-model frequencies reported (Figures 1 and 6: 5% and 10%), on the
+  /// whole table.
+  std::vector<double> dominance_margins = {0.05, 0.10};
   /// Called after each job (done, total, job name); false cancels (throws Cancelled).
   ProgressCallback on_progress;
   /// Deprecated: the former name of on_progress, used only while on_progress is empty. (Not marked
@@ -352,6 +426,9 @@ struct RoutingReport {
   /// Best one-model router vs Top overall, and best router top-2 vs Top 2 overall (when present).
   std::string best_router, best_pair_router;
   std::optional<PairedTest> vs_top_overall, vs_top_two_overall;
+  /// Dominant-model frequencies over the whole table, one per ReportOptions::dominance_margins.
+  std::vector<std::string> models;
+  std::vector<DominanceFrequency> dominance;
 
   std::string to_markdown() const;
   std::string to_json() const;

@@ -11,6 +11,7 @@
 
 #include "chat/jinja_builtins.hpp"
 #include "chat/jinja_interpreter.hpp"
+#include "core/html.hpp"
 #include "chat/jinja_ops.hpp"
 
 namespace breadth::jinja {
@@ -69,21 +70,6 @@ Value attr_path(Interpreter& in, Value item, const Value& attribute) {
 
 Value fold_case(const Value& v, bool case_sensitive) {
   return !case_sensitive && v.is_string() ? Value(py_lower(v.as_string())) : v;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
 }
 
 bool parse_py_float(std::string s, double& out) {

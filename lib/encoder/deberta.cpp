@@ -1,6 +1,9 @@
 // DeBERTa-v2/v3 (DebertaV2Model, DebertaV2ForSequenceClassification): disentangled attention with
 // content->position (c2p) and position->content (p2c) terms over log-bucketed relative positions,
 // optional shared attention keys, the ConvLayer of v2-xlarge, and the ContextPooler head.
+// DeBERTa v1 (DebertaModel, DebertaForSequenceClassification, e.g. deberta-large-mnli) is the same
+// computation with a fused per-head in_proj plus q/v biases, plain relative positions and its own
+// pos_proj (c2p, no bias) / pos_q_proj (p2c).
 #include "encoder/deberta.hpp"
 
 #include <torch/torch.h>
@@ -90,6 +93,7 @@ class DebertaNet final : public EncoderNet {
       conv_norm_ = w.layer_norm("encoder.conv.LayerNorm", H, arch.layer_norm_eps);
     }
     const int64_t heads = p.num_heads, D = H / heads;
+    const bool v1 = arch.family == EncoderFamily::kDeberta;
     auto per_head = [&](const torch::Tensor& t) {  // [2span, H] -> [heads, 2span, D]
       return t.view({t.size(0), heads, D}).permute({1, 0, 2}).contiguous();
     };
@@ -97,9 +101,18 @@ class DebertaNet final : public EncoderNet {
     for (int64_t i = 0; i < p.num_layers; ++i) {
       const std::string l = "encoder.layer." + std::to_string(i) + ".";
       DebertaLayer b;
-      b.q = w.linear(l + "attention.self.query_proj", H, H);
-      b.k = w.linear(l + "attention.self.key_proj", H, H);
-      b.v = w.linear(l + "attention.self.value_proj", H, H);
+      if (v1) {
+        // in_proj rows are per head [q; k; v] (transformers chunks each head's 3D columns); q and v
+        // have separate biases, k none.
+        auto in = w.base(l + "attention.self.in_proj.weight", {3 * H, H}).view({heads, 3, D, H});
+        b.q = Linear{in.select(1, 0).reshape({H, H}).contiguous(), w.base(l + "attention.self.q_bias", {H})};
+        b.k = Linear{in.select(1, 1).reshape({H, H}).contiguous(), torch::Tensor()};
+        b.v = Linear{in.select(1, 2).reshape({H, H}).contiguous(), w.base(l + "attention.self.v_bias", {H})};
+      } else {
+        b.q = w.linear(l + "attention.self.query_proj", H, H);
+        b.k = w.linear(l + "attention.self.key_proj", H, H);
+        b.v = w.linear(l + "attention.self.value_proj", H, H);
+      }
       b.attn_out = w.linear(l + "attention.output.dense", H, H);
       b.attn_norm = w.layer_norm(l + "attention.output.LayerNorm", H, arch.layer_norm_eps);
       b.up = w.linear(l + "intermediate.dense", I, H);
@@ -107,7 +120,10 @@ class DebertaNet final : public EncoderNet {
       b.out_norm = w.layer_norm(l + "output.LayerNorm", H, arch.layer_norm_eps);
       if (arch.relative_attention) {
         // The relative embeddings do not depend on the input: project them once here.
-        if (arch.share_att_key) {
+        if (v1) {
+          if (arch.c2p) b.pos_k = per_head(w.linear(l + "attention.self.pos_proj", H, H, /*bias=*/false)(rel));
+          if (arch.p2c) b.pos_q = per_head(w.linear(l + "attention.self.pos_q_proj", H, H)(rel));
+        } else if (arch.share_att_key) {
           if (arch.p2c) b.pos_q = per_head(b.q(rel));
           if (arch.c2p) b.pos_k = per_head(b.k(rel));
         } else {
@@ -164,7 +180,7 @@ class DebertaNet final : public EncoderNet {
 
   torch::Tensor head(const torch::Tensor& hidden) const override {
     BREADTH_CHECK_ARG(arch_.head != EncoderHead::kNone,
-                      "'{}' has no classification head; load a DebertaV2ForSequenceClassification checkpoint",
+                      "'{}' has no classification head; load a Deberta(V2)ForSequenceClassification checkpoint",
                       arch_.pub.architecture);
     return classifier_(activation(pooler_(hidden.select(1, 0)), arch_.pooler_act)).to(torch::kFloat32);
   }

@@ -66,7 +66,8 @@ class EncoderImpl final : public Encoder {
     if (!files::exists(config))
       fail<IoError>("'{}' has no config.json; an encoder is loaded from a Hugging Face checkpoint directory", dir);
     try {
-      arch_ = model::parse_encoder_config(read_config(config), config);
+      arch_ = model::parse_encoder_config(read_config(config), config,
+                                          files::exists(files::join(root, "modules.json")));
     } catch (const nlohmann::json::exception& e) {
       fail<FormatError>("'{}': unexpected field type ({})", config, e.what());
     }
@@ -79,8 +80,10 @@ class EncoderImpl final : public Encoder {
                       options.max_side_tokens);
 
     int64_t st_max = 0;
+    arch_.pub.embedding_size = arch_.pub.hidden_size;
     try {
-      st_max = model::read_sentence_transformers(dir, arch_.pub);
+      st_ = model::read_sentence_transformers(dir, arch_.pub);
+      st_max = st_.max_seq_length;
     } catch (const nlohmann::json::exception& e) {
       fail<FormatError>("'{}': unexpected field type in a sentence-transformers file ({})", dir, e.what());
     }
@@ -98,13 +101,18 @@ class EncoderImpl final : public Encoder {
     auto weights = model::open_safetensors_dir(dir);
     {
       torch::NoGradGuard no_grad;
-      net_ = arch_.family == model::EncoderFamily::kDebertaV2
-                 ? model::make_deberta_net(arch_, *weights, options.dtype, options.device)
-                 : model::make_bert_net(arch_, *weights, options.dtype, options.device);
+      if (arch_.family == model::EncoderFamily::kDecoder)
+        net_ = model::make_decoder_net(arch_, *weights, options.dtype, options.device);
+      else if (arch_.deberta())
+        net_ = model::make_deberta_net(arch_, *weights, options.dtype, options.device);
+      else
+        net_ = model::make_bert_net(arch_, *weights, options.dtype, options.device);
+      for (const auto& d : st_.dense) dense_.push_back(load_dense(d));
     }
     tokenizer_ = find_tokenizer(root);
     if (tokenizer_) {
-      template_ = model::read_segment_template(dir, *tokenizer_, arch_.family == model::EncoderFamily::kRoberta);
+      template_ = model::read_segment_template(dir, *tokenizer_, arch_.family == model::EncoderFamily::kRoberta,
+                                               arch_.family == model::EncoderFamily::kDecoder);
       BREADTH_CHECK_FORMAT(template_.added(true) < max_len,
                            "'{}': the pair template adds {} special tokens, more than max_length {}", dir,
                            template_.added(true), max_len);
@@ -231,7 +239,7 @@ class EncoderImpl final : public Encoder {
   // Texts (or pairs) in length-sorted batches; pooled embeddings or raw logits, in input order.
   torch::Tensor batched(const std::vector<std::string>& first, const std::vector<std::string>& second,
                         bool pooled) const {
-    const int64_t width = pooled ? arch_.pub.hidden_size : arch_.pub.num_labels;
+    const int64_t width = pooled ? arch_.pub.embedding_size : arch_.pub.num_labels;
     if (!pooled) {
       BREADTH_CHECK_ARG(arch_.pub.num_labels > 0,
                         "'{}' ({}) has no classification head; load a *ForSequenceClassification checkpoint",
@@ -255,7 +263,7 @@ class EncoderImpl final : public Encoder {
       torch::Tensor res;
       if (pooled) {
         res = model::pool(hidden, batch.mask.to(hidden.device()), arch_.pub.pooling);
-        if (arch_.pub.normalize) res = res / res.norm(2, -1, true).clamp_min(1e-12);
+        res = post_pool(res);
       } else {
         res = net_->head(hidden);
       }
@@ -267,7 +275,53 @@ class EncoderImpl final : public Encoder {
     return out;
   }
 
+  // A sentence-transformers Dense module's weights (float32 on the model's device).
+  struct Dense {
+    torch::Tensor w, b, residual;
+    bool identity_residual = false;
+    std::string activation;
+  };
+
+  Dense load_dense(const model::DenseSpec& d) const {
+    auto src = model::open_safetensors_dir(d.dir);
+    Dense out;
+    auto get = [&](const std::string& name, std::vector<int64_t> shape) {
+      return model::load_checked(*src, name, shape, torch::kFloat32).to(options_.device);
+    };
+    out.w = get("linear.weight", {d.out_features, d.in_features});
+    if (d.bias) out.b = get("linear.bias", {d.out_features});
+    if (d.residual) {
+      out.identity_residual = d.in_features == d.out_features;
+      if (!out.identity_residual) out.residual = get("residual.weight", {d.out_features, d.in_features});
+    }
+    out.activation = d.activation;
+    return out;
+  }
+
+  // Dense and Normalize modules after pooling, in modules.json's order (float32).
+  torch::Tensor post_pool(torch::Tensor x) const {
+    for (const auto& step : st_.steps) {
+      if (step.kind == model::PostPoolStep::kNormalize) {
+        x = x / x.norm(2, -1, true).clamp_min(1e-12);
+        continue;
+      }
+      const Dense& d = dense_[step.dense];
+      auto y = torch::linear(x, d.w, d.b);
+      if (d.activation == "tanh") y = torch::tanh(y);
+      else if (d.activation == "relu") y = torch::relu(y);
+      else if (d.activation == "gelu") y = torch::gelu(y);
+      else if (d.activation == "sigmoid") y = torch::sigmoid(y);
+      else if (d.activation == "silu") y = torch::silu(y);
+      if (d.identity_residual) y = y + x;
+      else if (d.residual.defined()) y = y + torch::linear(x, d.residual);
+      x = y;
+    }
+    return x;
+  }
+
   model::EncoderArch arch_;
+  model::SentenceTransformerModules st_;
+  std::vector<Dense> dense_;
   EncoderOptions options_;
   std::unique_ptr<model::EncoderNet> net_;
   std::shared_ptr<const Tokenizer> tokenizer_;
@@ -297,7 +351,9 @@ const std::vector<std::string>& Encoder::supported_architectures() {
   static const std::vector<std::string> names = {
       "BertModel",       "BertForMaskedLM",  "BertForPreTraining", "BertForSequenceClassification",
       "RobertaModel",    "RobertaForMaskedLM", "RobertaForSequenceClassification", "XLMRobertaModel",
-      "XLMRobertaForSequenceClassification", "DebertaV2Model", "DebertaV2ForMaskedLM",
+      "XLMRobertaForSequenceClassification", "DebertaModel", "DebertaForMaskedLM",
+      "DebertaForSequenceClassification", "DebertaV2Model",  "Qwen2Model", "Qwen3Model", "LlamaModel",
+      "MistralModel", "DebertaV2ForMaskedLM",
       "DebertaV2ForSequenceClassification"};
   return names;
 }

@@ -9,10 +9,15 @@
 #include <vector>
 
 #include "breadth/encoder.hpp"
+#include "model/arch.hpp"
 
 namespace breadth::model {
 
-enum class EncoderFamily { kBert, kRoberta, kDebertaV2 };
+/// kDeberta is DeBERTa v1 (deberta-large-mnli): fused per-head in_proj with q/v biases, unbucketed
+/// relative positions, its own pos_proj / pos_q_proj.
+/// kDecoder: a decoder's base model used as a sentence embedder (Qwen2/Qwen3/Llama/Mistral, causal
+/// attention, usually last-token pooling), run by the model component's decoder.
+enum class EncoderFamily { kBert, kRoberta, kDebertaV2, kDeberta, kDecoder };
 
 /// The head on top of the encoder.
 enum class EncoderHead {
@@ -22,8 +27,31 @@ enum class EncoderHead {
   kDebertaPooler, ///< DeBERTa's ContextPooler (dense + activation on [CLS]), then classifier
 };
 
+/// A sentence-transformers Dense module: out = activation(linear(x)) (+ x, or a projection of it,
+/// with use_residual), applied to the pooled embedding.
+struct DenseSpec {
+  std::string dir;  ///< the module's folder (config.json, model.safetensors)
+  int64_t in_features = 0, out_features = 0;
+  bool bias = true;
+  bool residual = false;
+  std::string activation = "tanh";  ///< identity, tanh, relu, gelu, sigmoid, silu
+};
+
+/// One post-pooling step of modules.json, in order.
+struct PostPoolStep {
+  enum Kind { kDense, kNormalize } kind = kNormalize;
+  size_t dense = 0;  ///< index into `dense` for kDense
+};
+
+struct SentenceTransformerModules {
+  std::vector<DenseSpec> dense;
+  std::vector<PostPoolStep> steps;
+  int64_t max_seq_length = 0;
+};
+
 struct EncoderArch {
   EncoderConfig pub;
+  model::ArchConfig decoder;  ///< kDecoder: the decoder's switches
   EncoderFamily family = EncoderFamily::kBert;
   EncoderHead head = EncoderHead::kNone;
   int64_t intermediate_size = 0;
@@ -32,7 +60,9 @@ struct EncoderArch {
   double layer_norm_eps = 1e-12;
   std::string hidden_act = "gelu";
 
-  // DeBERTa-v2/v3 (DebertaV2Config); ignored by the other families.
+  bool deberta() const { return family == EncoderFamily::kDebertaV2 || family == EncoderFamily::kDeberta; }
+
+  // DeBERTa v1 and v2/v3 (DebertaConfig, DebertaV2Config); ignored by the other families.
   bool relative_attention = false;
   int64_t max_relative_positions = -1;  ///< resolved: max_position when the config says < 1
   int64_t position_buckets = -1;
@@ -51,12 +81,15 @@ struct EncoderArch {
 
 /// Parses a Hugging Face config.json of a supported encoder. Throws Unsupported (architecture,
 /// position embedding type, activation) or FormatError (missing/invalid field), naming `where`.
-EncoderArch parse_encoder_config(const nlohmann::json& config, const std::string& where);
+/// Decoder base models (Qwen2Model, ...) are embedders everywhere; *ForCausalLM only when
+/// `sentence_transformers_dir` (a modules.json beside config.json says it is an embedder).
+EncoderArch parse_encoder_config(const nlohmann::json& config, const std::string& where,
+                                 bool sentence_transformers_dir = false);
 
-/// Reads modules.json, 1_Pooling/config.json (or the pooling module's folder) and
-/// sentence_bert_config.json in `dir` when present: pooling mode, Normalize, max_seq_length.
-/// Returns the max_seq_length found (0 when none).
-int64_t read_sentence_transformers(const std::string& dir, EncoderConfig& config);
+/// Reads modules.json, 1_Pooling/config.json (or the pooling module's folder), Dense modules'
+/// config.json and sentence_bert_config.json in `dir` when present: pooling mode, Dense layers,
+/// Normalize, max_seq_length (0 when none).
+SentenceTransformerModules read_sentence_transformers(const std::string& dir, EncoderConfig& config);
 
 /// Applies an activation by its transformers name (gelu, gelu_new, gelu_pytorch_tanh, relu, tanh,
 /// silu/swish, quick_gelu).

@@ -65,13 +65,20 @@ torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, const
     auto first = mask.to(torch::kInt32).argmax(1);
     return h.gather(1, first.to(torch::kInt64).view({-1, 1, 1}).expand({-1, 1, h.size(2)})).squeeze(1);
   }
+  if (mode == "lasttoken") {
+    // The last real token (sentence-transformers: the first maximum of the flipped mask), either
+    // padding side.
+    const int64_t T = mask.size(1);
+    auto last = (T - 1) - mask.to(torch::kInt32).flip({1}).argmax(1).to(torch::kInt64);
+    return h.gather(1, last.view({-1, 1, 1}).expand({-1, 1, h.size(2)})).squeeze(1);
+  }
   if (mode == "max")
     return h.masked_fill(m.expand_as(h) == 0, -std::numeric_limits<float>::infinity()).amax(1);
   auto sum = (h * m).sum(1);
   auto count = m.sum(1).clamp_min(1e-9);
   if (mode == "mean") return sum / count;
   if (mode == "mean_sqrt_len") return sum / count.sqrt();
-  fail<Unsupported>("pooling mode '{}' is not supported (cls, mean, max, mean_sqrt_len)", mode);
+  fail<Unsupported>("pooling mode '{}' is not supported (cls, mean, max, mean_sqrt_len, lasttoken)", mode);
 }
 
 }  // namespace breadth::model

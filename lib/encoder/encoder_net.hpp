@@ -64,6 +64,10 @@ class EncoderNet {
 
 std::unique_ptr<EncoderNet> make_bert_net(const EncoderArch& arch, const WeightSource& src,
                                           torch::ScalarType dtype, torch::Device device);
+/// A decoder's base model as an embedder (EncoderFamily::kDecoder): causal attention over the
+/// unpadded tokens, final-norm hidden states.
+std::unique_ptr<EncoderNet> make_decoder_net(const EncoderArch& arch, const WeightSource& src,
+                                             torch::ScalarType dtype, torch::Device device);
 std::unique_ptr<EncoderNet> make_deberta_net(const EncoderArch& arch, const WeightSource& src,
                                              torch::ScalarType dtype, torch::Device device);
 
@@ -72,7 +76,7 @@ std::unique_ptr<EncoderNet> make_deberta_net(const EncoderArch& arch, const Weig
 torch::Tensor roberta_position_ids(const torch::Tensor& mask, int64_t padding_idx);
 
 /// Pools hidden states [B, T, H] over mask [B, T] as sentence-transformers' Pooling does ("mean",
-/// "cls", "max", "mean_sqrt_len"); float32 result [B, H].
+/// "cls", "max", "mean_sqrt_len", "lasttoken"); float32 result [B, H].
 torch::Tensor pool(const torch::Tensor& hidden, const torch::Tensor& mask, const std::string& mode);
 
 }  // namespace breadth::model

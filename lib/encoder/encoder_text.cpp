@@ -122,7 +122,8 @@ std::string config_token(const std::string& dir, const char* key) {
 
 }  // namespace
 
-SegmentTemplate read_segment_template(const std::string& dir, const Tokenizer& tokenizer, bool roberta_style) {
+SegmentTemplate read_segment_template(const std::string& dir, const Tokenizer& tokenizer, bool roberta_style,
+                                      bool plain_default) {
   const std::string& root = dir;
   const std::string where = files::join(root, "tokenizer.json");
   auto tj = read_json_or_null(files::join(root, "tokenizer.json"));
@@ -138,6 +139,12 @@ SegmentTemplate read_segment_template(const std::string& dir, const Tokenizer& t
       t.pair = template_items(*pp, "pair", where);
       return t;
     }
+  }
+  if (plain_default) {
+    SegmentTemplate t;
+    t.single = {SegmentTemplate::Item{0, {}, 0}};
+    t.pair = {SegmentTemplate::Item{0, {}, 0}, SegmentTemplate::Item{1, {}, 0}};
+    return t;
   }
   // No usable post-processor (e.g. DeBERTa-v3's spm.model): the family's layout around the
   // tokens the config files name.

@@ -36,7 +36,9 @@ SegmentTemplate roberta_template(int32_t cls, int32_t sep);
 /// The template of the tokenizer in `dir`: tokenizer.json's post_processor when there is one, else
 /// the family's default around the cls/sep tokens named in special_tokens_map.json or
 /// tokenizer_config.json (or [CLS]/[SEP], <s>/</s>). Throws FormatError when the tokens are unknown.
-SegmentTemplate read_segment_template(const std::string& dir, const Tokenizer& tokenizer, bool roberta_style);
+/// `plain_default` (decoder embedders): without a post-processor nothing is added around the text.
+SegmentTemplate read_segment_template(const std::string& dir, const Tokenizer& tokenizer, bool roberta_style,
+                                      bool plain_default = false);
 
 /// `tokenizers`' LongestFirst truncation of a pair to at most `budget` content tokens together.
 void truncate_longest_first(std::vector<int32_t>& a, std::vector<int32_t>& b, int64_t budget);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -86,7 +87,20 @@ EvalRecord parse_eval_record(std::string_view line, const std::string& where) {
     else fail<FormatError>("{}: 'id' must be a string or a number", where);
   }
   const size_t n = r.generations.size();
-  r.partition = opt_list<int>(j, "partition", where, n, true);
+  if (j.contains("partition") && !j["partition"].is_null()) {
+    // Class labels as any tool writes them: any integers, equal labels meaning one class.
+    const json& p = j["partition"];
+    BREADTH_CHECK_FORMAT(p.is_array() && p.size() == n, "{}: 'partition' must be a list of {} class labels", where,
+                         n);
+    std::vector<int> labels;
+    for (size_t i = 0; i < n; ++i) {
+      BREADTH_CHECK_FORMAT(p[i].is_number_integer() && p[i].get<int64_t>() >= INT32_MIN &&
+                               p[i].get<int64_t>() <= INT32_MAX,
+                           "{}: 'partition[{}]' must be an integer class label", where, i);
+      labels.push_back(static_cast<int>(p[i].get<int64_t>()));
+    }
+    r.partition = std::move(labels);
+  }
   r.scores = opt_list<double>(j, "scores", where, n, true);
   r.rewards = opt_list<double>(j, "rewards", where, n, true);
   r.partition_scores = opt_list<double>(j, "partition_scores", where, n, false);
@@ -106,19 +120,16 @@ EvalRecord parse_eval_record(std::string_view line, const std::string& where) {
     }
     r.token_ids = std::move(ids);
   }
-  if (r.partition) {
-    int next = 0;
+  if (r.partition && r.partition_scores) {
+    // partition_scores is indexed by the partition's own labels (not by canonical class ids).
+    const auto& ps = *r.partition_scores;
     for (size_t i = 0; i < n; ++i) {
-      int c = (*r.partition)[i];
-      BREADTH_CHECK_FORMAT(c <= next,
-                           "{}: 'partition[{}]' = {} skips a class: ids must appear in order 0, 1, 2, ...",
-                           where, i, c);
-      if (c == next) ++next;
+      const int l = (*r.partition)[i];
+      BREADTH_CHECK_FORMAT(l >= 0 && static_cast<size_t>(l) < ps.size(),
+                           "{}: 'partition[{}]' = {} has no entry in 'partition_scores' ({} entries): "
+                           "'partition_scores' is indexed by the partition's labels",
+                           where, i, l, ps.size());
     }
-    if (r.partition_scores)
-      BREADTH_CHECK_FORMAT(static_cast<int>(r.partition_scores->size()) >= next,
-                           "{}: 'partition_scores' has {} entries for {} classes", where,
-                           r.partition_scores->size(), next);
   }
   return r;
 }
@@ -147,7 +158,10 @@ DivCovResult evaluate_record(const EvalRecord& r, const Equivalence& equivalence
   BREADTH_CHECK_ARG(budget >= static_cast<int64_t>(gen.size()),
                     "{}: {} generations exceed the budget B = {}; pass a budget >= the answer count",
                     r.id.value_or("record"), gen.size(), budget);
-  std::vector<int> cls = r.partition ? *r.partition : partition(gen, equivalence);
+  // A record's own partition may use any labels; `cls` is always in first-appearance form.
+  std::vector<int> cls = r.partition ? canonical_partition(*r.partition) : partition(gen, equivalence);
+  BREADTH_CHECK_ARG(cls.size() == gen.size(), "{}: 'partition' has {} labels for {} generations",
+                    r.id.value_or("record"), cls.size(), gen.size());
   std::vector<double> q;
   double max_sum;
   if (r.scores) {
@@ -157,10 +171,15 @@ DivCovResult evaluate_record(const EvalRecord& r, const Equivalence& equivalence
     for (double v : *r.rewards) q.push_back(reward_to_score(v));
     max_sum = static_cast<double>(budget) * 10.0;
   } else if (r.partition_scores) {
-    for (int c : cls) {
-      BREADTH_CHECK_ARG(c < static_cast<int>(r.partition_scores->size()),
-                        "{}: 'partition_scores' has no score for class {}", r.id.value_or("record"), c);
-      q.push_back((*r.partition_scores)[c]);
+    // Indexed by the record's labels when it has a partition (NoveltyBench's are 0, 1, ... in
+    // first-appearance order, so label and class id coincide), else by the computed class ids.
+    const auto& labels = r.partition ? *r.partition : cls;
+    for (int l : labels) {
+      BREADTH_CHECK_ARG(l >= 0 && l < static_cast<int>(r.partition_scores->size()),
+                        "{}: 'partition_scores' has no score for class label {} ({} entries); it is indexed "
+                        "by the partition's labels",
+                        r.id.value_or("record"), l, r.partition_scores->size());
+      q.push_back((*r.partition_scores)[static_cast<size_t>(l)]);
     }
     max_sum = static_cast<double>(budget) * 10.0;
   } else if (r.gold) {

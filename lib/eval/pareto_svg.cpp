@@ -3,23 +3,11 @@
 #include <fmt/format.h>
 
 #include "breadth/pareto.hpp"
+#include "core/html.hpp"
 
 namespace breadth {
 namespace {
 
-std::string escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
 
 const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
@@ -51,7 +39,7 @@ std::string controllability_svg(const std::vector<QDSpace>& spaces) {
     out += fmt::format("<g><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#444\"/>\n",
                        ox, oy, panel, panel);
     out += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", ox + panel / 2,
-                       oy + panel + 30, escape(spaces[s].name + " (x: quality, y: diversity, normalized)"));
+                       oy + panel + 30, html_escape(spaces[s].name + " (x: quality, y: diversity, normalized)"));
     for (int t = 0; t <= 4; ++t) {
       double v = t / 4.0;
       out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{:.2f}</text>\n",
@@ -79,7 +67,7 @@ std::string controllability_svg(const std::vector<QDSpace>& spaces) {
     out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>\n", lx,
                        margin / 2 + 18 * static_cast<int>(i), kColors[i % 10]);
     out += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", lx + 18, margin / 2 + 18 * static_cast<int>(i) + 10,
-                       escape(names[i]));
+                       html_escape(names[i]));
   }
   out += "</svg>\n";
   return out;

@@ -266,17 +266,21 @@ ExperimentSummary evaluate_run(const RunLayout& layout, const std::string& out) 
     qd.name = space.name;
     for (const auto& method : spec.methods) {
       std::vector<std::pair<double, double>> curve;
+      std::vector<std::string> labels;
       MethodPoints mp{method.name, {}};
       for (const auto& pr : report.points) {
         if (pr.summary.method != method.name || !pr.summary.error.empty()) continue;
         auto x = pr.summary.figure(space.quality), y = pr.summary.figure(space.diversity);
         if (!x || !y) continue;
         curve.emplace_back(*x, *y);
+        const auto at = pr.summary.name.find('@');
+        labels.push_back(at == std::string::npos ? "" : pr.summary.name.substr(at + 1));
         mp.points.push_back({*x, *y});
         if (pr.summary.name == ev.base_point) sr.base = std::pair{*x, *y};
         if (pr.summary.name == ev.aligned_point) sr.aligned = std::pair{*x, *y};
       }
       sr.curves.emplace_back(method.name, curve);
+      sr.labels.push_back(labels);
       qd.methods.push_back(mp);
     }
     Json sj{{"name", space.name}, {"quality", space.quality}, {"diversity", space.diversity},

@@ -63,6 +63,7 @@ struct SpaceReport {
   std::optional<double> bound;
   /// Per method (in file order): its points' (quality, diversity).
   std::vector<std::pair<std::string, std::vector<std::pair<double, double>>>> curves;
+  std::vector<std::vector<std::string>> labels;  ///< per curve point: the swept value ("" for none)
   std::string base_point, aligned_point;
   std::optional<std::pair<double, double>> base, aligned;
   /// Coverage/Dominance per method when the anchors allow; else why not.

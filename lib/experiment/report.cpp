@@ -5,25 +5,12 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/html.hpp"
 #include "experiment/internal.hpp"
 
 namespace breadth {
 namespace {
 
-std::string esc(const std::string& s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
 
 const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
@@ -62,7 +49,7 @@ std::string space_svg(const SpaceReport& s) {
       "<svg class=\"plot\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
       "role=\"img\" aria-label=\"{}\">\n<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fafafa\" "
       "stroke=\"#888\"/>\n",
-      W, H, W, H, esc(s.space.name), L, T, pw, ph);
+      W, H, W, H, html_escape(s.space.name), L, T, pw, ph);
   for (int t = 0; t <= 4; ++t) {
     const double fx = x0 + (x1 - x0) * t / 4, fy = y0 + (y1 - y0) * t / 4;
     o += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#e4e4e4\"/>"
@@ -73,10 +60,10 @@ std::string space_svg(const SpaceReport& s) {
                      L, Y(fy), L + pw, L - 6, Y(fy) + 4, fy);
   }
   o += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"axis\">quality: {}</text>\n", L + pw / 2,
-                   H - 12, esc(s.space.quality));
+                   H - 12, html_escape(s.space.quality));
   o += fmt::format("<text x=\"16\" y=\"{}\" text-anchor=\"middle\" class=\"axis\" transform=\"rotate(-90 16 {})\">"
                    "diversity: {}{}</text>\n",
-                   T + ph / 2, T + ph / 2, esc(s.space.diversity), s.higher_is_better ? "" : " (lower is more diverse)");
+                   T + ph / 2, T + ph / 2, html_escape(s.space.diversity), s.higher_is_better ? "" : " (lower is more diverse)");
   int legend_y = T + 10;
   for (size_t m = 0; m < s.curves.size(); ++m) {
     const auto& [name, curve] = s.curves[m];
@@ -86,13 +73,19 @@ std::string space_svg(const SpaceReport& s) {
       for (const auto& [x, y] : curve) pts += fmt::format("{:.1f},{:.1f} ", X(x), Y(y));
       o += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n", pts, c);
     }
-    for (const auto& [x, y] : curve)
-      o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4.5\" fill=\"{}\"><title>{}: ({:.4f}, {:.4f})</title>"
+    for (size_t i = 0; i < curve.size(); ++i) {
+      const auto [x, y] = curve[i];
+      const std::string label = m < s.labels.size() && i < s.labels[m].size() ? s.labels[m][i] : "";
+      o += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4.5\" fill=\"{}\"><title>{}{}: ({:.4f}, {:.4f})</title>"
                        "</circle>\n",
-                       X(x), Y(y), c, esc(name), x, y);
+                       X(x), Y(y), c, html_escape(name), label.empty() ? "" : "@" + html_escape(label), x, y);
+      if (!label.empty())
+        o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" fill=\"{}\">{}</text>\n", X(x) + 7, Y(y) + 4,
+                         c, html_escape(label));
+    }
     o += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"{}\" "
                      "class=\"legend\">{}</text>\n",
-                     L + pw + 14, legend_y - 10, c, L + pw + 32, legend_y, esc(name));
+                     L + pw + 14, legend_y - 10, c, L + pw + 32, legend_y, html_escape(name));
     legend_y += 20;
   }
   for (const auto& [label, point] : {std::pair{"base", s.base}, std::pair{"aligned", s.aligned}}) {
@@ -165,12 +158,12 @@ std::string experiment_report_html(const ReportData& d) {
                    d.points.size(), failed ? fmt::format(", {} failed", failed) : "");
 
   o += "<h2>Points</h2>\n<table>\n<tr><th class=\"name\">point</th><th class=\"name\">kind</th><th>prompts</th>";
-  for (const auto& c : d.columns) o += "<th>" + esc(c) + "</th>";
+  for (const auto& c : d.columns) o += "<th>" + html_escape(c) + "</th>";
   o += "</tr>\n";
   for (const auto& p : d.points) {
-    o += fmt::format("<tr><td class=\"name\">{}</td><td class=\"name\">{}</td>", esc(p.summary.name), esc(p.summary.kind));
+    o += fmt::format("<tr><td class=\"name\">{}</td><td class=\"name\">{}</td>", html_escape(p.summary.name), html_escape(p.summary.kind));
     if (!p.summary.error.empty()) {
-      o += fmt::format("<td class=\"err\" colspan=\"{}\">failed: {}</td></tr>\n", d.columns.size() + 1, esc(p.summary.error));
+      o += fmt::format("<td class=\"err\" colspan=\"{}\">failed: {}</td></tr>\n", d.columns.size() + 1, html_escape(p.summary.error));
       continue;
     }
     o += fmt::format("<td>{}</td>", p.prompts);
@@ -184,16 +177,16 @@ std::string experiment_report_html(const ReportData& d) {
 
   o += "<h2>Diversity–quality spaces</h2>\n";
   for (const auto& s : d.spaces) {
-    o += "<h3>" + esc(s.space.name) + "</h3>\n" + space_svg(s);
+    o += "<h3>" + html_escape(s.space.name) + "</h3>\n" + space_svg(s);
     if (!s.not_computed.empty()) {
-      o += "<p class=\"note\">Coverage/Dominance not computed: " + esc(s.not_computed) + "</p>\n";
+      o += "<p class=\"note\">Coverage/Dominance not computed: " + html_escape(s.not_computed) + "</p>\n";
       continue;
     }
-    o += fmt::format("<p class=\"note\">Unit square anchored by {} and {} (BACO Appendix C.2).</p>\n", esc(s.base_point),
-                     esc(s.aligned_point));
+    o += fmt::format("<p class=\"note\">Unit square anchored by {} and {} (BACO Appendix C.2).</p>\n", html_escape(s.base_point),
+                     html_escape(s.aligned_point));
     o += "<table><tr><th class=\"name\">method</th><th>Coverage</th><th>Dominance</th><th>Dom-Q</th><th>Dom-D</th></tr>\n";
     for (const auto& [name, cov, dom, dq, dd] : s.controllability)
-      o += fmt::format("<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", esc(name),
+      o += fmt::format("<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(name),
                        num(cov), num(dom), num(dq), num(dd));
     o += "</table>\n";
   }
@@ -204,28 +197,28 @@ std::string experiment_report_html(const ReportData& d) {
     o += "<h2>BACO: base share and switch rate by position</h2>\n";
     for (const auto& p : d.points) {
       if (p.base_share_by_position.empty()) continue;
-      o += "<h3>" + esc(p.summary.name) + "</h3>\n" + position_svg(p);
+      o += "<h3>" + html_escape(p.summary.name) + "</h3>\n" + position_svg(p);
     }
   }
 
   o += "<h2>Sample answer sets</h2>\n<p class=\"note\">Text from the base model is <span class=\"base key\">highlighted</span>; "
        "the rest is the aligned (or only) model's.</p>\n";
   for (size_t q = 0; q < d.sample_prompts.size(); ++q) {
-    o += "<h3>" + esc(d.sample_prompts[q]) + "</h3>\n<div class=\"samples\">\n";
+    o += "<h3>" + html_escape(d.sample_prompts[q]) + "</h3>\n<div class=\"samples\">\n";
     for (const auto& p : d.points) {
       if (q >= p.answers.size()) continue;
-      o += "<div class=\"col\"><h4>" + esc(p.summary.name) + "</h4><ol>\n";
+      o += "<div class=\"col\"><h4>" + html_escape(p.summary.name) + "</h4><ol>\n";
       for (const auto& answer : p.answers[q]) {
         o += "<li>";
         for (const auto& [text, base] : answer)
-          o += base ? "<span class=\"base\">" + esc(text) + "</span>" : esc(text);
+          o += base ? "<span class=\"base\">" + html_escape(text) + "</span>" : html_escape(text);
         o += "</li>\n";
       }
       o += "</ol></div>\n";
     }
     o += "</div>\n";
   }
-  o += "<h2>Experiment</h2>\n<details><summary>experiment.json</summary><pre>" + esc(d.experiment_json) +
+  o += "<h2>Experiment</h2>\n<details><summary>experiment.json</summary><pre>" + html_escape(d.experiment_json) +
        "</pre></details>\n</body>\n</html>\n";
   return o;
 }

@@ -381,6 +381,231 @@ void deq_tq2_0(const uint8_t* __restrict x, float* __restrict y, int64_t nb) {
   }
 }
 
+// ---------------------------------------------------------------------------------- i-quants, TQ1_0
+// Codebooks: ggml's grids, packed as gguf-py packs them (iq_grids.inc), unpacked once to floats.
+#include "io/iq_grids.inc"
+
+struct Grid {
+  int cols = 0;
+  std::vector<float> v;  // rows x cols
+  const float* row(uint32_t i) const { return v.data() + static_cast<size_t>(i) * cols; }
+};
+
+Grid unpack_grid(const int8_t* map, int bits, int rows, int cols, const char* hex) {
+  Grid g;
+  g.cols = cols;
+  g.v.reserve(static_cast<size_t>(rows) * cols);
+  const int per_byte = 8 / bits;
+  const int step = 8 / per_byte;
+  auto nibble = [](char c) {
+    const int x = static_cast<unsigned char>(c);
+    return (x > 0x40 ? x + 9 : x) & 0x0f;
+  };
+  for (size_t i = 0; hex[i] && hex[i + 1]; i += 2) {
+    const int byte = (nibble(hex[i]) << 4) | nibble(hex[i + 1]);
+    for (int k = 0; k < per_byte; ++k)
+      g.v.push_back(static_cast<float>(map[(byte >> (k * step)) & ((1 << bits) - 1)]));
+  }
+  if (g.v.size() != static_cast<size_t>(rows) * cols)
+    fail<FormatError>("i-quant grid has {} entries, not {}", g.v.size(), rows * cols);
+  return g;
+}
+
+#define BREADTH_GRID(fn, N)                                                          \
+  const Grid& fn() {                                                                 \
+    static const Grid g = unpack_grid(k##N##Map, k##N##Bits, k##N##Rows, k##N##Cols, \
+                                      k##N##Hex);                                    \
+    return g;                                                                        \
+  }
+BREADTH_GRID(grid_iq2xxs, Iq2xxs)
+BREADTH_GRID(grid_iq2xs, Iq2xs)
+BREADTH_GRID(grid_iq2s, Iq2s)
+BREADTH_GRID(grid_iq3xxs, Iq3xxs)
+BREADTH_GRID(grid_iq3s, Iq3s)
+BREADTH_GRID(grid_iq1s, Iq1s)
+#undef BREADTH_GRID
+
+// ggml's ksigns_iq2xs: 7 stored sign bits, the 8th makes the count of minus signs even.
+inline uint8_t ksigns(uint32_t i) {
+  i &= 127;
+  return static_cast<uint8_t>(i | ((__builtin_popcount(i) & 1) << 7));
+}
+inline float sign_of(uint32_t signs, int bit) { return (signs >> bit) & 1 ? -1.0f : 1.0f; }
+
+constexpr float kIq1Delta = 0.125f;
+
+// d f16; qs: per 32 values two u32, the first 4 grid indices (8 values each), the second 4 x 7 sign
+// bits and a 4-bit scale. value = d * (0.5 + s) * 0.25 * grid * sign.
+void deq_iq2_xxs(const uint8_t* x, float* y, int64_t nb) {
+  const Grid& grid = grid_iq2xxs();
+  for (int64_t i = 0; i < nb; ++i, x += 66) {
+    const float d = half_table()[ld16(x)];
+    for (int ib = 0; ib < kQKK / 32; ++ib) {
+      const uint32_t a0 = ld32(x + 2 + 8 * ib), a1 = ld32(x + 2 + 8 * ib + 4);
+      const float db = d * (0.5f + static_cast<float>(a1 >> 28)) * 0.25f;
+      for (int l = 0; l < 4; ++l) {
+        const float* g = grid.row((a0 >> (8 * l)) & 0xff);
+        const uint8_t signs = ksigns(a1 >> (7 * l));
+        for (int j = 0; j < 8; ++j) *y++ = db * g[j] * sign_of(signs, j);
+      }
+    }
+  }
+}
+
+// d f16; qs u16[32]: 9-bit grid index, 7 sign bits; scales[8]: a nibble per 16 values.
+void deq_iq2_xs(const uint8_t* x, float* y, int64_t nb) {
+  const Grid& grid = grid_iq2xs();
+  for (int64_t i = 0; i < nb; ++i, x += 74) {
+    const float d = half_table()[ld16(x)];
+    const uint8_t* qs = x + 2;
+    const uint8_t* scales = x + 2 + 64;
+    for (int k = 0; k < 32; ++k) {
+      const uint16_t q = ld16(qs + 2 * k);
+      const int s = k / 2;
+      const float db = d * (0.5f + static_cast<float>((scales[s / 2] >> (4 * (s % 2))) & 0x0f)) * 0.25f;
+      const float* g = grid.row(q & 511);
+      const uint8_t signs = ksigns(q >> 9);
+      for (int j = 0; j < 8; ++j) *y++ = db * g[j] * sign_of(signs, j);
+    }
+  }
+}
+
+// d f16; qs[32] low 8 index bits; signs[32] one byte per 8 values; qh[8] 2 high index bits each;
+// scales[8] a nibble per 16 values.
+void deq_iq2_s(const uint8_t* x, float* y, int64_t nb) {
+  const Grid& grid = grid_iq2s();
+  for (int64_t i = 0; i < nb; ++i, x += 82) {
+    const float d = half_table()[ld16(x)];
+    const uint8_t* qs = x + 2;
+    const uint8_t* signs = qs + 32;
+    const uint8_t* qh = signs + 32;
+    const uint8_t* scales = qh + 8;
+    for (int k = 0; k < 32; ++k) {
+      const int s = k / 2;
+      const float db = d * (0.5f + static_cast<float>((scales[s / 2] >> (4 * (s % 2))) & 0x0f)) * 0.25f;
+      const uint32_t idx = qs[k] | (((qh[k / 4] >> (2 * (k % 4))) & 3u) << 8);
+      const float* g = grid.row(idx);
+      for (int j = 0; j < 8; ++j) *y++ = db * g[j] * sign_of(signs[k], j);
+    }
+  }
+}
+
+// d f16; qs[64] indices of 4-value grid rows; u32[8]: 4 x 7 sign bits and a 4-bit scale per 32.
+void deq_iq3_xxs(const uint8_t* x, float* y, int64_t nb) {
+  const Grid& grid = grid_iq3xxs();
+  for (int64_t i = 0; i < nb; ++i, x += 98) {
+    const float d = half_table()[ld16(x)];
+    const uint8_t* qs = x + 2;
+    const uint8_t* sc = x + 2 + 64;
+    for (int ib = 0; ib < kQKK / 32; ++ib) {
+      const uint32_t aux = ld32(sc + 4 * ib);
+      const float db = d * (0.5f + static_cast<float>(aux >> 28)) * 0.5f;
+      for (int l = 0; l < 4; ++l) {
+        const uint8_t signs = ksigns(aux >> (7 * l));
+        const float* g1 = grid.row(qs[8 * ib + 2 * l]);
+        const float* g2 = grid.row(qs[8 * ib + 2 * l + 1]);
+        for (int j = 0; j < 4; ++j) *y++ = db * g1[j] * sign_of(signs, j);
+        for (int j = 0; j < 4; ++j) *y++ = db * g2[j] * sign_of(signs, j + 4);
+      }
+    }
+  }
+}
+
+// d f16; qs[64] low index bits; qh[8] the 9th bit; signs[32]; scales[4] a nibble per 32 values:
+// value = d * (1 + 2 s) * grid * sign.
+void deq_iq3_s(const uint8_t* x, float* y, int64_t nb) {
+  const Grid& grid = grid_iq3s();
+  for (int64_t i = 0; i < nb; ++i, x += 110) {
+    const float d = half_table()[ld16(x)];
+    const uint8_t* qs = x + 2;
+    const uint8_t* qh = qs + 64;
+    const uint8_t* signs = qh + 8;
+    const uint8_t* scales = signs + 32;
+    for (int ib = 0; ib < 8; ++ib) {
+      const float db = d * static_cast<float>(1 + 2 * ((scales[ib / 2] >> (4 * (ib % 2))) & 0x0f));
+      for (int k = 0; k < 8; ++k) {  // 8 rows of 4 values
+        const int q = 8 * ib + k;
+        const uint32_t idx = qs[q] | (((qh[q / 8] >> (q % 8)) & 1u) << 8);
+        const float* g = grid.row(idx);
+        const uint8_t sb = signs[q / 2];
+        for (int j = 0; j < 4; ++j) *y++ = db * g[j] * sign_of(sb, 4 * (q % 2) + j);
+      }
+    }
+  }
+}
+
+// d f16; qs[32] low index bits; qh u16[8]: 4 x 3 high index bits, a 3-bit scale and the delta's
+// sign per 32 values. value = d * (2 s + 1) * (grid + delta).
+void deq_iq1_s(const uint8_t* x, float* y, int64_t nb) {
+  const Grid& grid = grid_iq1s();
+  for (int64_t i = 0; i < nb; ++i, x += 50) {
+    const float d = half_table()[ld16(x)];
+    const uint8_t* qs = x + 2;
+    const uint8_t* qh = x + 2 + 32;
+    for (int ib = 0; ib < 8; ++ib) {
+      const uint16_t h = ld16(qh + 2 * ib);
+      const float dl = d * static_cast<float>(2 * ((h >> 12) & 7) + 1);
+      const float delta = (h & 0x8000) ? -kIq1Delta : kIq1Delta;
+      for (int l = 0; l < 4; ++l) {
+        const uint32_t idx = qs[4 * ib + l] | (((h >> (3 * l)) & 7u) << 8);
+        const float* g = grid.row(idx);
+        for (int j = 0; j < 8; ++j) *y++ = dl * (g[j] + delta);
+      }
+    }
+  }
+}
+
+// qs[32]; qh[16]: a nibble per 8 values (3 high index bits, the delta's sign); scales u16[4]: 3-bit
+// scales per 16 values, and the top nibbles of the four together are the f16 d.
+void deq_iq1_m(const uint8_t* x, float* y, int64_t nb) {
+  const Grid& grid = grid_iq1s();
+  for (int64_t i = 0; i < nb; ++i, x += 56) {
+    const uint8_t* qs = x;
+    const uint8_t* qh = x + 32;
+    const uint8_t* sc = x + 48;
+    uint16_t s[4];
+    for (int k = 0; k < 4; ++k) s[k] = ld16(sc + 2 * k);
+    const uint16_t dbits = static_cast<uint16_t>(((s[0] & 0xf000) >> 12) | ((s[1] & 0xf000) >> 8) |
+                                                 ((s[2] & 0xf000) >> 4) | (s[3] & 0xf000));
+    const float d = half_table()[dbits];
+    for (int ib = 0; ib < 8; ++ib) {
+      for (int half = 0; half < 2; ++half) {
+        const int si = 2 * ib + half;
+        const float dl = d * static_cast<float>(2 * ((s[si / 4] >> (3 * (si % 4))) & 7) + 1);
+        for (int l = 0; l < 2; ++l) {
+          const int q = 4 * ib + 2 * half + l;
+          const int nib = (qh[q / 2] >> (4 * (q % 2))) & 0x0f;
+          const uint32_t idx = qs[q] | (static_cast<uint32_t>(nib & 7) << 8);
+          const float delta = (nib & 8) ? -kIq1Delta : kIq1Delta;
+          const float* g = grid.row(idx);
+          for (int j = 0; j < 8; ++j) *y++ = dl * (g[j] + delta);
+        }
+      }
+    }
+  }
+}
+
+// Ternary, five trits per byte (qs[48]) and four per byte (qh[4]) as fixed-point fractions of 243,
+// then d f16: trit = ((uint8(q * 3^k) * 3) >> 8) - 1.
+void deq_tq1_0(const uint8_t* x, float* y, int64_t nb) {
+  static constexpr uint8_t kPow3[5] = {1, 3, 9, 27, 81};
+  auto trit = [](uint8_t q, int k) {
+    const uint8_t v = static_cast<uint8_t>(q * kPow3[k]);
+    return static_cast<float>(static_cast<int>((static_cast<uint16_t>(v) * 3) >> 8) - 1);
+  };
+  for (int64_t i = 0; i < nb; ++i, x += 54) {
+    const uint8_t* qs = x;
+    const uint8_t* qh = x + 48;
+    const float d = half_table()[ld16(x + 52)];
+    for (int k = 0; k < 5; ++k)
+      for (int j = 0; j < 32; ++j) *y++ = d * trit(qs[j], k);
+    for (int k = 0; k < 5; ++k)
+      for (int j = 0; j < 16; ++j) *y++ = d * trit(qs[32 + j], k);
+    for (int k = 0; k < 4; ++k)
+      for (int j = 0; j < 4; ++j) *y++ = d * trit(qh[j], k);
+  }
+}
+
 using Kernel = void (*)(const uint8_t*, float*, int64_t);
 
 // For plain types the kernel's count is elements; for block types it is blocks.
@@ -408,6 +633,14 @@ Kernel kernel_for(GgmlType t) {
     case GgmlType::IQ4_NL: return deq_iq4_nl;
     case GgmlType::IQ4_XS: return deq_iq4_xs;
     case GgmlType::TQ2_0: return deq_tq2_0;
+    case GgmlType::TQ1_0: return deq_tq1_0;
+    case GgmlType::IQ2_XXS: return deq_iq2_xxs;
+    case GgmlType::IQ2_XS: return deq_iq2_xs;
+    case GgmlType::IQ2_S: return deq_iq2_s;
+    case GgmlType::IQ3_XXS: return deq_iq3_xxs;
+    case GgmlType::IQ3_S: return deq_iq3_s;
+    case GgmlType::IQ1_S: return deq_iq1_s;
+    case GgmlType::IQ1_M: return deq_iq1_m;
     case GgmlType::MXFP4: return deq_mxfp4;
     default: return nullptr;
   }

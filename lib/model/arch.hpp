@@ -13,13 +13,29 @@
 namespace breadth::model {
 
 /// Rotary embedding parameters (HF `rope_parameters` / legacy `rope_theta` + `rope_scaling`).
+/// Frequencies are computed as transformers' ROPE_INIT_FUNCTIONS do (lib/model/ops.cpp).
 struct RopeSpec {
-  std::string type = "default";  ///< "default", "linear" or "llama3"
+  /// "default", "linear", "llama3", "yarn", "dynamic" or "longrope"
+  std::string type = "default";
   double theta = 10000.0;
   double factor = 1.0;
-  double low_freq_factor = 1.0;
-  double high_freq_factor = 4.0;
+  double low_freq_factor = 1.0;   ///< llama3
+  double high_freq_factor = 4.0;  ///< llama3
+  /// llama3 / yarn / longrope: the pre-training context (top-level
+  /// `original_max_position_embeddings` first, as transformers' standardization does).
   int64_t original_max_position = 0;
+  /// dynamic: `max_position_embeddings`, beyond which the base grows with the sequence.
+  int64_t max_position = 0;
+  /// cos/sin multiplier (yarn's mscale, longrope's sqrt(1 + ln s / ln L)); 1 = none.
+  double attention_factor = 1.0;
+  double beta_fast = 32.0, beta_slow = 1.0;  ///< yarn
+  bool truncate = true;                      ///< yarn: floor/ceil the correction range
+  std::vector<double> long_factor, short_factor;  ///< longrope, one per frequency
+  double partial_rotary_factor = 1.0;
+  /// Rotated dimensions per head, int(head_dim x partial_rotary_factor) (set by finalize_arch).
+  int64_t rotary_dim = 0;
+  /// The frequencies depend on the longest position of each forward call (dynamic, longrope).
+  bool length_dependent() const { return type == "dynamic" || type == "longrope"; }
   /// Per-frequency divisors stored by llama.cpp (`rope_freqs.weight`, e.g. Llama-3.1's scaling
   /// precomputed); empty = none.
   std::vector<float> freq_factors;
@@ -58,6 +74,17 @@ struct ArchConfig {
   std::vector<bool> layer_sliding;   ///< per layer: uses the sliding window (and the local rope)
   RopeSpec rope;                     ///< global (full-attention) layers
   RopeSpec rope_local;               ///< sliding layers (Gemma-3 has its own base there)
+
+  /// Phi-3 stores q/k/v as one `qkv_proj` and gate/up as one `gate_up_proj`.
+  bool fused_qkv = false;
+  bool fused_gate_up = false;
+  /// The text tower of a multimodal checkpoint (Gemma3ForConditionalGeneration): tensors under
+  /// `model.language_model.` or `language_model.model.`; ids equal to image_token_id are refused.
+  bool text_tower = false;
+  int64_t image_token_id = -1;
+  /// The base model only (an embedder's Qwen2Model/LlamaModel): no lm_head/score is loaded and
+  /// forward() returns only `hidden` (logits undefined). Set by the encoder component.
+  bool no_head = false;
 
   bool classifier() const { return pub.num_labels > 0; }
 };

@@ -34,11 +34,14 @@ std::shared_ptr<CausalLM> load_hf_dir(const std::string& dir, const ModelOptions
     fail<FormatError>("'{}': unexpected field type ({})", config, e.what());
   }
   model::validate_options(options);
-  auto weights = model::open_safetensors_dir(dir);
+  auto files = model::open_safetensors_dir(dir);
+  std::unique_ptr<model::WeightSource> tower;
+  if (arch.text_tower) tower = model::text_tower_source(*files);
+  const model::WeightSource& weights = tower ? *tower : *files;
   std::string tok;
   if (files::exists(files::join(dir, "tokenizer.json")) || files::exists(files::join(dir, "tokenizer.model")))
     tok = dir;
-  return model::make_decoder(std::move(arch), *weights, options, tok);
+  return model::make_decoder(std::move(arch), weights, options, tok);
 }
 
 }  // namespace

@@ -75,6 +75,8 @@ class Decoder final : public CausalLM {
                           KvCacheAccess::State& st, int64_t past, const Attn& attn,
                           const torch::Tensor& cos, const torch::Tensor& sin) const;
   torch::Tensor mlp(const Layer& L, const torch::Tensor& x) const;
+  std::pair<torch::Tensor, torch::Tensor> rope(const RopeSpec& spec, const torch::Tensor& fixed,
+                                               const torch::Tensor& positions, int64_t& seq_len) const;
 
   ArchConfig arch_;
   torch::Device device_;
@@ -88,6 +90,7 @@ class Decoder final : public CausalLM {
   std::vector<Layer> layers_;
   torch::Tensor inv_freq_, inv_freq_local_;
   bool any_sliding_ = false;
+  bool local_rope_differs_ = false;
 };
 
 Norm Decoder::load_norm(const WeightSource& src, const std::string& name, int64_t dim) const {
@@ -115,9 +118,14 @@ void Decoder::load(const WeightSource& src) {
     Layer& L = layers_[static_cast<size_t>(i)];
     const std::string pre = "model.layers." + std::to_string(i) + ".";
     const std::string att = pre + "self_attn.";
-    L.wqkv = dev(torch::cat({get(att + "q_proj.weight", {qdim, H}), get(att + "k_proj.weight", {kvdim, H}),
-                             get(att + "v_proj.weight", {kvdim, H})}));
-    if (arch_.qkv_bias || src.has(att + "q_proj.bias")) {
+    if (arch_.fused_qkv) {
+      L.wqkv = dev(get(att + "qkv_proj.weight", {qdim + 2 * kvdim, H}));
+      if (src.has(att + "qkv_proj.bias")) L.bqkv = dev(get(att + "qkv_proj.bias", {qdim + 2 * kvdim}));
+    } else {
+      L.wqkv = dev(torch::cat({get(att + "q_proj.weight", {qdim, H}), get(att + "k_proj.weight", {kvdim, H}),
+                               get(att + "v_proj.weight", {kvdim, H})}));
+    }
+    if (!arch_.fused_qkv && (arch_.qkv_bias || src.has(att + "q_proj.bias"))) {
       L.bqkv = dev(torch::cat({get(att + "q_proj.bias", {qdim}), get(att + "k_proj.bias", {kvdim}),
                                get(att + "v_proj.bias", {kvdim})}));
     }
@@ -131,9 +139,13 @@ void Decoder::load(const WeightSource& src) {
       L.k_norm = load_norm(src, att + "k_norm.weight", kvdim);
     }
     const std::string m = pre + "mlp.";
-    L.wgu = dev(torch::cat({get(m + "gate_proj.weight", {I, H}), get(m + "up_proj.weight", {I, H})}));
+    if (arch_.fused_gate_up) {
+      L.wgu = dev(get(m + "gate_up_proj.weight", {2 * I, H}));
+    } else {
+      L.wgu = dev(torch::cat({get(m + "gate_proj.weight", {I, H}), get(m + "up_proj.weight", {I, H})}));
+    }
     L.wdown = dev(get(m + "down_proj.weight", {H, I}));
-    if (arch_.mlp_bias || src.has(m + "gate_proj.bias")) {
+    if (!arch_.fused_gate_up && (arch_.mlp_bias || src.has(m + "gate_proj.bias"))) {
       L.bgu = dev(torch::cat({get(m + "gate_proj.bias", {I}), get(m + "up_proj.bias", {I})}));
       L.bdown = dev(get(m + "down_proj.bias", {H}));
     }
@@ -145,7 +157,9 @@ void Decoder::load(const WeightSource& src) {
     any_sliding_ = any_sliding_ || L.sliding;
   }
   final_norm_ = load_norm(src, "model.norm.weight", H);
-  if (arch_.classifier()) {
+  if (arch_.no_head) {
+    // A base model (an embedder): hidden states only.
+  } else if (arch_.classifier()) {
     head_ = dev(get("score.weight", {p.num_labels, H}));
   } else if (p.tie_embeddings) {
     head_ = embed_;
@@ -158,6 +172,25 @@ void Decoder::load(const WeightSource& src) {
   }
   inv_freq_ = rope_inv_freq(arch_.rope, D, device_);
   inv_freq_local_ = rope_inv_freq(arch_.rope_local, D, device_);
+  const auto& r = arch_.rope;
+  const auto& rl = arch_.rope_local;
+  local_rope_differs_ = any_sliding_ && (inv_freq_.sizes() != inv_freq_local_.sizes() ||
+                                         !torch::equal(inv_freq_, inv_freq_local_) ||
+                                         r.attention_factor != rl.attention_factor ||
+                                         r.length_dependent() || rl.length_dependent());
+}
+
+std::pair<torch::Tensor, torch::Tensor> Decoder::rope(const RopeSpec& spec, const torch::Tensor& fixed,
+                                                      const torch::Tensor& positions,
+                                                      int64_t& seq_len) const {
+  torch::Tensor inv_freq = fixed;
+  if (spec.length_dependent()) {
+    // transformers picks these frequencies per call from the longest position in it (one host
+    // sync, only for dynamic and longrope).
+    if (seq_len < 0) seq_len = positions.max().item<int64_t>() + 1;
+    inv_freq = rope_inv_freq(spec, arch_.pub.head_dim, device_, seq_len);
+  }
+  return rope_cos_sin(positions, inv_freq, dtype_, spec.attention_factor);
 }
 
 torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tensor& x,
@@ -240,6 +273,11 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
     BREADTH_CHECK_ARG(lo >= 0 && hi < p.vocab_size,
                       "forward: token ids must lie in [0, {}) (the vocabulary); got {}..{}",
                       p.vocab_size, lo, hi);
+    if (arch_.image_token_id >= 0)
+      BREADTH_CHECK_ARG(!(ids == arch_.image_token_id).any().item<bool>(),
+                        "forward: token id {} is the image placeholder of '{}'; breadth runs only its "
+                        "text tower and cannot take images",
+                        arch_.image_token_id, p.architecture);
   }
   torch::Tensor valid;
   if (valid_in.defined()) {
@@ -280,10 +318,11 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
     local.mask = attention_mask(key_valid, key_pos, positions, past, arch_.sliding_window);
   }
 
-  auto [cos, sin] = rope_cos_sin(positions, inv_freq_, dtype_);
+  int64_t seq_len = -1;
+  auto [cos, sin] = rope(arch_.rope, inv_freq_, positions, seq_len);
   torch::Tensor cos_local = cos, sin_local = sin;
-  if (any_sliding_ && !torch::equal(inv_freq_, inv_freq_local_))
-    std::tie(cos_local, sin_local) = rope_cos_sin(positions, inv_freq_local_, dtype_);
+  if (local_rope_differs_)
+    std::tie(cos_local, sin_local) = rope(arch_.rope_local, inv_freq_local_, positions, seq_len);
 
   auto h = torch::embedding(embed_, ids);
   if (arch_.embed_scale > 0)
@@ -307,17 +346,20 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
     h = h.index({torch::arange(B, idx.options()), idx});  // [B, H]
   }
   auto hn = final_norm_(h);
-  auto logits = torch::nn::functional::linear(hn, head_).to(torch::kFloat32);
-  if (arch_.final_softcap > 0) logits = softcap(logits, arch_.final_softcap);
+  torch::Tensor logits;
+  if (head_.defined()) {
+    logits = torch::nn::functional::linear(hn, head_).to(torch::kFloat32);
+    if (arch_.final_softcap > 0) logits = softcap(logits, arch_.final_softcap);
+  }
 
   st.lengths = st.lengths + valid.sum(1);
   st.columns = past + T;
   st.all_valid = all_valid;
 
-  if (options.check_finite) check_finite(logits, "forward: logits");
+  if (options.check_finite) check_finite(logits.defined() ? logits : hn, "forward: logits");
   ForwardOutput out;
   out.logits = logits;
-  if (options.want_hidden) out.hidden = hn;
+  if (options.want_hidden || !head_.defined()) out.hidden = hn;
   return out;
 }
 

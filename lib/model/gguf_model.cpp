@@ -19,29 +19,37 @@ namespace {
 // general.architecture -> the transformers class with the same computation.
 const std::map<std::string, std::string>& gguf_architectures() {
   static const std::map<std::string, std::string> kMap = {
-      {"llama", "LlamaForCausalLM"},
-      {"qwen2", "Qwen2ForCausalLM"},
-      {"qwen3", "Qwen3ForCausalLM"},
+      {"llama", "LlamaForCausalLM"},   {"qwen2", "Qwen2ForCausalLM"},
+      {"qwen3", "Qwen3ForCausalLM"},   {"gemma2", "Gemma2ForCausalLM"},
+      {"gemma3", "Gemma3ForCausalLM"}, {"olmo2", "Olmo2ForCausalLM"},
+      {"phi3", "Phi3ForCausalLM"},
   };
   return kMap;
 }
 
-// llama.cpp tensor names (per block, after "blk.N.") -> Hugging Face names (after "model.layers.N.").
-const std::map<std::string, std::string>& block_names() {
-  static const std::map<std::string, std::string> kMap = {
+// llama.cpp tensor names (per block, after "blk.N.") -> Hugging Face names (after "model.layers.N."),
+// as llama.cpp's converter (gguf-py's tensor_mapping) maps them for `arch`.
+std::map<std::string, std::string> block_names(const std::string& arch) {
+  const bool gemma = arch == "gemma2" || arch == "gemma3";
+  std::map<std::string, std::string> m = {
       {"attn_norm", "input_layernorm"},
-      {"ffn_norm", "post_attention_layernorm"},
+      // Llama-like: the norm before the MLP; Gemma: the third of its four norms.
+      {"ffn_norm", gemma ? "pre_feedforward_layernorm" : "post_attention_layernorm"},
+      {"post_attention_norm", "post_attention_layernorm"},
+      {"post_ffw_norm", "post_feedforward_layernorm"},
       {"attn_q", "self_attn.q_proj"},
       {"attn_k", "self_attn.k_proj"},
       {"attn_v", "self_attn.v_proj"},
+      {"attn_qkv", "self_attn.qkv_proj"},  // Phi-3's fused projection
       {"attn_output", "self_attn.o_proj"},
       {"attn_q_norm", "self_attn.q_norm"},
       {"attn_k_norm", "self_attn.k_norm"},
       {"ffn_gate", "mlp.gate_proj"},
-      {"ffn_up", "mlp.up_proj"},
+      // Phi-3 keeps gate and up fused in ffn_up ([2 x ff, hidden], gate first).
+      {"ffn_up", arch == "phi3" ? "mlp.gate_up_proj" : "mlp.up_proj"},
       {"ffn_down", "mlp.down_proj"},
   };
-  return kMap;
+  return m;
 }
 
 std::string join_keys(const std::map<std::string, std::string>& m) {
@@ -52,9 +60,11 @@ std::string join_keys(const std::map<std::string, std::string>& m) {
 
 class GgufSource : public WeightSource {
  public:
-  GgufSource(const io::GgufFile& file, bool permute_qk, int64_t heads, int64_t kv_heads)
+  GgufSource(const io::GgufFile& file, const std::string& arch, bool permute_qk, int64_t heads,
+             int64_t kv_heads)
       : file_(file), permute_qk_(permute_qk), heads_(heads), kv_heads_(kv_heads) {
     static const std::regex kBlock(R"(blk\.(\d+)\.([a-z_0-9]+)\.(weight|bias))");
+    const auto block = block_names(arch);
     for (const auto& t : file.tensors()) {
       std::smatch m;
       std::string hf;
@@ -62,8 +72,8 @@ class GgufSource : public WeightSource {
       else if (t.name == "output_norm.weight") hf = "model.norm.weight";
       else if (t.name == "output.weight") hf = "lm_head.weight";
       else if (std::regex_match(t.name, m, kBlock)) {
-        auto it = block_names().find(m[2].str());
-        if (it == block_names().end()) continue;  // unknown extras are ignored, as transformers does
+        auto it = block.find(m[2].str());
+        if (it == block.end()) continue;  // unknown extras are ignored, as transformers does
         hf = "model.layers." + m[1].str() + "." + it->second + "." + m[3].str();
       } else {
         continue;
@@ -150,30 +160,83 @@ std::shared_ptr<CausalLM> load_gguf_model(const std::string& path, const ModelOp
   const int64_t kv_heads = file.get_int(key("attention.head_count_kv"), heads);
   c["num_attention_heads"] = heads;
   c["num_key_value_heads"] = kv_heads;
+  const int64_t hidden = c["hidden_size"].get<int64_t>();
+  const int64_t layers = c["num_hidden_layers"].get<int64_t>();
+  const bool gemma = arch == "gemma2" || arch == "gemma3";
+  const auto rope_dims = file.find_int(key("rope.dimension_count"));
   if (auto hd = file.find_int(key("attention.key_length"))) c["head_dim"] = *hd;
-  else if (auto rd = file.find_int(key("rope.dimension_count"))) c["head_dim"] = *rd;
+  else if (rope_dims && arch != "phi3") c["head_dim"] = *rope_dims;
+  if (arch == "phi3" && rope_dims && heads > 0 && hidden % heads == 0 && *rope_dims != hidden / heads) {
+    // Phi-3's converter writes rope.dimension_count = int(partial_rotary_factor x hidden) / heads.
+    c["partial_rotary_factor"] = static_cast<double>(*rope_dims) / static_cast<double>(hidden / heads);
+  }
   c["max_position_embeddings"] = file.get_int(key("context_length"), 0);
   c["rms_norm_eps"] = file.get_float(key("attention.layer_norm_rms_epsilon"), 1e-6);
-  c["rope_theta"] = file.get_float(key("rope.freq_base"), 10000.0);
+  c["rope_theta"] = file.get_float(key("rope.freq_base"), gemma && arch == "gemma3" ? 1e6 : 10000.0);
   c["tie_word_embeddings"] = file.find("output.weight") == nullptr;
+  // No key, or 0 (Phi-4 writes it for "none"): no sliding window (not Gemma-3's config default).
+  const auto window = file.find_int(key("attention.sliding_window"));
+  c["sliding_window"] = window && *window > 0 ? *window : 0;
+  if (auto orig = file.find_int(key("rope.scaling.original_context_length")))
+    c["original_max_position_embeddings"] = *orig;
+  if (gemma) {
+    c["hidden_activation"] = "gelu_pytorch_tanh";
+    // llama.cpp's attention scale: 1/sqrt(hidden/heads) for the 27B models (46 layers for Gemma-2,
+    // 62 for Gemma-3), 1/sqrt(head_dim) otherwise; transformers has it as query_pre_attn_scalar.
+    const bool big = (arch == "gemma2" && layers == 46) || (arch == "gemma3" && layers == 62);
+    const int64_t head_dim = c.contains("head_dim") ? c["head_dim"].get<int64_t>() : hidden / heads;
+    c["query_pre_attn_scalar"] = big ? hidden / heads : head_dim;
+    if (auto cap = file.find_float(key("attn_logit_softcapping"))) c["attn_logit_softcapping"] = *cap;
+    if (auto cap = file.find_float(key("final_logit_softcapping"))) c["final_logit_softcapping"] = *cap;
+    // Local layers' base: 10000 in llama.cpp unless the file says otherwise.
+    if (arch == "gemma3") c["rope_local_base_freq"] = file.get_float(key("rope.freq_base_swa"), 10000.0);
+    if (auto pattern = file.find_int(key("attention.sliding_window_pattern")))
+      c["sliding_window_pattern"] = *pattern;
+  }
   const std::string scaling = file.get_string(key("rope.scaling.type"), "none");
   if (scaling == "linear") {
     c["rope_scaling"] = {{"rope_type", "linear"}, {"factor", file.get_float(key("rope.scaling.factor"))}};
+  } else if (scaling == "yarn") {
+    nlohmann::json y = {{"rope_type", "yarn"}, {"factor", file.get_float(key("rope.scaling.factor"))}};
+    if (auto orig = file.find_int(key("rope.scaling.original_context_length")))
+      y["original_max_position_embeddings"] = *orig;
+    if (auto b = file.find_float(key("rope.scaling.yarn_beta_fast"))) y["beta_fast"] = *b;
+    if (auto b = file.find_float(key("rope.scaling.yarn_beta_slow"))) y["beta_slow"] = *b;
+    c["rope_scaling"] = y;
   } else if (scaling != "none") {
-    fail<Unsupported>("GGUF file '{}': rope scaling '{}' is not supported (none, linear)", path, scaling);
+    fail<Unsupported>("GGUF file '{}': rope scaling '{}' is not supported (none, linear, yarn)", path,
+                      scaling);
+  }
+  const auto* long_f = file.find("rope_factors_long.weight");
+  const auto* short_f = file.find("rope_factors_short.weight");
+  if (long_f || short_f) {
+    // Phi-3's LongRoPE, stored as two tensors by its converter.
+    BREADTH_CHECK_FORMAT(long_f && short_f,
+                         "GGUF file '{}': LongRoPE needs both rope_factors_long and rope_factors_short",
+                         path);
+    auto read = [&](const io::GgufTensorInfo& t) {
+      std::vector<float> v(static_cast<size_t>(t.numel()));
+      file.dequantize(t, v.data());
+      return std::vector<double>(v.begin(), v.end());
+    };
+    c["rope_scaling"] = {{"rope_type", "longrope"}, {"long_factor", read(*long_f)},
+                         {"short_factor", read(*short_f)}};
   }
   if (arch == "qwen2" && file.find("blk.0.attn_q.bias") == nullptr)
     fail<FormatError>("GGUF file '{}': a qwen2 model needs q/k/v biases (blk.0.attn_q.bias)", path);
 
   ArchConfig a = parse_hf_config(c, path);
+  // llama.cpp's converter stores Gemma's norm weights as 1 + w already.
+  if (gemma) a.norm_add_one = false;
   if (const auto* f = file.find("rope_freqs.weight")) {
     std::vector<float> factors(static_cast<size_t>(f->numel()));
     file.dequantize(*f, factors.data());
     a.rope.freq_factors = factors;
     a.rope_local.freq_factors = factors;
   }
-  // llama.cpp permutes q/k rows only for its "llama" graph (Llama, Mistral, SmolLM2, ...).
-  GgufSource src(file, arch == "llama", a.pub.num_heads, a.pub.num_kv_heads);
+  // llama.cpp permutes q/k rows only for its "llama" graph (Llama, Mistral, SmolLM2, ...); the
+  // others rotate halves as transformers does.
+  GgufSource src(file, arch, arch == "llama", a.pub.num_heads, a.pub.num_kv_heads);
   return make_decoder(std::move(a), src, options, path);
 }
 

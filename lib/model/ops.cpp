@@ -8,11 +8,55 @@
 
 namespace breadth::model {
 
-torch::Tensor rope_inv_freq(const RopeSpec& spec, int64_t head_dim, torch::Device device) {
+torch::Tensor rope_inv_freq(const RopeSpec& spec, int64_t head_dim, torch::Device device,
+                            int64_t seq_len) {
   // Same operations in the same order as transformers, so float32 results agree to the last bit.
-  auto exponent = torch::arange(0, head_dim, 2, torch::kInt64).to(torch::kFloat32) /
-                  static_cast<double>(head_dim);
-  auto inv_freq = torch::pow(torch::Scalar(spec.theta), exponent).reciprocal();
+  const int64_t dim = spec.rotary_dim > 0 ? spec.rotary_dim : head_dim;
+  auto exponent = torch::arange(0, dim, 2, torch::kInt64).to(torch::kFloat32) / static_cast<double>(dim);
+  torch::Tensor inv_freq;
+  if (spec.type == "dynamic") {
+    const double factor = spec.factor;
+    const double max_pos = static_cast<double>(spec.max_position);
+    const double power = static_cast<double>(dim) / static_cast<double>(dim - 2);
+    if (seq_len > spec.max_position) {
+      // Growth (transformers' dynamic_frequency_update): seq_len is a tensor there, so the base
+      // is computed in float32.
+      auto sl = torch::scalar_tensor(seq_len, torch::kInt64);
+      auto base = ((sl * factor) / max_pos - (factor - 1)).pow(power) * spec.theta;
+      inv_freq = torch::pow(base, exponent).reciprocal();
+    } else {
+      // At initialisation seq_len = max_position_embeddings, in Python floats.
+      const double base = spec.theta * std::pow(factor * max_pos / max_pos - (factor - 1), power);
+      inv_freq = torch::pow(torch::Scalar(base), exponent).reciprocal();
+    }
+  } else if (spec.type == "longrope") {
+    const auto& f = seq_len > spec.original_max_position ? spec.long_factor : spec.short_factor;
+    auto ext = torch::tensor(std::vector<float>(f.begin(), f.end()), torch::kFloat32);
+    inv_freq = (ext * torch::pow(torch::Scalar(spec.theta), exponent)).reciprocal();
+  } else if (spec.type == "yarn") {
+    const double base = spec.theta, factor = spec.factor;
+    const double d = static_cast<double>(dim);
+    auto pos_freqs = torch::pow(torch::Scalar(base), exponent);
+    auto extrapolation = pos_freqs.reciprocal();
+    auto interpolation = (pos_freqs * factor).reciprocal();
+    auto correction_dim = [&](double rotations) {
+      return (d * std::log(static_cast<double>(spec.original_max_position) / (rotations * 2 * M_PI))) /
+             (2 * std::log(base));
+    };
+    double low = correction_dim(spec.beta_fast), high = correction_dim(spec.beta_slow);
+    if (spec.truncate) {
+      low = std::floor(low);
+      high = std::ceil(high);
+    }
+    low = std::max(low, 0.0);
+    high = std::min(high, d - 1);
+    if (low == high) high += 0.001;  // transformers' guard against a zero-width ramp
+    auto ramp = ((torch::arange(dim / 2, torch::kFloat32) - low) / (high - low)).clamp(0, 1);
+    auto extrapolation_factor = 1 - ramp;
+    inv_freq = interpolation * (1 - extrapolation_factor) + extrapolation * extrapolation_factor;
+  } else {
+    inv_freq = torch::pow(torch::Scalar(spec.theta), exponent).reciprocal();
+  }
   if (spec.type == "linear") {
     inv_freq = inv_freq / spec.factor;
   } else if (spec.type == "llama3") {
@@ -39,13 +83,24 @@ torch::Tensor rope_inv_freq(const RopeSpec& spec, int64_t head_dim, torch::Devic
 
 std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positions,
                                                      const torch::Tensor& inv_freq,
-                                                     torch::ScalarType dtype) {
+                                                     torch::ScalarType dtype,
+                                                     double attention_factor) {
   auto freqs = positions.unsqueeze(-1).to(torch::kFloat32) * inv_freq;  // [B, T, D/2]
   auto emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);             // [B, 1, T, D]
-  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+  auto cos = emb.cos(), sin = emb.sin();
+  if (attention_factor != 1.0) {
+    cos = cos * attention_factor;
+    sin = sin * attention_factor;
+  }
+  return {cos.to(dtype), sin.to(dtype)};
 }
 
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const int64_t rot = cos.size(-1);
+  if (rot < x.size(-1)) {
+    auto head = x.narrow(-1, 0, rot);
+    return torch::cat({apply_rope(head, cos, sin), x.narrow(-1, rot, x.size(-1) - rot)}, -1);
+  }
   const int64_t half = x.size(-1) / 2;
   auto x1 = x.narrow(-1, 0, half);
   auto x2 = x.narrow(-1, half, half);

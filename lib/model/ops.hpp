@@ -10,17 +10,24 @@
 
 namespace breadth::model {
 
-/// Rotary inverse frequencies [head_dim/2] (float32), with the spec's scaling applied exactly as
-/// transformers' ROPE_INIT_FUNCTIONS compute them.
-torch::Tensor rope_inv_freq(const RopeSpec& spec, int64_t head_dim, torch::Device device);
+/// Rotary inverse frequencies [rotary_dim/2] (float32), with the spec's scaling applied exactly as
+/// transformers' ROPE_INIT_FUNCTIONS compute them. `seq_len` (the longest position of a forward call
+/// + 1) matters only for length-dependent types: dynamic grows its base beyond max_position, longrope
+/// takes long_factor beyond original_max_position; 0 = the frequencies transformers starts with.
+/// `head_dim` is the whole head; the spec's rotary_dim (0 = head_dim) says how much of it rotates.
+torch::Tensor rope_inv_freq(const RopeSpec& spec, int64_t head_dim, torch::Device device,
+                            int64_t seq_len = 0);
 
 /// cos and sin for `positions` ([B, T] int64), shaped [B, 1, T, head_dim] in `dtype` (half-split
 /// layout: the frequencies repeat once, as in transformers' rotate_half convention).
+/// `attention_factor` multiplies both in float32 before the cast (yarn, longrope).
 std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positions,
                                                      const torch::Tensor& inv_freq,
-                                                     torch::ScalarType dtype);
+                                                     torch::ScalarType dtype,
+                                                     double attention_factor = 1.0);
 
-/// x * cos + rotate_half(x) * sin for x [B, H, T, D].
+/// x * cos + rotate_half(x) * sin for x [B, H, T, D]. When cos is narrower than x (partial rotary,
+/// Phi-3's partial_rotary_factor) only the first cos.size(-1) dimensions rotate; the rest pass.
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin);
 
 /// RMS normalization over the last dimension, computed in float32. `weight_in_f32` multiplies the

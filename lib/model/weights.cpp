@@ -114,7 +114,66 @@ class SafetensorsSource : public WeightSource {
   std::map<std::string, size_t> where_;
 };
 
+class TextTowerSource : public WeightSource {
+ public:
+  explicit TextTowerSource(const WeightSource& inner) : inner_(inner) {
+    for (const char* pre : {"model.language_model.", "language_model.model."}) {
+      if (inner.has(std::string(pre) + "embed_tokens.weight")) prefix_ = pre;
+    }
+    if (prefix_.empty())
+      fail<FormatError>("checkpoint '{}' is multimodal but has no text tower (neither "
+                        "'model.language_model.embed_tokens.weight' nor "
+                        "'language_model.model.embed_tokens.weight')",
+                        inner.origin());
+    head_ = inner.has("language_model.lm_head.weight") ? "language_model.lm_head.weight" : "lm_head.weight";
+  }
+  bool has(const std::string& name) const override { return inner_.has(map(name)); }
+  std::vector<int64_t> shape(const std::string& name) const override { return inner_.shape(map(name)); }
+  torch::Tensor load(const std::string& name, torch::ScalarType dtype) const override {
+    return inner_.load(map(name), dtype);
+  }
+  std::string describe(const std::string& name) const override { return inner_.describe(map(name)); }
+  const std::string& origin() const override { return inner_.origin(); }
+
+ private:
+  std::string map(const std::string& name) const {
+    if (name == "lm_head.weight") return head_;
+    if (name.rfind("model.", 0) == 0) return prefix_ + name.substr(6);
+    return name;
+  }
+  const WeightSource& inner_;
+  std::string prefix_, head_;
+};
+
+class BaseModelSource : public WeightSource {
+ public:
+  explicit BaseModelSource(const WeightSource& inner)
+      : inner_(inner), strip_(!inner.has("model.embed_tokens.weight")) {}
+  bool has(const std::string& name) const override { return inner_.has(map(name)); }
+  std::vector<int64_t> shape(const std::string& name) const override { return inner_.shape(map(name)); }
+  torch::Tensor load(const std::string& name, torch::ScalarType dtype) const override {
+    return inner_.load(map(name), dtype);
+  }
+  std::string describe(const std::string& name) const override { return inner_.describe(map(name)); }
+  const std::string& origin() const override { return inner_.origin(); }
+
+ private:
+  std::string map(const std::string& name) const {
+    return strip_ && name.rfind("model.", 0) == 0 ? name.substr(6) : name;
+  }
+  const WeightSource& inner_;
+  bool strip_;
+};
+
 }  // namespace
+
+std::unique_ptr<WeightSource> base_model_source(const WeightSource& inner) {
+  return std::make_unique<BaseModelSource>(inner);
+}
+
+std::unique_ptr<WeightSource> text_tower_source(const WeightSource& inner) {
+  return std::make_unique<TextTowerSource>(inner);
+}
 
 std::unique_ptr<WeightSource> open_safetensors_dir(const std::string& dir) {
   return std::make_unique<SafetensorsSource>(dir);

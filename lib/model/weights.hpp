@@ -34,6 +34,16 @@ class WeightSource {
 /// model.safetensors.index.json. Throws IoError/FormatError.
 std::unique_ptr<WeightSource> open_safetensors_dir(const std::string& dir);
 
+/// The text tower of a multimodal checkpoint: `model.X` is read from `model.language_model.X`
+/// (transformers 5) or `language_model.model.X` (earlier), `lm_head.weight` from `lm_head.weight` or
+/// `language_model.lm_head.weight`. `inner` must outlive the result.
+std::unique_ptr<WeightSource> text_tower_source(const WeightSource& inner);
+
+/// A base model saved on its own (Qwen2Model, LlamaModel: `embed_tokens.weight`, `layers.N...`)
+/// read under the `model.` names the decoder asks for; a *ForCausalLM checkpoint is read as is.
+/// `inner` must outlive the result.
+std::unique_ptr<WeightSource> base_model_source(const WeightSource& inner);
+
 /// Loads and checks one tensor: FormatError naming the tensor and file when it is missing or its
 /// shape differs from `expected`.
 torch::Tensor load_checked(const WeightSource& src, const std::string& name,

@@ -1,25 +1,12 @@
-// Figures of one- and two-model picks over a table's queries.
+// Figures of one-, two- and k-model picks over a table's queries.
+#include <functional>
+
 #include "core/check.hpp"
 #include "routing/internal.hpp"
 
 namespace breadth {
 
 using namespace routing;
-
-namespace {
-
-SetFigures approx_pair(const SetFigures& fa, const SetFigures& fb, int64_t na, int64_t nb) {
-  const double wa = static_cast<double>(na) / static_cast<double>(na + nb), wb = 1.0 - wa;
-  SetFigures r;
-  r.unq = wa * fa.unq + wb * fb.unq;
-  r.qual = wa * fa.qual + wb * fb.qual;
-  r.div_cov = wa * fa.div_cov + wb * fb.div_cov;
-  const double den = wa * fa.unq + wb * fb.unq;
-  r.unq_qual = den > 0 ? (wa * fa.unq * fa.unq_qual + wb * fb.unq * fb.unq_qual) / den : 0.0;
-  return r;
-}
-
-}  // namespace
 
 SetFigures pair_figures(const RoutingTable& t, int64_t q, int64_t a, int64_t b, int64_t na, int64_t nb,
                         const SetScorer& scorer) {
@@ -28,14 +15,7 @@ SetFigures pair_figures(const RoutingTable& t, int64_t q, int64_t a, int64_t b, 
                     "pair_figures: query {} / models ({}, {}) outside the table or not distinct", q, a, b);
   BREADTH_CHECK_ARG(na >= 0 && nb >= 0 && na + nb > 0, "pair_figures: budgets ({}, {}) must be >= 0, not both 0",
                     na, nb);
-  if (scorer && t.has_answers()) {
-    const auto& A = t.answers[q][a];
-    const auto& B = t.answers[q][b];
-    std::vector<std::string> merged(A.begin(), A.begin() + std::min<int64_t>(na, static_cast<int64_t>(A.size())));
-    merged.insert(merged.end(), B.begin(), B.begin() + std::min<int64_t>(nb, static_cast<int64_t>(B.size())));
-    return scorer(t.queries[q], merged);
-  }
-  return approx_pair(t.figures(q, a), t.figures(q, b), na, nb);
+  return set_figures(t, q, {a, b}, {na, nb}, scorer);
 }
 
 SetFigures routing::PairCache::get(int64_t q, int64_t a, int64_t b, int64_t na, int64_t nb) {
@@ -83,12 +63,36 @@ MethodFigures routing::evaluate_with(const RoutingTable& t, const std::vector<Pi
       double mx = dc[q][0];
       for (int64_t m = 1; m < t.num_models(); ++m) mx = std::max(mx, dc[q][m]);
       hit = f.div_cov >= mx - 1e-12;
-    } else {
-      BREADTH_CHECK_ARG(p.models.size() == 2 && p.budgets.size() == 2,
-                        "evaluate_picks: query {} picks {} models with {} budgets (need 1, or 2 with budgets)",
-                        q, p.models.size(), p.budgets.size());
+    } else if (p.models.size() == 2) {
+      BREADTH_CHECK_ARG(p.budgets.size() == 2, "evaluate_picks: query {} picks 2 models with {} budgets", q,
+                        p.budgets.size());
       f = pc.get(q, p.models[0], p.models[1], p.budgets[0], p.budgets[1]);
       hit = f.div_cov >= pc.best(q, budget).second.div_cov - 1e-12;
+    } else {
+      // k >= 3 models: figures of the merged set; a hit reaches the best k models of the query
+      // (every k-subset, ordered by their own div-cov, with the pick's budgets).
+      BREADTH_CHECK_ARG(p.budgets.size() == p.models.size(),
+                        "evaluate_picks: query {} picks {} models with {} budgets (one budget per model)", q,
+                        p.models.size(), p.budgets.size());
+      f = set_figures(t, q, p.models, p.budgets, pc.scorer());
+      const int64_t k = static_cast<int64_t>(p.models.size()), M = t.num_models();
+      double best = -1;
+      std::vector<int64_t> cur;
+      std::function<void(int64_t)> rec = [&](int64_t from) {
+        if (static_cast<int64_t>(cur.size()) == k) {
+          auto s = cur;
+          std::stable_sort(s.begin(), s.end(), [&](int64_t a, int64_t b) { return dc[q][a] > dc[q][b]; });
+          best = std::max(best, set_figures(t, q, s, p.budgets, pc.scorer()).div_cov);
+          return;
+        }
+        for (int64_t m = from; m < M; ++m) {
+          cur.push_back(m);
+          rec(m + 1);
+          cur.pop_back();
+        }
+      };
+      rec(0);
+      hit = f.div_cov >= best - 1e-12;
     }
     r.mean.unq += f.unq;
     r.mean.qual += f.qual;

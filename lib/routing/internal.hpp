@@ -129,6 +129,7 @@ class PairCache {
   /// The best ordered pair of query q (better single model first) and its figures.
   std::pair<std::pair<int64_t, int64_t>, SetFigures> best(int64_t q, int64_t budget);
   bool exact() const { return scorer_ && t_.has_answers(); }
+  const SetScorer& scorer() const { return scorer_; }
 
  private:
   const RoutingTable& t_;

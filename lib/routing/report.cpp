@@ -157,6 +157,8 @@ RoutingReport routing_report(const RoutingTable& table,
   rep.test_queries = nt;
   rep.seeds = o.seeds;
   rep.exact_pairs = pc.exact();
+  rep.models = table.models;
+  for (double margin : o.dominance_margins) rep.dominance.push_back(dominant_models(table, margin));
   for (const auto& a : acc) rep.rows.push_back(summarize(a));
   auto find = [&](const std::string& name) -> const ReportRow* {
     for (const auto& r : rep.rows)
@@ -281,6 +283,22 @@ std::string RoutingReport::to_markdown() const {
   };
   if (vs_top_overall) s += line(best_router, "Top overall", *vs_top_overall);
   if (vs_top_two_overall) s += line(best_pair_router, "Top 2 overall", *vs_top_two_overall);
+  if (!dominance.empty()) {
+    // Figures 1 and 6: how often each model is the dominant one, over the whole table.
+    s += fmt::format("\n\nDominant model per query over all {} queries (best div-cov at least the margin higher, "
+                     "relatively, than every other model's):\n\n| Model |",
+                     dominance[0].queries);
+    for (const auto& d : dominance) s += fmt::format(" {:g}% margin |", 100 * d.margin);
+    s += "\n|---|";
+    for (size_t i = 0; i < dominance.size(); ++i) s += "---|";
+    auto pct = [](int64_t c, int64_t n) { return n ? 100.0 * static_cast<double>(c) / static_cast<double>(n) : 0.0; };
+    for (size_t m = 0; m < models.size(); ++m) {
+      s += "\n| " + models[m] + " |";
+      for (const auto& d : dominance) s += fmt::format(" {:.1f}% |", pct(d.dominant[m], d.queries));
+    }
+    s += "\n| No dominant single models |";
+    for (const auto& d : dominance) s += fmt::format(" {:.1f}% |", pct(d.none, d.queries));
+  }
   return s + "\n";
 }
 
@@ -301,6 +319,13 @@ std::string RoutingReport::to_json() const {
   nlohmann::json j = {{"test_queries", test_queries}, {"seeds", seeds}, {"exact_pairs", exact_pairs},
                       {"rows", rs}, {"best_router", best_router}, {"best_pair_router", best_pair_router},
                       {"vs_top_overall", test(vs_top_overall)}, {"vs_top_two_overall", test(vs_top_two_overall)}};
+  nlohmann::json dom = nlohmann::json::array();
+  for (const auto& d : dominance) {
+    nlohmann::json per = nlohmann::json::object();
+    for (size_t m = 0; m < models.size(); ++m) per[models[m]] = d.dominant[m];
+    dom.push_back({{"margin", d.margin}, {"queries", d.queries}, {"dominant", per}, {"none", d.none}});
+  }
+  j["dominance"] = dom;
   return j.dump(2);
 }
 

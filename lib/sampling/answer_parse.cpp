@@ -163,7 +163,127 @@ int word_count(std::string_view s) {
   return n;
 }
 
+// The body of a list item: "- x", "* x", "+ x", "• x", "1. x", "12) x" (at most three digits).
+// Returns false for any other line; `indent` is the marker's column (tabs count 4).
+bool list_item(std::string_view line, std::string& body, size_t& indent) {
+  size_t i = 0;
+  indent = 0;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) indent += line[i++] == '\t' ? 4 : 1;
+  std::string_view rest = line.substr(i);
+  size_t skip = 0;
+  if (starts_with(rest, "- ") || starts_with(rest, "* ") || starts_with(rest, "+ ")) {
+    skip = 2;
+  } else if (starts_with(rest, "\xE2\x80\xA2")) {  // •
+    skip = 3;
+  } else {
+    size_t d = 0;
+    while (d < rest.size() && d < 3 && std::isdigit(static_cast<unsigned char>(rest[d]))) ++d;
+    if (d > 0 && d + 1 < rest.size() && (rest[d] == '.' || rest[d] == ')') && (rest[d + 1] == ' ' || rest[d + 1] == '\t'))
+      skip = d + 2;
+  }
+  if (skip == 0) return false;
+  body = trim(rest.substr(skip));
+  return !body.empty();
+}
+
+// The closing match of an opening span at s[0..open) (a quote, `**`, `*` or `_`), or npos. A closing
+// single quote or underscore must not be followed by a letter or digit (apostrophes, snake_case).
+size_t span_end(std::string_view s, std::string_view open, std::string_view close) {
+  for (size_t k = s.find(close, open.size()); k != std::string_view::npos; k = s.find(close, k + 1)) {
+    if (k == open.size()) continue;  // an empty span is not a span
+    size_t after = k + close.size();
+    if ((close == "'" || close == "_" || close == "*") && after < s.size() &&
+        std::isalnum(static_cast<unsigned char>(s[after])))
+      continue;
+    if (close == "*" && after < s.size() && s[after] == '*') { ++k; continue; }
+    return k;
+  }
+  return std::string_view::npos;
+}
+
+// One answer out of a list item's body: a leading quoted/bold/italic span, else the text before the
+// first commentary separator.
+std::string list_answer(std::string body, ParsedAnswers& out) {
+  struct Span {
+    std::string_view open, close;
+  };
+  static const Span spans[] = {{"**", "**"}, {"__", "__"}, {"\"", "\""}, {kLeftQuote, kRightQuote},
+                               {"'", "'"},   {"`", "`"},   {"*", "*"},   {"_", "_"}};
+  for (const auto& sp : spans) {
+    if (!starts_with(body, sp.open)) continue;
+    size_t k = span_end(body, sp.open, sp.close);
+    if (k == std::string_view::npos) continue;
+    std::string inner = trim(std::string_view(body).substr(sp.open.size(), k - sp.open.size()));
+    if (trim(std::string_view(body).substr(k + sp.close.size())).size() > 0) note(out, "list item commentary dropped");
+    // "**Apple:** a red fruit" keeps "Apple"; the inner text may itself be quoted ("**\"Apple\"**").
+    while (!inner.empty() && (inner.back() == ':' || inner.back() == ',')) inner = trim(inner.substr(0, inner.size() - 1));
+    return strip_item(inner);
+  }
+  // Unquoted: the answer ends at a separator that introduces commentary.
+  size_t cut = body.size();
+  for (std::string_view sep : {" - ", " \xE2\x80\x93 ", " \xE2\x80\x94 ", ": "}) {
+    size_t k = body.find(sep);
+    if (k != std::string::npos && k > 0) cut = std::min(cut, k);
+  }
+  if (cut < body.size()) note(out, "list item commentary dropped");
+  std::string s = trim(std::string_view(body).substr(0, cut));
+  // A trailing parenthetical after the answer: "Apple (Malus domestica)".
+  if (s.size() > 2 && s.back() == ')') {
+    size_t o = s.rfind(" (");
+    if (o != std::string::npos && o > 0) {
+      s = trim(s.substr(0, o));
+      note(out, "list item commentary dropped");
+    }
+  }
+  return strip_item(s);
+}
+
 }  // namespace
+
+const char* answer_parser_name(AnswerParser p) {
+  switch (p) {
+    case AnswerParser::kNone: return "none";
+    case AnswerParser::kJson: return "json";
+    case AnswerParser::kBraces: return "braces";
+    case AnswerParser::kList: return "list";
+    case AnswerParser::kLine: return "line";
+  }
+  return "none";
+}
+
+ParsedAnswers parse_list_answers(std::string_view text) {
+  ParsedAnswers out;
+  const std::string t = clean(text, out);
+  struct Item {
+    std::string body;
+    size_t indent;
+  };
+  std::vector<Item> items;
+  size_t top = std::string::npos;
+  for (size_t a = 0; a <= t.size();) {
+    size_t e = t.find('\n', a);
+    if (e == std::string::npos) e = t.size();
+    std::string body;
+    size_t indent = 0;
+    if (list_item(std::string_view(t).substr(a, e - a), body, indent)) {
+      items.push_back({std::move(body), indent});
+      top = std::min(top, indent);
+    }
+    a = e + 1;
+  }
+  int headings = 0;
+  for (auto& it : items) {
+    if (it.indent != top) { note(out, "nested list items ignored"); continue; }
+    if (it.body.back() == ':') { ++headings; continue; }  // "* Fruits:" introduces a sub-list
+    keep_item(list_answer(std::move(it.body), out), out);
+  }
+  if (!out.answers.empty()) {
+    out.parser = AnswerParser::kList;
+  } else {
+    out.failure = items.empty() ? "no list found" : "the list holds no answer";
+  }
+  return out;
+}
 
 ParsedAnswers parse_fixed_answers(std::string_view text) {
   ParsedAnswers out;
@@ -251,7 +371,10 @@ ParsedAnswers parse_fixed_answers(std::string_view text) {
     if (listed.size() >= 2 && !prose_list) {
       note(out, "no braces: the bulleted list was read");
       for (auto& it : listed) keep_item(it, out);
-      if (!out.answers.empty()) return out;
+      if (!out.answers.empty()) {
+        out.parser = AnswerParser::kList;
+        return out;
+      }
     }
     // A single short line that reads as a comma-separated list.
     std::string s = trim(t);
@@ -273,12 +396,14 @@ ParsedAnswers parse_fixed_answers(std::string_view text) {
       if (!prose && !items.empty()) {
         note(out, "no braces: the line was read as the list");
         for (auto& it : items) keep_item(it, out);
+        if (!out.answers.empty()) out.parser = AnswerParser::kLine;
       }
     }
     if (out.answers.empty()) out.failure = "no {...} list found";
     return out;
   }
   if (out.answers.empty()) out.failure = "the {...} lists hold no complete answer";
+  else out.parser = AnswerParser::kBraces;
   return out;
 }
 
@@ -390,12 +515,21 @@ ParsedAnswers parse_open_answers(std::string_view text) {
     }
     out.answers.push_back(std::move(s));
   }
-  if (out.answers.empty()) {
-    if (keys == 0)
-      out.failure = "no \"content\" field found";
-    else
-      out.failure = "no complete \"content\" value (" + std::to_string(truncated) + " truncated, " +
-                    std::to_string(placeholders) + " placeholders)";
+  if (!out.answers.empty()) {
+    out.parser = AnswerParser::kJson;
+  } else if (keys == 0) {
+    // The requested JSON is absent altogether: real models often answer with a plain list instead.
+    auto listed = parse_list_answers(text);
+    if (listed.ok()) {
+      for (auto& n : out.notes) note(listed, n);
+      note(listed, "no \"content\" field: the list was read");
+      return listed;
+    }
+    out.failure = listed.failure == "no list found" ? "no \"content\" field found"
+                                                    : "no \"content\" field found; " + listed.failure;
+  } else {
+    out.failure = "no complete \"content\" value (" + std::to_string(truncated) + " truncated, " +
+                  std::to_string(placeholders) + " placeholders)";
   }
   return out;
 }

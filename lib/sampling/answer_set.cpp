@@ -72,6 +72,7 @@ AnswerSet collect_answers(const std::vector<std::shared_ptr<const CausalLM>>& mo
       for (const auto& s : res.samples) {
         const int64_t g = report.generations++;
         auto parsed = parse_answers(s.text, question.kind);
+        ++report.parsed_by[static_cast<size_t>(parsed.parser)];
         if (!parsed.ok()) {
           ++report.failed_generations;
           if (report.failures.size() < 20) report.failures.push_back(parsed.failure);

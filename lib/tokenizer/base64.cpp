@@ -1,5 +1,8 @@
 #include "tokenizer/base64.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace breadth::tok {
 
 namespace {
@@ -38,6 +41,19 @@ std::optional<std::string> base64_decode(std::string_view text) {
       out.push_back(static_cast<char>(((v[1] & 0x0F) << 4) | (v[2] >> 2)));
       out.push_back(static_cast<char>(((v[2] & 0x03) << 6) | v[3]));
     }
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, bytes.size() - i);
+    uint32_t v = 0;
+    for (size_t k = 0; k < 3; ++k) v = (v << 8) | (k < n ? static_cast<uint8_t>(bytes[i + k]) : 0u);
+    for (size_t k = 0; k < 4; ++k) out.push_back(k <= n ? kAlphabet[(v >> (18 - 6 * k)) & 63] : '=');
   }
   return out;
 }

@@ -12,4 +12,7 @@ namespace breadth::tok {
 /// the alphabet, a length that is not a multiple of 4, misplaced '=' or non-zero padding bits).
 std::optional<std::string> base64_decode(std::string_view text);
 
+/// `bytes` as canonical padded base64 (what base64_decode reads back).
+std::string base64_encode(std::string_view bytes);
+
 }  // namespace breadth::tok

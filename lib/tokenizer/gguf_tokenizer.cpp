@@ -11,6 +11,7 @@
 
 #include "core/check.hpp"
 #include "io/gguf.hpp"
+#include "tokenizer/base64.hpp"
 #include "tokenizer/config_specials.hpp"
 #include "tokenizer/hf_tokenizer.hpp"
 #include "tokenizer/pipeline.hpp"
@@ -533,6 +534,90 @@ std::shared_ptr<HfTokenizer> load_bert(const io::GgufFile& g, GgufVocab& v) {
   return t;
 }
 
+// tokenizer.ggml.model = "t5" (llama.cpp's UGM): a SentencePiece unigram vocabulary as llama.cpp's
+// converter stores it, rebuilt as the tokenizer.json transformers makes of the model's spiece.model
+// (T5Tokenizer; XLMRobertaTokenizer has the same stages): the Precompiled normalizer from
+// tokenizer.ggml.precompiled_charsmap, WhitespaceSplit then Metaspace (prepend "always", or "never"
+// when add_space_prefix is false), Unigram with unk, decoder Metaspace.
+std::shared_ptr<HfTokenizer> load_ugm(const io::GgufFile& g, const GgufVocab& v) {
+  for (size_t id = 0; id < v.tokens.size(); ++id)
+    BREADTH_CHECK_FORMAT(is_valid_utf8(v.tokens[id]), "{}: token {} of tokenizer.ggml.tokens is not valid UTF-8",
+                         v.where, id);
+  auto scores = g.find_float_array("tokenizer.ggml.scores");
+  BREADTH_CHECK_FORMAT(scores.has_value(), "{}: a 't5' vocabulary needs tokenizer.ggml.scores", v.where);
+  BREADTH_CHECK_FORMAT(scores->size() == v.tokens.size(), "{}: tokenizer.ggml.scores has {} entries for {} tokens",
+                       v.where, scores->size(), v.tokens.size());
+  // The unknown piece: the file's unknown_token_id, else the token typed UNKNOWN.
+  std::optional<int64_t> unk = v.unk;
+  for (size_t id = 0; !unk && id < v.types.size(); ++id)
+    if (v.type(id) == kUnknown) unk = static_cast<int64_t>(id);
+  BREADTH_CHECK_FORMAT(unk.has_value(), "{}: a 't5' vocabulary needs tokenizer.ggml.unknown_token_id or an UNKNOWN token",
+                       v.where);
+
+  // Pieces as transformers holds them: normal (and byte) pieces with their scores; control,
+  // unknown and user-defined pieces score 0 (SentencePiece's control/unk score; T5Tokenizer's
+  // sentinels), so the unknown score (lowest score - 10) is the one of the model's own pieces.
+  // Unused slots (the converter's [PADn] padding past the model's vocabulary) are no pieces of the
+  // reference: they keep their id but are spelled with a leading space, which no word holds after
+  // WhitespaceSplit, so text never reaches them.
+  json pieces = json::array();
+  json by_text = json::object();
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    const double s = (*scores)[id];
+    BREADTH_CHECK_FORMAT(!std::isnan(s), "{}: tokenizer.ggml.scores[{}] is NaN", v.where, id);
+    const int64_t type = v.type(id);
+    const bool normal = type == kNormal || type == kByte;
+    std::string text = v.tokens[id];
+    if (type == kUnused) text = " " + text;
+    else if (!by_text.contains(text)) by_text[text] = static_cast<int64_t>(id);
+    pieces.push_back(json::array({text, normal ? s : 0.0}));
+  }
+
+  json j;
+  if (auto cm = g.find_int_array("tokenizer.ggml.precompiled_charsmap"); cm && !cm->empty()) {
+    std::string blob;
+    blob.reserve(cm->size());
+    for (size_t i = 0; i < cm->size(); ++i) {
+      const int64_t b = (*cm)[i];
+      BREADTH_CHECK_FORMAT(b >= -128 && b <= 255, "{}: tokenizer.ggml.precompiled_charsmap[{}] = {} is not a byte",
+                           v.where, i, b);
+      blob.push_back(static_cast<char>(static_cast<uint8_t>(b & 0xFF)));
+    }
+    j["normalizer"] = {{"type", "Precompiled"}, {"precompiled_charsmap", base64_encode(blob)}};
+  } else {
+    j["normalizer"] = nullptr;
+  }
+  const std::string scheme = g.get_bool("tokenizer.ggml.add_space_prefix", true) ? "always" : "never";
+  const json metaspace = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", scheme},
+                          {"split", true}};
+  j["pre_tokenizer"] = sequence_stage(json::array({{{"type", "WhitespaceSplit"}}, metaspace}));
+  j["model"] = {{"type", "Unigram"}, {"vocab", std::move(pieces)}, {"unk_id", *unk}, {"byte_fallback", false}};
+  j["decoder"] = metaspace;
+  // llama.cpp's UGM adds EOS and no BOS unless the file says otherwise (T5: "$A </s>").
+  j["post_processor"] = post_processor(v, by_text, g.get_bool("tokenizer.ggml.add_bos_token", false),
+                                       g.get_bool("tokenizer.ggml.add_eos_token", true));
+
+  // Added tokens: control and unknown pieces special; user-defined pieces plain, except T5Tokenizer's
+  // own sentinels <extra_id_N> (its additional special tokens); then the specials the file names.
+  auto sentinel = [](const std::string& t) {
+    static const std::string pre = "<extra_id_";
+    if (t.size() <= pre.size() + 1 || t.compare(0, pre.size(), pre) != 0 || t.back() != '>') return false;
+    for (size_t i = pre.size(); i + 1 < t.size(); ++i)
+      if (t[i] < '0' || t[i] > '9') return false;
+    return true;
+  };
+  AddedList added(by_text);
+  for (size_t id = 0; id < v.types.size(); ++id) {
+    const int64_t type = v.type(id);
+    if (type == kControl || type == kUnknown) added.add(v.tokens[id], true);
+    else if (type == kUserDefined) added.add(v.tokens[id], sentinel(v.tokens[id]));
+  }
+  for (auto id : {v.bos, v.eos, unk, v.pad})
+    if (id && v.type(*id) != kUnused) added.add(v.tokens[*id], true);
+  j["added_tokens"] = added.take();
+  return HfTokenizer::from_json(j, v.where);
+}
+
 }  // namespace
 
 std::shared_ptr<Tokenizer> load_gguf_tokenizer(const io::GgufFile& g) {
@@ -570,8 +655,14 @@ std::shared_ptr<Tokenizer> load_gguf_tokenizer(const io::GgufFile& g) {
     finish(*t, g, v);
     return t;
   }
+  if (model == "t5") {
+    const GgufVocab v(g);
+    t = load_ugm(g, v);
+    finish(*t, g, v);
+    return t;
+  }
   fail<Unsupported>("{}: GGUF tokenizer model (tokenizer.ggml.model) '{}' is not supported (supported: gpt2, "
-                    "llama, gemma4, bert)",
+                    "llama, gemma4, bert, t5)",
                     where, model);
 }
 

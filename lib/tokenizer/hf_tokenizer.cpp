@@ -212,8 +212,16 @@ std::string HfTokenizer::decode_impl(const std::vector<int32_t>& ids, bool skip_
       tokens.push_back(added_.decode_form(*a));
       continue;
     }
-    // Ids the vocabulary lacks are dropped, as the reference does.
-    if (const std::string* s = model_->id_to_token(id)) tokens.push_back(*s);
+    // Ids the vocabulary lacks are dropped, as the reference does. Like the reference, skipping
+    // goes by the token's text: a model piece spelled like a special added token is skipped too.
+    if (const std::string* s = model_->id_to_token(id)) {
+      if (skip_special) {
+        const auto added = added_.find(*s);
+        const AddedToken* a = added ? added_.by_id(*added) : nullptr;
+        if (a && a->special) continue;
+      }
+      tokens.push_back(*s);
+    }
   }
   if (!decoder_) {
     std::string out;

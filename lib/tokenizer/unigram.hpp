@@ -23,7 +23,11 @@ class UnigramModel final : public Model {
   /// text needs unk and the model has no unk_id (the reference fails the same way).
   void tokenize(std::string_view word, std::vector<int32_t>& out) const override;
   std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
-  const std::string* id_to_token(int32_t id) const override { return vocab_.token(id); }
+  /// Every id names its own piece, also a repeated one (the reference's vocabulary is a list; only
+  /// token_to_id goes through its map, where the last of the repeats wins).
+  const std::string* id_to_token(int32_t id) const override {
+    return id >= 0 && static_cast<size_t>(id) < token_store_.size() ? &token_store_[id] : nullptr;
+  }
   int32_t size() const override { return vocab_.size(); }
 
   /// The pieces of the best segmentation (before ids and byte fallback), for tests.

@@ -541,7 +541,20 @@ TEST_CASE("answer sets: retry budget and counts", "[capi]") {
     CHECK(gens >= 1);
     CHECK(gens <= 3);
     CHECK(failed <= gens);
+    // Every generation is counted once, under the reader that gave its answers (or NONE).
+    int64_t sum = 0;
+    for (int p = BREADTH_PARSER_NONE; p <= BREADTH_PARSER_LINE; ++p) {
+      int64_t c = -1;
+      REQUIRE(breadth_answer_set_parser_count(set, m, static_cast<breadth_answer_parser>(p), &c) == BREADTH_OK);
+      sum += c;
+      if (p == BREADTH_PARSER_NONE) CHECK(c == failed);
+    }
+    CHECK(sum == gens);
   }
+  int64_t cnt = 0;
+  CHECK(breadth_answer_set_parser_count(set, 0, static_cast<breadth_answer_parser>(7), &cnt) ==
+        BREADTH_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(breadth_last_error()).find("parser 7") != std::string::npos);
   for (size_t i = 0; i < n; ++i) {
     breadth_answer a = BREADTH_ANSWER_INIT;
     REQUIRE(breadth_answer_set_get(set, i, &a) == BREADTH_OK);
@@ -607,10 +620,18 @@ TEST_CASE("DivCov on hand-worked answer sets", "[capi]") {
   CHECK(f.utility == Approx(1.75 / 1.75));
   breadth_divcov_free(d);
 
-  int32_t bad[] = {1, 0};
-  CHECK(breadth_divcov_from_partition(bad, qual, 2, 3.0, 0.8, &d) == BREADTH_ERR_INVALID_ARGUMENT);
+  // Any class labels: {7, 3, 7} is canonicalized to {0, 1, 0}.
+  int32_t labels[] = {7, 3, 7};
+  REQUIRE(breadth_divcov_from_partition(labels, qual, 3, 30.0, 0.5, &d) == BREADTH_OK);
+  f = BREADTH_DIVCOV_FIGURES_INIT;
+  REQUIRE(breadth_divcov_get(d, &f) == BREADTH_OK);
+  CHECK(std::vector<int32_t>(f.partition, f.partition + 3) == std::vector<int32_t>{0, 1, 0});
+  CHECK(f.div_cov == Approx(2.0 / 30.0));
+  breadth_divcov_free(d);
+  d = nullptr;
+  CHECK(breadth_divcov_from_partition(labels, qual, 3, 0.0, 0.8, &d) == BREADTH_ERR_INVALID_ARGUMENT);
   CHECK(d == nullptr);
-  CHECK(std::string(breadth_last_error()).find("partition") != std::string::npos);
+  CHECK(std::string(breadth_last_error()).find("max-uniq-sum") != std::string::npos);
   o.equivalence = "no-such-equivalence";
   CHECK(breadth_divcov_evaluate("q", answers, 4, &o, &d) == BREADTH_ERR_INVALID_ARGUMENT);
   o.equivalence = nullptr;

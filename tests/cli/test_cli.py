@@ -308,6 +308,26 @@ def test_eval_noveltybench_scores_file():
         assert q["div_cov"] == pytest.approx(sum(rec["partition_scores"]) / 200.0, abs=1e-12)
 
 
+def test_eval_partitions_with_arbitrary_labels(tmp_path):
+    """Labels from another tool ([3, 3, 7, 1]) with partition_scores indexed by label; hand-worked:
+    classes {a, b} (label 3, score 9), {c} (7, score 5), {d} (1, score 2); B = 4, q_max = 10."""
+    path = tmp_path / "labels.jsonl"
+    rec = {"id": "x", "prompt": "p", "generations": ["a", "b", "c", "d"], "partition": [3, 3, 7, 1],
+           "partition_scores": [0, 2, 0, 9, 0, 0, 0, 5]}
+    path.write_text(json.dumps(rec) + "\n")
+    q = run_json("eval", "--input", path, "--json")["queries"][0]
+    assert q["unq"] == 3 and q["distinct_legacy"] == 2
+    assert q["div_cov"] == pytest.approx(16 / 40, abs=1e-12)
+    assert q["qual"] == pytest.approx(25 / 4, abs=1e-12) and q["unq_qual"] == pytest.approx(16 / 3, abs=1e-12)
+    assert q["utility"] == pytest.approx((9 + 0.64 * 5 + 0.512 * 2) / (1 + 0.8 + 0.64 + 0.512), abs=1e-12)
+    rec["partition"] = [3, 3, 9, 1]  # label 9 has no score: refused with the line and the mapping
+    path.write_text(json.dumps(rec) + "\n")
+    r = run("eval", "--input", path, "--json", check=False)
+    assert r.returncode != 0
+    err = r.stderr.decode()
+    assert "labels.jsonl:1" in err and "'partition[2]' = 9" in err and "indexed by the partition's labels" in err
+
+
 def test_eval_table_output():
     recs = read_jsonl(NB_SCORES)
     text = run("eval", "--input", NB_SCORES).stdout.decode()
@@ -550,6 +570,8 @@ def check_answer_set(out, models, budget):
     for k, m in enumerate(out["models"]):
         assert m["collected"] == sum(a["model_index"] == k for a in out["answers"]) <= m["target"]
         assert m["failed_generations"] == len(m["failures"]) <= m["generations"]
+        assert sum(m["parsed_by"].values()) == m["generations"]
+        assert m["parsed_by"]["none"] == m["failed_generations"]
     assert out["complete"] == all(m["collected"] == m["target"] for m in out["models"])
 
 

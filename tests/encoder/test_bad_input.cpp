@@ -51,9 +51,14 @@ TEST_CASE("missing and malformed checkpoints", "[encoder][bad]") {
   write(dir + "/config.json", "{\"architectures\": [\"BertModel\"], ");
   CHECK_THROWS_AS(Encoder::load(dir), FormatError);
 
+  // A causal LM is an encoder only in a sentence-transformers directory (modules.json).
   dir = copy_of("bert_st", "decoder");
+  files::remove_file(dir + "/modules.json");
   write(dir + "/config.json", R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 10})");
   throws_mentioning<Unsupported>([&] { Encoder::load(dir); }, "LlamaForCausalLM");
+  dir = copy_of("bert_st", "decoder_st");
+  write(dir + "/config.json", R"({"architectures": ["LlamaForCausalLM"], "vocab_size": 10})");
+  throws_mentioning<FormatError>([&] { Encoder::load(dir); }, "hidden_size");
 
   dir = copy_of("bert_st", "wrongtype");
   write(dir + "/config.json", R"({"architectures": ["BertModel"], "vocab_size": "many"})");
@@ -89,6 +94,41 @@ TEST_CASE("missing and malformed checkpoints", "[encoder][bad]") {
   CHECK_THROWS_AS(Encoder::load(dir), Unsupported);
   write(dir + "/1_Pooling/config.json", "[");
   CHECK_THROWS_AS(Encoder::load(dir), FormatError);
+
+  // sentence-transformers Dense modules: an activation breadth cannot run, a width that does not
+  // chain, pickle-only weights.
+  dir = copy_of("qwen2_embedder_dense", "dense_act");
+  cfg = breadth::test::read_json_file(dir + "/2_Dense/config.json");
+  cfg["activation_function"] = "my_package.FancyActivation";
+  write(dir + "/2_Dense/config.json", cfg.dump());
+  throws_mentioning<Unsupported>([&] { Encoder::load(dir); }, "my_package.FancyActivation");
+  dir = copy_of("qwen2_embedder_dense", "dense_width");
+  cfg = breadth::test::read_json_file(dir + "/2_Dense/config.json");
+  cfg["in_features"] = 31;
+  write(dir + "/2_Dense/config.json", cfg.dump());
+  throws_mentioning<FormatError>([&] { Encoder::load(dir); }, "in_features 31");
+  dir = copy_of("qwen2_embedder_dense", "dense_pickle");
+  files::remove_file(dir + "/2_Dense/model.safetensors");
+  write(dir + "/2_Dense/pytorch_model.bin", "not really a pickle");
+  throws_mentioning<Unsupported>([&] { Encoder::load(dir); }, "safe_serialization=True");
+  // A decoder embedder has no classification head.
+  {
+    auto enc = Encoder::load(tiny_encoder("qwen2_embedder_dense"));
+    CHECK_THROWS_AS(enc->classify({"a"}), InvalidArgument);
+  }
+
+  // DeBERTa v1's talking-head attention is refused by name.
+  dir = copy_of("deberta_v1_mnli", "talking");
+  cfg = breadth::test::read_json_file(dir + "/config.json");
+  cfg["talking_head"] = true;
+  write(dir + "/config.json", cfg.dump());
+  throws_mentioning<Unsupported>([&] { Encoder::load(dir); }, "talking_head");
+
+  // Pickle-only encoder weights: refused, with the conversion to safetensors spelled out.
+  dir = copy_of("deberta_v1_mnli", "pickle");
+  files::remove_file(dir + "/model.safetensors");
+  write(dir + "/pytorch_model.bin", "not really a pickle");
+  throws_mentioning<Unsupported>([&] { Encoder::load(dir); }, "safe_serialization=True");
 }
 
 TEST_CASE("a checkpoint without a tokenizer still runs on ids", "[encoder][bad]") {

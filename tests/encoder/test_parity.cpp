@@ -1,4 +1,4 @@
-// breadth's encoders against transformers on tiny random BERT, RoBERTa and DeBERTa-v2 checkpoints
+// breadth's encoders against transformers on tiny random BERT, RoBERTa, DeBERTa v1 and v2 checkpoints
 // (tests/fixtures/make_tiny_encoders.py writes them and transformers' outputs), from token ids and
 // from text through the checkpoint's own tokenizer.
 #include "breadth/encoder.hpp"
@@ -127,7 +127,9 @@ TEST_CASE("text inputs: tokenization, truncation and outputs equal the reference
         // sentence-transformers' encode() on the same directory: pooling and Normalize from its files.
         CHECK(enc->config().pooling == entry["st"].get<std::string>());
         CHECK(enc->config().normalize);
+        CHECK(enc->config().embedding_size == entry["embedding_size"].get<int64_t>());
         auto emb = enc->embed(singles);
+        CHECK(emb.size(1) == entry["embedding_size"].get<int64_t>());
         CHECK(max_abs_diff(emb, ref["st_embeddings"]) < 1e-5);
         CHECK(max_abs_diff(emb.norm(2, 1), torch::ones({emb.size(0)})) < 1e-5);
       }
@@ -168,6 +170,19 @@ TEST_CASE("pair classifiers for evaluation pick the right label", "[encoder][jud
     auto p = make_nli_classifier(enc)->probabilities(pairs);
     for (size_t i = 0; i < p.size(); ++i) CHECK(p[i] == Approx(ref["text_probs"][i][0].item<double>()).margin(1e-5));
   }
+  SECTION("NLI: DeBERTa v1 shaped like deberta-large-mnli, ENTAILMENT at index 2") {
+    auto e = manifest_entry("deberta_v1_mnli");
+    auto enc = Encoder::load(tiny_encoder("deberta_v1_mnli"), text_options(e));
+    CHECK(enc->config().family == "deberta");
+    REQUIRE(enc->label_index("entailment") == 2);
+    auto ref = read_ref(tiny_encoder("deberta_v1_mnli.ref.safetensors"));
+    auto p = make_nli_classifier(enc)->probabilities(pairs);
+    REQUIRE(p.size() == pairs.size());
+    for (size_t i = 0; i < p.size(); ++i) CHECK(p[i] == Approx(ref["text_probs"][i][2].item<double>()).margin(1e-5));
+    auto ent = nli_entails(*enc, pairs);
+    auto top = ref["text_probs"].argmax(1);
+    for (size_t i = 0; i < ent.size(); ++i) CHECK(ent[i] == (top[i].item<int64_t>() == 2));
+  }
   SECTION("NoveltyBench-style equivalence classifier: P(label 1), each side truncated on its own") {
     auto e = manifest_entry("deberta_v3_cls");
     auto enc = Encoder::load(tiny_encoder("deberta_v3_cls"), text_options(e));
@@ -188,4 +203,18 @@ TEST_CASE("an embedder with no texts returns an empty matrix", "[encoder]") {
   CHECK(e.size(0) == 0);
   CHECK(e.size(1) == 32);
   CHECK(make_text_embedder(enc)->embed({"one text"}).sizes() == torch::IntArrayRef({1, 32}));
+}
+
+TEST_CASE("a Qwen2-based embedder serves as evaluation's TextEmbedder", "[encoder][judges]") {
+  auto texts = read_json_file(tiny_encoder("texts.json"));
+  auto singles = texts["a"].get<std::vector<std::string>>();
+  const auto b = texts["b"].get<std::vector<std::string>>();
+  singles.insert(singles.end(), b.begin(), b.end());
+  auto ref = read_ref(tiny_encoder("qwen2_embedder_dense.ref.safetensors"));
+  EncoderOptions o;
+  o.max_length = 24;  // the fixture's sentence-transformers max_seq_length, given explicitly
+  auto embedder = make_text_embedder(Encoder::load(tiny_encoder("qwen2_embedder_dense"), o));
+  auto emb = embedder->embed(singles);
+  REQUIRE(emb.sizes() == ref["st_embeddings"].sizes());
+  CHECK(max_abs_diff(emb, ref["st_embeddings"]) < 1e-5);
 }

@@ -73,6 +73,10 @@ TEST_CASE("pooling over the attention mask", "[encoder]") {
   CHECK(torch::allclose(pool(h, m, "cls"), torch::tensor({1.0f, 2.0f, 5.0f, -6.0f}).view({2, 2})));
   const float r2 = std::sqrt(2.0f);
   CHECK(torch::allclose(pool(h, m, "mean_sqrt_len"), torch::tensor({4.0f / r2, 6.0f / r2, 5.0f, -6.0f}).view({2, 2})));
+  // The last real token, whichever side the padding is on.
+  CHECK(torch::allclose(pool(h, m, "lasttoken"), torch::tensor({3.0f, 4.0f, 5.0f, -6.0f}).view({2, 2})));
+  auto left = torch::tensor({0, 1, 1, 0, 0, 1}, torch::kInt64).view({2, 3});
+  CHECK(torch::allclose(pool(h, left, "lasttoken"), torch::tensor({100.0f, 100.0f, 7.0f, 7.0f}).view({2, 2})));
   CHECK_THROWS_AS(pool(h, m, "weird"), Unsupported);
 }
 

@@ -221,8 +221,8 @@ TEST_CASE("JSONL records: optional fields, extra fields ignored, clear errors") 
   CHECK_THROWS_AS(bad(R"({"prompt": 3, "generations": []})"), FormatError);
   CHECK_THROWS_AS(bad(R"({"prompt": "p", "generations": ["a", 2]})"), FormatError);
   CHECK_THROWS_AS(bad(R"({"prompt": "p", "generations": ["a"], "scores": [1, 2]})"), FormatError);
-  CHECK_THROWS_AS(bad(R"({"prompt": "p", "generations": ["a", "b"], "partition": [1, 0]})"), FormatError);
-  CHECK_THROWS_AS(bad(R"({"prompt": "p", "generations": ["a", "b"], "partition": [0, -1]})"), FormatError);
+  CHECK_THROWS_AS(bad(R"({"prompt": "p", "generations": ["a", "b"], "partition": [0]})"), FormatError);
+  CHECK_THROWS_AS(bad(R"({"prompt": "p", "generations": ["a", "b"], "partition": [0, 0.5]})"), FormatError);
   CHECK_THROWS_AS(bad(R"({"prompt": "p", "generations": ["a", "b"], "partition": [0, 1], "partition_scores": [1]})"),
                   FormatError);
   CHECK_THROWS_AS(bad(R"({"prompt": "p", "generations": ["a"], "token_ids": [[1, -2]]})"), FormatError);
@@ -236,9 +236,76 @@ TEST_CASE("JSONL records: optional fields, extra fields ignored, clear errors") 
   CHECK_THROWS_AS(read_eval_jsonl("/nonexistent/file.jsonl"), IoError);
 }
 
+TEST_CASE("partitions with arbitrary labels are canonicalized; partition_scores is indexed by label") {
+  CHECK(canonical_partition({3, 3, 7, 1}) == std::vector<int>{0, 0, 1, 2});
+  CHECK(canonical_partition({-1, 5, -1, 0, 5}) == std::vector<int>{0, 1, 0, 2, 1});
+  CHECK(canonical_partition({0, 1, 0}) == std::vector<int>{0, 1, 0});  // canonical stays as it is
+  CHECK(canonical_partition({}).empty());
+
+  // Hand-worked: labels [3, 3, 7, 1], partition_scores[label] = {1: 2, 3: 9, 7: 5}; B = 4, q_max = 10.
+  // Classes in first-appearance order: {a, b} (label 3), {c} (7), {d} (1); qualities 9, 9, 5, 2.
+  auto r = parse_eval_record(
+      R"({"prompt": "p", "generations": ["a", "b", "c", "d"], "partition": [3, 3, 7, 1],
+          "partition_scores": [0, 2, 0, 9, 0, 0, 0, 5]})",
+      "t:1");
+  CHECK(*r.partition == std::vector<int>{3, 3, 7, 1});  // the record keeps what the file says
+  auto res = evaluate_record(r, *exact_match_equivalence(), *constant_quality());
+  CHECK(res.partition == std::vector<int>{0, 0, 1, 2});
+  CHECK(res.quality == std::vector<double>{9, 9, 5, 2});
+  CHECK(res.num_unique == 3);
+  CHECK(res.div_cov == Approx((9.0 + 5 + 2) / 40));
+  CHECK(res.qual == Approx(25.0 / 4));
+  CHECK(res.unq_qual == Approx(16.0 / 3));
+  CHECK(res.generation_scores == std::vector<double>{9, 0, 5, 2});
+  CHECK(res.utility == Approx((9 + 0.64 * 5 + 0.512 * 2) / (1 + 0.8 + 0.64 + 0.512)));
+  // The same answer set labelled canonically (with partition_scores reindexed by hand) gives the same.
+  auto c = evaluate_record(parse_eval_record(R"({"prompt": "p", "generations": ["a", "b", "c", "d"],
+          "partition": [0, 0, 1, 2], "partition_scores": [9, 5, 2]})",
+                                             "t:2"),
+                           *exact_match_equivalence(), *constant_quality());
+  CHECK(c.div_cov == res.div_cov);
+  CHECK(c.utility == res.utility);
+
+  // Per-answer scores with arbitrary (negative too) labels: representatives are indices 0, 2, 3.
+  auto s = evaluate_record(parse_eval_record(R"({"prompt": "p", "generations": ["a", "b", "c", "d"],
+          "partition": [-4, -4, 12, 0], "scores": [4, 6, 5, 1]})",
+                                             "t:3"),
+                           *exact_match_equivalence(), *constant_quality());
+  CHECK(s.partition == std::vector<int>{0, 0, 1, 2});
+  CHECK(s.div_cov == Approx(10.0 / 40));
+  CHECK(s.unq_qual == Approx(10.0 / 3));
+
+  // A label with no entry in partition_scores: a FormatError naming the entry and the mapping.
+  try {
+    parse_eval_record(R"({"prompt": "p", "generations": ["a", "b"], "partition": [3, 9],
+                         "partition_scores": [0, 0, 0, 4]})",
+                      "f.jsonl:5");
+    FAIL("no error");
+  } catch (const FormatError& e) {
+    const std::string m = e.what();
+    CHECK(m.find("f.jsonl:5") != std::string::npos);
+    CHECK(m.find("'partition[1]' = 9") != std::string::npos);
+    CHECK(m.find("indexed by the partition's labels") != std::string::npos);
+  }
+  CHECK_THROWS_AS(parse_eval_record(R"({"prompt": "p", "generations": ["a"], "partition": [-1],
+                                       "partition_scores": [1]})",
+                                    "f:1"),
+                  FormatError);
+  // A record built in code is checked the same way by evaluate_record.
+  EvalRecord built;
+  built.prompt = "p";
+  built.generations = {"a", "b"};
+  built.partition = std::vector<int>{5, 5};
+  built.partition_scores = std::vector<double>{1, 2};
+  CHECK_THROWS_AS(evaluate_record(built, *exact_match_equivalence(), *constant_quality()), InvalidArgument);
+  // divcov_from takes any labels too.
+  auto d = divcov_from({7, 2, 7}, {3.0, 1.0, 5.0}, 6.0);
+  CHECK(d.partition == std::vector<int>{0, 1, 0});
+  CHECK(d.div_cov == Approx(4.0 / 6));
+}
+
 TEST_CASE("divcov_from rejects inconsistent input") {
   CHECK_THROWS_AS(divcov_from({0, 1}, {1.0}, 2.0), InvalidArgument);
-  CHECK_THROWS_AS(divcov_from({0, 2}, {1.0, 1.0}, 2.0), InvalidArgument);
   CHECK_THROWS_AS(divcov_from({0}, {NAN}, 2.0), InvalidArgument);
   CHECK_THROWS_AS(divcov_from({0}, {1.0}, 0.0), InvalidArgument);
   auto empty = divcov_from({}, {}, 1.0);

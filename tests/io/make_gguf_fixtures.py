@@ -82,6 +82,13 @@ F16_FIELDS = {
     Q.Q6_K: [208],
     Q.IQ4_NL: [0],
     Q.IQ4_XS: [0],
+    Q.IQ2_XXS: [0],
+    Q.IQ2_XS: [0],
+    Q.IQ2_S: [0],
+    Q.IQ3_XXS: [0],
+    Q.IQ3_S: [0],
+    Q.IQ1_S: [0],
+    Q.TQ1_0: [52],
 }
 
 
@@ -90,8 +97,15 @@ def random_blocks(qtype, rows, cols):
     block, size = gguf.GGML_QUANT_SIZES[qtype]
     n_blocks = rows * cols // block
     b = rng.integers(0, 256, (n_blocks, size), dtype=np.uint8)
-    for off in F16_FIELDS.get(qtype, []):
+    for off in F16_FIELDS.get(qtype, []):  # (every other bit pattern stays random)
         b[:, off:off + 2] = f16_scales(n_blocks)
+    if qtype == Q.IQ1_M:
+        # The f16 scale is spread over the top nibbles of the four u16 at bytes 48..55.
+        d = f16_scales(n_blocks).view(np.uint16).reshape(n_blocks)
+        sc = b[:, 48:56].copy().view(np.uint16)
+        for k in range(4):
+            sc[:, k] = (sc[:, k] & 0x0FFF) | (((d >> (4 * k)) & 0xF) << 12)
+        b[:, 48:56] = sc.view(np.uint8)
     if qtype == Q.Q8_K:
         b[:, 0:4] = rng.uniform(-0.1, 0.1, n_blocks).astype(np.float32).view(np.uint8).reshape(n_blocks, 4)
     return b.reshape(rows, cols // block * size)
@@ -120,8 +134,12 @@ for qt in [Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1, Q.Q8_0, Q.TQ2_0, Q.MXFP4]:
     add_quantized(f"quant.{qt.name}", qt, 4, 512)
 # BF16 goes through gguf-py's own rounding (round to nearest even).
 add_quantized("plain.BF16", Q.BF16, 3, 100)
-for qt in [Q.Q2_K, Q.Q3_K, Q.Q4_K, Q.Q5_K, Q.Q6_K, Q.IQ4_NL, Q.IQ4_XS]:
-    raw = random_blocks(qt, 4, 512)
+for qt in [Q.Q2_K, Q.Q3_K, Q.Q4_K, Q.Q5_K, Q.Q6_K, Q.IQ4_NL, Q.IQ4_XS, Q.IQ2_XXS, Q.IQ2_XS, Q.IQ2_S,
+           Q.IQ3_XXS, Q.IQ3_S, Q.IQ1_S, Q.IQ1_M, Q.TQ1_0]:
+    # The i-quants get 1024 blocks: enough random indices to reach every row of their grids (IQ1_S
+    # has 2048 rows; 32768 draws miss one with probability ~2e-4).
+    rows = 64 if qt.name.startswith("IQ") and qt not in (Q.IQ4_NL, Q.IQ4_XS) else 4
+    raw = random_blocks(qt, rows, 4096 if rows == 64 else 512)
     tensors.append((f"raw.{qt.name}", raw, qt, gguf.quants.dequantize(raw, qt).astype(np.float32)))
 raw = random_blocks(Q.Q8_K, 2, 512)
 tensors.append(("raw.Q8_K", raw, Q.Q8_K, q8_k_reference(raw, 2, 512)))
@@ -139,9 +157,10 @@ for dt in [np.int8, np.int16, np.int32, np.int64]:
     info = np.iinfo(dt)
     x = rng.integers(info.min, info.max, (3, 10), dtype=dt, endpoint=True)
     tensors.append((f"plain.{np.dtype(dt).name}", x, None, x.astype(np.float32)))
-# A type breadth can size but not dequantize.
-x = rng.standard_normal((1, 256)).astype(np.float32)
-tensors.append(("unsupported.TQ1_0", gguf.quants.quantize(x, Q.TQ1_0), Q.TQ1_0, None))
+# TQ1_0 as gguf-py quantizes it too (every trit pattern a real ternary model has).
+add_quantized("quant.TQ1_0", Q.TQ1_0, 4, 512)
+# Every type breadth can size it also dequantizes except Q8_1 (ggml's activation type, never in model
+# files; gguf-py even sizes it differently), so no tensor here exercises Unsupported: test_dequant does.
 
 
 def write(path, alignment=None, with_tensors=True):

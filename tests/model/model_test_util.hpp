@@ -38,6 +38,9 @@ inline std::map<std::string, torch::Tensor> read_tensors(const std::string& path
 
 inline nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
+  INFO("cannot read " << path << ": the fixtures are written at test time by tests/fixtures/*.py; run "
+       "the test through ctest (e.g. `ctest -R model_` in the build directory), which runs its "
+       "fixture_* setup step first, with BREADTH_FIXTURES_DIR pointing at build/fixtures");
   REQUIRE(in.good());
   return nlohmann::json::parse(in);
 }

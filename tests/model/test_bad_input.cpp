@@ -123,7 +123,14 @@ TEST_CASE("missing paths and files", "[model][bad_input]") {
   std::remove(ck2.file("model.safetensors").c_str());
   CHECK_THAT(message_of<IoError>([&] { CausalLM::load(ck2.path()); }), Contains("model.safetensors"));
 
+  // Pickle weights can run code when loaded: refused, with the conversion to safetensors spelled out.
   write_text(ck2.file("pytorch_model.bin"), "not really a pickle");
+  auto pickle_msg = message_of<Unsupported>([&] { CausalLM::load(ck2.path()); });
+  CHECK_THAT(pickle_msg, Contains("pytorch_model.bin"));
+  CHECK_THAT(pickle_msg, Contains("save_pretrained"));
+  CHECK_THAT(pickle_msg, Contains("safe_serialization=True"));
+  std::remove(ck2.file("pytorch_model.bin").c_str());
+  write_text(ck2.file("pytorch_model.bin.index.json"), "{}");
   CHECK_THAT(message_of<Unsupported>([&] { CausalLM::load(ck2.path()); }), Contains("safetensors"));
 
   // A plain file that is neither a directory nor GGUF.
@@ -151,9 +158,27 @@ TEST_CASE("corrupt config.json", "[model][bad_input]") {
   write_text(ck.file("config.json"), config_json("LlamaForCausalLM", kH, ", \"hidden_act\": 7"));
   CHECK_THROWS_AS(CausalLM::load(ck.path()), FormatError);
 
+  // An unknown rope type is named (never a silently different rotation).
   write_text(ck.file("config.json"),
-             config_json("LlamaForCausalLM", kH, ", \"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4}"));
-  CHECK_THAT(message_of<Unsupported>([&] { CausalLM::load(ck.path()); }), Contains("yarn"));
+             config_json("LlamaForCausalLM", kH, ", \"rope_scaling\": {\"rope_type\": \"su\", \"factor\": 4}"));
+  auto rope_msg = message_of<Unsupported>([&] { CausalLM::load(ck.path()); });
+  CHECK_THAT(rope_msg, Contains("'su'"));
+  CHECK_THAT(rope_msg, Contains("yarn"));
+  write_text(ck.file("config.json"),
+             config_json("LlamaForCausalLM", kH, ", \"rope_parameters\": {\"rope_type\": \"mrope\"}"));
+  CHECK_THAT(message_of<Unsupported>([&] { CausalLM::load(ck.path()); }), Contains("'mrope'"));
+  // Partial rotary is Phi-3's; elsewhere transformers would not rotate that way either.
+  write_text(ck.file("config.json"),
+             config_json("LlamaForCausalLM", kH, ", \"partial_rotary_factor\": 0.5"));
+  CHECK_THAT(message_of<Unsupported>([&] { CausalLM::load(ck.path()); }), Contains("partial_rotary_factor"));
+  // longrope needs one factor per frequency.
+  write_text(ck.file("config.json"),
+             config_json("Phi3ForCausalLM", kH, ", \"rope_scaling\": {\"type\": \"longrope\", "
+                                                "\"long_factor\": [1, 2], \"short_factor\": [1, 2]}"));
+  CHECK_THAT(message_of<FormatError>([&] { CausalLM::load(ck.path()); }), Contains("long_factor"));
+  // Gemma3ForConditionalGeneration reads its text tower from text_config.
+  write_text(ck.file("config.json"), config_json("Gemma3ForConditionalGeneration"));
+  CHECK_THAT(message_of<FormatError>([&] { CausalLM::load(ck.path()); }), Contains("text_config"));
 
   write_text(ck.file("config.json"), config_json("LlamaForCausalLM", kH, ", \"num_key_value_heads\": 3"));
   CHECK_THROWS_AS(CausalLM::load(ck.path()), Error);  // duplicate key is a JSON error or a size error

@@ -1,6 +1,9 @@
 // breadth's decoders against transformers on tiny random checkpoints of every supported family
 // (tests/fixtures/make_tiny_decoders.py writes the checkpoints and transformers' outputs).
+#include "breadth/error.hpp"
 #include "breadth/model.hpp"
+#include "model/arch.hpp"
+#include "model/ops.hpp"
 #include "model_test_util.hpp"
 
 using namespace breadth;
@@ -84,6 +87,14 @@ TEST_CASE("causal LMs match transformers (float32)", "[model][parity]") {
         auto got = no_grad_forward(*model, cache, ids, valid, true);
         CHECK(max_abs_diff(got, ref["batch_logits"].select(1, T - 1)) < kF32Tol);
         CHECK(torch::equal(cache.lengths(), valid_l.sum(1)));
+      }
+
+      // A prompt beyond the rope's original context (dynamic / longrope / yarn configs), run by
+      // transformers on a fresh model.
+      if (ref.count("long_ids")) {
+        KvCache cache;
+        auto got = no_grad_forward(*model, cache, ref["long_ids"], {}, false);
+        CHECK(max_abs_diff(got[0], ref["long_logits"]) < kF32Tol);
       }
 
       // Prefill, then 20 steps of cached decoding (feeding transformers' greedy tokens).
@@ -229,4 +240,77 @@ TEST_CASE("a cache grows past its capacity without changing results", "[model]")
     logits = model->decode(cache, ref["decode_tokens"].narrow(0, s, 1));
   CHECK(cache.capacity() >= cache.columns());
   CHECK(max_abs_diff(logits[0], ref["decode_logits"][-1]) < kF32Tol);
+}
+
+TEST_CASE("a multimodal Gemma-3 runs its text tower and refuses image placeholders", "[model][parity]") {
+  auto model = CausalLM::load(fixture("gemma3_multimodal"));
+  CHECK(model->config().family == "gemma3");
+  const int64_t image = model->config().vocab_size - 1;  // image_token_index of the fixture
+  KvCache cache;
+  auto ids = torch::tensor(std::vector<int64_t>{5, 6, image}).reshape({1, 3});
+  try {
+    model->forward(cache, ids);
+    FAIL("an image placeholder was accepted");
+  } catch (const InvalidArgument& e) {
+    CHECK_THAT(e.what(), Catch::Matchers::Contains(std::to_string(image)));
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("image"));
+  }
+  CHECK(cache.columns() == 0);
+}
+
+TEST_CASE("Hub configs that give only non-default fields parse as transformers reads them",
+          "[model][config]") {
+  auto expected = breadth::test::read_json(fixture("sparse_configs.json"));
+  REQUIRE(!expected.empty());
+  for (const auto& [name, e] : expected.items()) {
+    DYNAMIC_SECTION(name) {
+      const std::string path = fixture(name + ".config.json");
+      auto a = model::parse_hf_config(breadth::test::read_json(path), path);
+      const auto& p = a.pub;
+      CHECK(p.vocab_size == e["vocab_size"].get<int64_t>());
+      CHECK(p.hidden_size == e["hidden_size"].get<int64_t>());
+      CHECK(p.intermediate_size == e["intermediate_size"].get<int64_t>());
+      CHECK(p.num_layers == e["num_layers"].get<int64_t>());
+      CHECK(p.num_heads == e["num_heads"].get<int64_t>());
+      CHECK(p.num_kv_heads == e["num_kv_heads"].get<int64_t>());
+      CHECK(p.head_dim == e["head_dim"].get<int64_t>());
+      CHECK(p.max_position == e["max_position"].get<int64_t>());
+      CHECK(p.rms_norm_eps == e["rms_norm_eps"].get<double>());
+      CHECK(p.tie_embeddings == e["tie_embeddings"].get<bool>());
+      CHECK(a.attn_scale == Approx(e["attn_scale"].get<double>()).epsilon(1e-12));
+      CHECK(a.sliding_window == e["sliding_window"].get<int64_t>());
+      CHECK(a.layer_sliding == e["layer_sliding"].get<std::vector<bool>>());
+      CHECK(a.rope.type == e["rope_type"].get<std::string>());
+      CHECK(a.rope.theta == e["rope_theta"].get<double>());
+      CHECK(a.rope.factor == e["rope_factor"].get<double>());
+      CHECK(a.rope_local.type == e["local_rope_type"].get<std::string>());
+      CHECK(a.rope_local.theta == e["local_rope_theta"].get<double>());
+      CHECK(e["activation"].get<std::string>() == "gelu_pytorch_tanh");
+      CHECK(a.activation == model::Activation::kGeluTanh);
+      CHECK(a.text_tower);
+    }
+  }
+}
+
+TEST_CASE("rotary frequencies equal transformers' bit for bit", "[model][rope]") {
+  int checked = 0;
+  for (const auto& entry : manifest()) {
+    const std::string name = entry["name"];
+    auto ref = read_tensors(fixture(name + ".ref.safetensors"));
+    if (!ref.count("rope_inv_freq")) continue;
+    DYNAMIC_SECTION(name) {
+      const std::string path = fixture(name + "/config.json");
+      auto a = model::parse_hf_config(breadth::test::read_json(path), path);
+      auto got = model::rope_inv_freq(a.rope, a.pub.head_dim, torch::kCPU);
+      REQUIRE(got.sizes() == ref["rope_inv_freq"].sizes());
+      CHECK(torch::equal(got, ref["rope_inv_freq"]));
+      CHECK(a.rope.attention_factor == ref["rope_attention_scaling"][0].item<double>());
+      if (ref.count("rope_inv_freq_at_40")) {
+        CHECK(a.rope.length_dependent());
+        CHECK(torch::equal(model::rope_inv_freq(a.rope, a.pub.head_dim, torch::kCPU, 40), ref["rope_inv_freq_at_40"]));
+      }
+    }
+    ++checked;
+  }
+  CHECK(checked >= 12);  // every single-rope decoder, the yarn/dynamic/longrope ones among them
 }

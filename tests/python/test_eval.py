@@ -39,8 +39,10 @@ def test_divcov_scores_callables_and_partition():
     r = breadth.DivCov.from_partition([0, 0, 1], [1.0, 1.0, 0.0], max_unique_sum=3)
     assert r.div_cov == pytest.approx(1 / 3) and r.generation_scores == [1.0, 0.0, 0.0]
     assert r.utility == pytest.approx(1 / (1 + 0.8 + 0.64))
+    # Any class labels (clustering tools): canonicalized to first-appearance order.
+    assert breadth.DivCov.from_partition([3, 3, 7, 1], [1, 1, 2, 0], max_unique_sum=4).partition == [0, 0, 1, 2]
     with pytest.raises(ValueError, match="partition"):
-        breadth.DivCov.from_partition([1, 0], [1, 1], max_unique_sum=2)
+        breadth.DivCov.from_partition([1, 0, 2], [1, 1], max_unique_sum=2)
     with pytest.raises(ValueError, match="unknown equivalence"):
         breadth.DivCov("nope")
 

@@ -115,6 +115,8 @@ def test_answer_sets(aligned, base):
     assert len(aset.models) == 2
     for m in aset.models:
         assert 1 <= m.generations <= 2 and m.failed_generations <= m.generations and m.target == 2
+        assert sorted(m.parsed_by) == ["braces", "json", "line", "list", "none"]
+        assert sum(m.parsed_by.values()) == m.generations and m.parsed_by["none"] == m.failed_generations
     assert len(aset) == sum(m.collected for m in aset.models) <= 4
     assert aset.complete == all(m.collected == m.target for m in aset.models)
     assert "answers from 2 models" in aset._repr_html_()
@@ -127,9 +129,12 @@ def test_answer_sets(aligned, base):
 def test_parsers_and_prompts():
     assert breadth.parse_answers("Sure! {Monday, Friday}", kind="fixed").answers == ["Monday", "Friday"]
     p = breadth.parse_answers('[{"answer-id": 1, "content": "A fox"}, {"answer-id": 2, "content": "A ho', kind="open")
-    assert p.answers == ["A fox"] and p.ok
+    assert p.answers == ["A fox"] and p.ok and p.parser == "json"
+    # Without the requested JSON, a chatty bulleted list is read (quotes and commentary stripped).
+    lst = breadth.parse_answers('Here are some fruits:\n\n- "Apple" - crunchy\n- "Banana"\n\nEnjoy!', kind="open")
+    assert lst.answers == ["Apple", "Banana"] and lst.parser == "list"
     bad = breadth.parse_answers("no answers here", kind="open")
-    assert not bad.ok and bad.failure
+    assert not bad.ok and bad.failure and bad.parser == "none"
     prompt = breadth.answer_prompt("Name a day of the week.", strategy="one", kind="fixed", item="day", items="days")
     # The paper's Figure 7 breaks the line after "braces,"; compare with whitespace folded.
     assert "Output only the day between two curly braces, like this: {day}." in " ".join(prompt.split())

@@ -216,6 +216,82 @@ TEST_CASE("open-ended parser: well-formed and malformed object lists") {
   CHECK(std::find(dup.notes.begin(), dup.notes.end(), "duplicated answer ids") != dup.notes.end());
 }
 
+TEST_CASE("open-ended parser: chatty list outputs fall back to the list reader") {
+  // Written after SmolLM2-135M-Instruct's replies to "Name a fruit." with the generate-all prompt:
+  // the JSON format block is ignored and the answers come as a bulleted or numbered list.
+  struct Case {
+    std::string text;
+    Strings want;
+  };
+  const std::vector<Case> cases = {
+      // bulleted quoted answers, as one of the inspected generations
+      {"Here are some fruits you can think of:\n\n- \"Apple\"\n- \"Banana\"\n- \"Orange\"\n- \"Mango\"\n- "
+       "\"Strawberry\"\n\nThese fruits are delicious and nutritious!",
+       {"Apple", "Banana", "Orange", "Mango", "Strawberry"}},
+      // numbered, with trailing commentary after a dash, a colon and in parentheses
+      {"Sure! Here are some possible answers:\n1. Apple - a sweet and crunchy fruit.\n2. Banana: rich in "
+       "potassium\n3. Kiwi (also known as Chinese gooseberry)\n4. Pineapple.\n",
+       {"Apple", "Banana", "Kiwi", "Pineapple"}},
+      // bold names with commentary, "1)" markers, a quoted answer followed by a remark
+      {"1) **Mango**: A tropical fruit known for its sweetness.\n2) **Papaya** - great for digestion\n3) "
+       "\"Guava\", which is high in vitamin C.",
+       {"Mango", "Papaya", "Guava"}},
+      // "*" and typographic quotes; a heading item and nested items are skipped
+      {"Fruits:\n* Citrus fruits:\n  * Lemon\n  * Lime\n* \xE2\x80\x9C" "Cherry\xE2\x80\x9D is my favourite\n* "
+       "Grape\n",
+       {"Cherry", "Grape"}},
+      // open-ended answers can be whole sentences: an item without a separator is kept whole
+      {"Here are some jokes:\n1. Why did the banana go to the doctor? Because it wasn't peeling well.\n2. What do "
+       "you call a sad strawberry? A blueberry.",
+       {"Why did the banana go to the doctor? Because it wasn't peeling well", "What do you call a sad strawberry? "
+                                                                               "A blueberry"}},
+      // the JSON block copied but left empty, then a list (no "content" key in the text)
+      {"```\n{\n  \"answer-id\": 1\n}\n```\n- Peach\n- Plum", {"Peach", "Plum"}},
+      // a list cut by the length limit keeps the items it has (the last one may be cut short)
+      {"- \"Apple\"\n- \"Banana\"\n- \"Ch", {"Apple", "Banana", "\"Ch"}},
+      // placeholders and ellipses copied from a template are skipped
+      {"- Apple\n- ...\n- answer_3", {"Apple"}},
+  };
+  for (const auto& c : cases) {
+    INFO("text: " << c.text);
+    auto p = parse_open_answers(c.text);
+    CHECK(p.answers == c.want);
+    CHECK(p.failure.empty());
+    CHECK(p.parser == AnswerParser::kList);
+    CHECK(parse_list_answers(c.text).answers == c.want);
+  }
+  // The requested JSON wins over a list in the same text.
+  auto j = parse_open_answers("- intro\n{\"answer-id\": 1, \"content\": \"Apple\"}\n- \"Banana\"");
+  CHECK(j.answers == Strings{"Apple"});
+  CHECK(j.parser == AnswerParser::kJson);
+  // Prose yields nothing: chatty replies without any list.
+  const Strings prose = {
+      "A fruit is the sweet and fleshy product of a tree or other plant that contains seed and can be eaten as "
+      "food. Some examples include apples, bananas and oranges.",
+      "I'm sorry, but I can't list all the fruits in the world. There are thousands of different fruits, each with "
+      "its own unique taste and texture.\n\nIf you have a specific fruit in mind, feel free to ask!",
+      "Fruits are an important part of a healthy diet. 2 or 3 servings a day are recommended.\n-1 is not a fruit.",
+      "Fruits:\n* Citrus fruits:\n* Stone fruits:",
+  };
+  for (const auto& t : prose) {
+    INFO("text: " << t);
+    auto p = parse_open_answers(t);
+    CHECK(p.answers.empty());
+    CHECK(p.parser == AnswerParser::kNone);
+    CHECK_THAT(p.failure, Catch::StartsWith("no \"content\" field found"));
+  }
+  CHECK(parse_open_answers("Fruits:\n* Citrus fruits:").failure ==
+        "no \"content\" field found; the list holds no answer");
+  CHECK(parse_open_answers("no list").failure == "no \"content\" field found");
+  // Which reader the fixed-answer parser used.
+  CHECK(parse_fixed_answers("{Monday}").parser == AnswerParser::kBraces);
+  CHECK(parse_fixed_answers("* Spain\n* Mexico").parser == AnswerParser::kList);
+  CHECK(parse_fixed_answers("Monday, Friday").parser == AnswerParser::kLine);
+  CHECK(parse_fixed_answers("").parser == AnswerParser::kNone);
+  CHECK(std::string(answer_parser_name(AnswerParser::kList)) == "list");
+  CHECK(std::string(answer_parser_name(AnswerParser::kJson)) == "json");
+}
+
 TEST_CASE("open-ended parser: unparsable outputs give zero answers and a reason") {
   const Strings bad = {
       "",
@@ -257,14 +333,38 @@ std::vector<Gemini> load_gemini() {
 TEST_CASE("real gemini generations: free text is not mistaken for an answer list") {
   auto rows = load_gemini();
   REQUIRE(rows.size() == 100);
-  int64_t n = 0;
+  int64_t n = 0, listed = 0;
   for (const auto& r : rows)
     for (const auto& g : r.generations) {
       ++n;
-      // NoveltyBench's generations answer the plain prompt: none follows the open-ended format.
+      // NoveltyBench's generations answer the plain prompt: none follows the open-ended format, so
+      // only the list fallback can read anything, and only from list items.
       auto p = parse_open_answers(g);
-      CHECK(p.answers.empty());
-      CHECK(p.failure == "no \"content\" field found");
+      bool has_list = false;
+      {
+        std::istringstream lines(g);
+        for (std::string l; std::getline(lines, l);) {
+          auto s = trim(l);
+          size_t d = 0;
+          while (d < s.size() && d < 3 && std::isdigit(static_cast<unsigned char>(s[d]))) ++d;
+          if (s.rfind("- ", 0) == 0 || s.rfind("* ", 0) == 0 || s.rfind("+ ", 0) == 0 ||
+              s.rfind("\xE2\x80\xA2", 0) == 0 || (d > 0 && d + 1 < s.size() && (s[d] == '.' || s[d] == ')') &&
+                                                   (s[d + 1] == ' ' || s[d + 1] == '\t')))
+            has_list = true;
+        }
+      }
+      if (!has_list) {
+        CHECK(p.answers.empty());
+        CHECK(p.failure == "no \"content\" field found");
+      } else {
+        ++listed;
+        CHECK((p.parser == AnswerParser::kList) == p.ok());
+        for (const auto& a : p.answers) {
+          INFO("answer: " << a << "\n---- from: " << g);
+          CHECK(!a.empty());
+          CHECK(g.find(a) != std::string::npos);  // a span of the generation, never a rewrite
+        }
+      }
       // The fixed parser reads at most a short one-line reply; it never returns empty answers.
       auto f = parse_fixed_answers(g);
       for (const auto& a : f.answers) CHECK(!a.empty());
@@ -279,6 +379,7 @@ TEST_CASE("real gemini generations: free text is not mistaken for an answer list
         }
     }
   CHECK(n == 1000);
+  CHECK(listed == 254);  // counted independently (Python, lines starting with "- ", "* " or "1. ")
 }
 
 TEST_CASE("real gemini generations in the answer formats round-trip, whole or truncated") {

@@ -41,7 +41,7 @@ def llama2_vocab(tok_dir):
 
 
 def write_gguf(path, arch, tokens, types, scores, merges=None, model="llama", bos=1, eos=2, unk=0, pad=None,
-               add_bos=None, add_eos=None, chat_template=None, pre="default", extra=None):
+               add_bos=None, add_eos=None, chat_template=None, pre="default", extra=None, hook=None):
     import gguf
 
     w = gguf.GGUFWriter(path, arch)
@@ -80,6 +80,8 @@ def write_gguf(path, arch, tokens, types, scores, merges=None, model="llama", bo
         w.add_chat_template(chat_template)
     for key, value in (extra or {}).items():
         w.add_uint32(key, value)
+    if hook is not None:
+        hook(w)  # further metadata (a converter's own keys)
     # transformers reads the model configuration too; one small tensor is enough for it.
     w.add_tensor("token_embd.weight", np.zeros((len(tokens), 8), dtype=np.float32))
     w.write_header_to_file()

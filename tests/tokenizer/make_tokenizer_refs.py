@@ -299,6 +299,9 @@ def main():
     # Unigram models (tokenizers' trainer; SentencePiece converted by transformers, Precompiled).
     from unigram_sets import make_unigram_sets
     make_unigram_sets(OUT, corpus, manifest, write_refs)
+    # tokenizer.ggml.model = "t5" (llama.cpp's UGM) from a SentencePiece unigram model, as llama.cpp converts it.
+    from ugm_sets import make_ugm_sets
+    make_ugm_sets(OUT, corpus, manifest, write_refs)
     make_variants(corpus, manifest)
     with open(os.path.join(OUT, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1)

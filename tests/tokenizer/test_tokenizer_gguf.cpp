@@ -120,3 +120,40 @@ TEST_CASE("malformed SentencePiece GGUF vocabularies are rejected clearly", "[to
   CHECK_THROWS_AS(Tokenizer::load(bad_pre + "rwkv_model.gguf"), Unsupported);
   CHECK_THAT(message(bad_pre + "rwkv_model.gguf"), Catch::Contains("'rwkv'"));
 }
+
+TEST_CASE("t5 (UGM) GGUF vocabularies: special ids and sentinels as T5Tokenizer; bad files refused",
+          "[tokenizer][gguf]") {
+  const std::string dir = test::tokenizer_fixture_dir() + "/ugm/gguf/";
+  const auto f = read_json(dir + "facts.json");
+  const auto t = Tokenizer::load(dir + "t5_gguf.gguf");
+  // Every slot of the file (the model's embedding rows), past the tokenizer's own pieces.
+  CHECK(t->vocab_size() == f.at("vocab_size").get<int32_t>());
+  CHECK_FALSE(t->bos_id().has_value());
+  REQUIRE(!t->eos_ids().empty());
+  CHECK(t->eos_ids()[0] == f.at("eos_id").get<int32_t>());
+  CHECK(t->pad_id() == std::optional<int32_t>(f.at("pad_id").get<int32_t>()));
+  const int32_t s0 = f.at("sentinel_0").get<int32_t>();
+  CHECK(t->encode("<extra_id_0>", false) == std::vector<int32_t>{s0});
+  CHECK(t->is_special(s0));
+  CHECK(t->is_special(f.at("unk_id").get<int32_t>()));
+  CHECK(t->encode("", true) == std::vector<int32_t>{f.at("eos_id").get<int32_t>()});
+
+  auto message = [](const std::string& path) {
+    try {
+      Tokenizer::load(path);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  const std::string bad = dir + "bad/";
+  CHECK_THROWS_AS(Tokenizer::load(bad + "t5_no_scores.gguf"), FormatError);
+  CHECK_THAT(message(bad + "t5_no_scores.gguf"), Catch::Contains("tokenizer.ggml.scores"));
+  CHECK_THROWS_AS(Tokenizer::load(bad + "t5_nan_score.gguf"), FormatError);
+  CHECK_THAT(message(bad + "t5_nan_score.gguf"), Catch::Contains("NaN"));
+  CHECK_THROWS_AS(Tokenizer::load(bad + "t5_no_unk.gguf"), FormatError);
+  CHECK_THAT(message(bad + "t5_no_unk.gguf"), Catch::Contains("unknown_token_id"));
+  // A truncated charsmap is refused when the tokenizer is built or at the first lookup, never read
+  // out of bounds.
+  CHECK_THROWS_AS(Tokenizer::load(bad + "t5_bad_charsmap.gguf")->encode("Hello world", false), FormatError);
+}

@@ -147,6 +147,28 @@ TEST_CASE("Unigram through tokenizer.json: vocabulary checks", "[tokenizer][unig
   CHECK_THROWS_AS(tok::HfTokenizer::from_json(j, "test"), FormatError);
 }
 
+TEST_CASE("Unigram: pieces spelled like added tokens decode as tokenizers does", "[tokenizer][unigram]") {
+  // A trained vocabulary can hold "<unk>" and "</s>" as pieces while the added (special) tokens of the
+  // same text have other ids, as tokenizers' UnigramTrainer makes when the training text contains them.
+  // tokenizers: id_to_token is positional (each id its own piece), token_to_id takes the last repeat,
+  // and decode's skip_special_tokens goes by the token's text.
+  using nlohmann::json;
+  const json vocab = json::array({json::array({"<unk>", 0.0}), json::array({"\xE2\x96\x81" "a", -1.0}),
+                                  json::array({"</s>", -2.0}), json::array({"<unk>", -3.0})});
+  json j = {{"model", {{"type", "Unigram"}, {"unk_id", 0}, {"vocab", vocab}}},
+            {"added_tokens", json::array({{{"id", 4}, {"content", "</s>"}, {"special", true}, {"single_word", false},
+                                           {"lstrip", false}, {"rstrip", false}, {"normalized", false}}})},
+            {"pre_tokenizer", {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}}},
+            {"decoder", {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"}, {"prepend_scheme", "always"}}}};
+  auto t = tok::HfTokenizer::from_json(j, "test");
+  CHECK(t->decode({1, 0, 1}) == "a<unk> a");   // id 0 is its own piece although "<unk>" maps to 3
+  CHECK(t->token_to_id("<unk>") == std::optional<int32_t>(3));
+  CHECK(t->decode({1, 2}) == "a</s>");
+  CHECK(t->decode({1, 2}, true) == "a");        // the piece "</s>" is skipped: its text is special
+  CHECK(t->decode({1, 4}, true) == "a");
+  CHECK(t->decode({1, 0}, true) == "a<unk>");  // "<unk>" is not an added token here
+}
+
 TEST_CASE("base64 decoding is strict", "[tokenizer][unigram]") {
   CHECK(tok::base64_decode("") == std::string());
   CHECK(tok::base64_decode("YQ==") == std::string("a"));

@@ -95,9 +95,13 @@ std::function<int()> setup(CLI::App& app) {
       j["models"] = nlohmann::json::array();
       for (size_t m = 0; m < set.models.size(); ++m) {
         const auto& r = set.models[m];
+        nlohmann::json parsed_by = nlohmann::json::object();
+        for (size_t p = 0; p < breadth::kAnswerParserCount; ++p)
+          parsed_by[breadth::answer_parser_name(static_cast<breadth::AnswerParser>(p))] = r.parsed_by[p];
         j["models"].push_back({{"path", a->models[m]}, {"target", r.target}, {"collected", r.collected},
                                {"generations", r.generations}, {"failed_generations", r.failed_generations},
-                               {"generated_tokens", r.generated_tokens}, {"failures", r.failures}});
+                               {"generated_tokens", r.generated_tokens}, {"failures", r.failures},
+                               {"parsed_by", parsed_by}});
       }
       fmt::print("{}\n", j.dump(2));
     } else {

@@ -1,6 +1,8 @@
 // breadth.Sampler (generation, answer sets), its results, and the answer parsers.
 #include <fmt/format.h>
 
+#include <map>
+
 #include "breadth/answer_set.hpp"
 #include "breadth/model.hpp"
 #include "breadth/sampler.hpp"
@@ -109,6 +111,15 @@ void bind_sampler(py::module_& m) {
       .def_readonly("failed_generations", &ModelAnswers::failed_generations)
       .def_readonly("generated_tokens", &ModelAnswers::generated_tokens)
       .def_readonly("failures", &ModelAnswers::failures)
+      .def_property_readonly(
+          "parsed_by",
+          [](const ModelAnswers& a) {
+            std::map<std::string, int64_t> d;
+            for (size_t p = 0; p < kAnswerParserCount; ++p)
+              d[answer_parser_name(static_cast<AnswerParser>(p))] = a.parsed_by[p];
+            return d;
+          },
+          "Generations by the reader that gave their answers: json, braces, list, line; none = failed.")
       .def("__repr__", [](const ModelAnswers& a) {
         return fmt::format("ModelAnswers(collected={}/{}, generations={}, failed={})", a.collected, a.target,
                            a.generations, a.failed_generations);
@@ -133,6 +144,9 @@ void bind_sampler(py::module_& m) {
       .def_readonly("answers", &ParsedAnswers::answers)
       .def_readonly("failure", &ParsedAnswers::failure)
       .def_readonly("notes", &ParsedAnswers::notes)
+      .def_property_readonly(
+          "parser", [](const ParsedAnswers& p) { return std::string(answer_parser_name(p.parser)); },
+          "Which reading gave the answers: json, braces, list (the bulleted/numbered fallback), line, none.")
       .def_property_readonly("ok", &ParsedAnswers::ok)
       .def("__repr__", [](const ParsedAnswers& p) {
         return fmt::format("ParsedAnswers({} answers{})", p.answers.size(),
@@ -146,7 +160,9 @@ void bind_sampler(py::module_& m) {
 objects (kind='open'). Never raises: an unreadable text gives no answers and a `failure` reason.
 
 >>> breadth.parse_answers("{Monday, Friday}", kind="fixed").answers
-['Monday', 'Friday'])doc");
+['Monday', 'Friday']
+
+Without the requested JSON, an open-ended reply's bulleted or numbered list is read (parser 'list').)doc");
   m.def(
       "answer_prompt",
       [](const std::string& question, const std::string& strategy, const std::string& kind, const std::string& item,
