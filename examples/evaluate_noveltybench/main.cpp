@@ -43,8 +43,16 @@ int main(int argc, char** argv) {
     std::shared_ptr<breadth::Equivalence> mine;
     if (!equivalence.empty()) mine = breadth::make_equivalence(equivalence);
 
+    // NoveltyBench's own per-prompt figures (utility, distinct, generation_scores), where the file has
+    // them, to compare prompt by prompt (not only the means).
+    std::vector<nlohmann::json> theirs;
+    {
+      std::ifstream in(path);
+      for (std::string line; std::getline(in, line);)
+        if (line.find_first_not_of(" \t\r") != std::string::npos) theirs.push_back(nlohmann::json::parse(line));
+    }
     double utility = 0, distinct = 0, legacy = 0, div_cov = 0;
-    int agree = 0;
+    int agree = 0, figures_equal = 0, figures_known = 0;
     struct Row { std::string id, prompt; double div_cov; int64_t distinct; };
     std::vector<Row> rows;
     for (const auto& r : records) {
@@ -57,6 +65,13 @@ int main(int argc, char** argv) {
       div_cov += f.div_cov;
       rows.push_back({r.id.value_or("?"), r.prompt, f.div_cov, f.num_unique});
       if (mine && r.partition) agree += breadth::partition(r.generations, *mine) == *r.partition;
+      const nlohmann::json& t = theirs.at(rows.size() - 1);
+      if (t.contains("utility") && t.contains("distinct") && t.contains("generation_scores")) {
+        ++figures_known;
+        figures_equal += std::fabs(f.utility - t["utility"].get<double>()) < 1e-9 &&
+                         f.distinct_legacy == t["distinct"].get<int64_t>() &&
+                         f.generation_scores == t["generation_scores"].get<std::vector<double>>();
+      }
     }
     const double n = static_cast<double>(records.size());
     std::printf("%s: %zu prompts\n", path.c_str(), records.size());
@@ -81,6 +96,9 @@ int main(int argc, char** argv) {
                   du < 1e-9 && dd < 1e-9 ? "match" : "MISMATCH");
       if (du >= 1e-9 || dd >= 1e-9) return 1;
     }
+    if (figures_known > 0)
+      std::printf("utility, distinct and generation scores equal NoveltyBench's on %d of %d prompts\n",
+                  figures_equal, figures_known);
     if (mine)
       std::printf("'%s' partitions equal NoveltyBench's on %d of %zu prompts\n", equivalence.c_str(), agree,
                   records.size());

@@ -14,6 +14,7 @@
 #include "breadth/baco.hpp"
 #include "breadth/model.hpp"
 #include "breadth/tokenizer.hpp"
+#include "common/require_input.hpp"
 #include "common/test_env.hpp"
 
 using namespace breadth;
@@ -31,11 +32,7 @@ std::shared_ptr<CausalLM> smollm2() {
 }  // namespace
 
 TEST_CASE("SmolLM2: base share rises with gamma under p-punc") {
-  auto path = breadth::test::models_dir() + "/smollm2-135m-instruct.gguf";
-  if (!std::ifstream(path).good()) {
-    WARN("skipped: " << path << " not found (run scripts/setup.sh)");
-    return;
-  }
+  if (!BREADTH_REQUIRE_INPUT(breadth::test::models_dir() + "/smollm2-135m-instruct.gguf")) return;
   std::ifstream in(breadth::test::shared_dir() + "/data/noveltybench/curated.jsonl");
   REQUIRE(in.good());
   std::string line;
@@ -79,11 +76,9 @@ TEST_CASE("SmolLM2: base share rises with gamma under p-punc") {
 // over all marks. No exclusions: a mark inside a number is followed by a digit and never counts; an
 // abbreviation or a URL ("e.g.", "example.com") would count, which only makes the bound stricter.
 TEST_CASE("SmolLM2: p-punc samples on the default base prompt do not glue words to punctuation") {
+  if (!BREADTH_REQUIRE_INPUT(breadth::test::models_dir() + "/smollm2-135m-instruct.gguf")) return;
   auto model = smollm2();
-  if (!model) {
-    WARN("skipped: smollm2-135m-instruct.gguf not found (run scripts/setup.sh)");
-    return;
-  }
+  REQUIRE(model);
   std::ifstream in(breadth::test::shared_dir() + "/data/noveltybench/curated.jsonl");
   REQUIRE(in.good());
   std::vector<std::string> prompts;

@@ -17,6 +17,7 @@
 
 #include "breadth.h"
 #include "breadth/router.hpp"
+#include "common/require_input.hpp"
 #include "common/test_env.hpp"
 #include "core/files.hpp"
 
@@ -715,10 +716,7 @@ TEST_CASE("routing with a saved router", "[capi]") {
 
 TEST_CASE("sentence encoder embeddings", "[capi]") {
   auto path = breadth::test::models_dir() + "/all-minilm-l6-v2";
-  if (!exists(path + "/model.safetensors")) {
-    WARN("all-MiniLM-L6-v2 not in the setup cache; skipped");
-    return;
-  }
+  if (!BREADTH_REQUIRE_INPUT(path + "/model.safetensors")) return;
   breadth_encoder* e = nullptr;
   REQUIRE(breadth_encoder_load(path.c_str(), &e) == BREADTH_OK);
   const char* texts[] = {"A cat sat on the mat.", "A kitten sat on the rug.", "Stock prices fell sharply."};

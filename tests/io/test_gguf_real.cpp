@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "common/require_input.hpp"
 #include "common/test_env.hpp"
 #include "io/gguf.hpp"
 #include "io/safetensors.hpp"
@@ -18,11 +19,11 @@ namespace {
 
 std::string fixture(const std::string& name) { return breadth::test::fixtures_dir() + "/io_smollm2/" + name; }
 
+// The model must be installed (a missing one fails, see common/require_input.hpp); when it is, the
+// fixture script has written its references.
 bool have_model() {
-  if (std::ifstream(fixture("MISSING")).good()) {
-    WARN("SmolLM2 GGUF not installed (scripts/setup.sh); skipping");
-    return false;
-  }
+  if (!BREADTH_REQUIRE_INPUT(breadth::test::models_dir() + "/smollm2-135m-instruct.gguf")) return false;
+  REQUIRE(std::ifstream(fixture("smollm2.json")).good());
   return true;
 }
 

@@ -11,14 +11,13 @@
 // Last: libtorch's logging header defines its own CHECK, which Catch's must override.
 #include <catch2/catch.hpp>
 
+#include "common/require_input.hpp"
+
 using namespace breadth;
 
 TEST_CASE("SmolLM2-135M-Instruct collects a B = 20 answer set with the generate-all prompt") {
   const std::string path = breadth::test::models_dir() + "/smollm2-135m-instruct.gguf";
-  if (!std::ifstream(path).good()) {
-    WARN("skipped: " << path << " is missing (run scripts/setup.sh)");
-    return;
-  }
+  if (!BREADTH_REQUIRE_INPUT(path)) return;
   // One thread: on a shared, busy machine OpenMP's spinning workers make two threads several times
   // slower than one (measured: 92 s vs 16 s for the same 185 tokens), and one is plenty for 135M.
   torch::set_num_threads(1);

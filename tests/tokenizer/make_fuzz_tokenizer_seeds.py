@@ -38,7 +38,13 @@ sources = {name: os.path.join(shared, "data", "tokenizers", name, "tokenizer.jso
 sources["minilm"] = os.path.join(models_dir, "all-minilm-l6-v2", "tokenizer.json")
 for name, path in sources.items():
     if not os.path.exists(path):
-        continue
+        # Every seed source is required; only setup's download (MiniLM) may be left out, and only under
+        # the explicit opt-out.
+        if name == "minilm" and os.environ.get("BREADTH_ALLOW_MISSING_MODELS") == "1":
+            print(f"{path} is missing (BREADTH_ALLOW_MISSING_MODELS=1): no {name} seed")
+            continue
+        sys.exit(f"{path} is missing: run `make setup` (scripts/setup.sh)"
+                 + ("" if name == "minilm" else "; the tokenizers live in ../shared (BREADTH_SHARED_DIR)"))
     with open(path, encoding="utf-8") as f:
         j = cut(json.load(f))
     with open(os.path.join(out, "json", name + ".json"), "w", encoding="utf-8") as f:

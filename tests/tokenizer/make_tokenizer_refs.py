@@ -277,6 +277,9 @@ def main():
     minilm.no_truncation()
     write_refs("minilm", minilm, corpus, minilm_dir, manifest)
     gguf = os.path.join(MODELS, "smollm2-135m-instruct.gguf")
+    if not os.path.exists(gguf) and os.environ.get("BREADTH_ALLOW_MISSING_MODELS") != "1":
+        sys.exit(f"{gguf} is missing: run `make setup` (scripts/setup.sh) to download it "
+                 "(or set BREADTH_ALLOW_MISSING_MODELS=1 to leave its reference set out)")
     if os.path.exists(gguf):
         from transformers import AutoTokenizer
         ref = AutoTokenizer.from_pretrained(os.path.dirname(gguf), gguf_file=os.path.basename(gguf))

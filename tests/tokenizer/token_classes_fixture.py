@@ -126,13 +126,20 @@ def main():
     os.makedirs(outdir, exist_ok=True)
     words = function_words()
     sources = {}
+    # Every vocabulary is required (test_token_classes checks each name is there): a missing one is an
+    # error saying how to get it; only SmolLM2's GGUF (setup's download) may be left out, and only under
+    # BREADTH_ALLOW_MISSING_MODELS=1.
     for fam in ("qwen3", "llama3_1", "llama2"):
         p = os.path.join(shared_dir(), "data", "tokenizers", fam)
-        if os.path.exists(os.path.join(p, "tokenizer.json")):
-            sources[fam] = (p, hf_tokenizer(p))
+        if not os.path.exists(os.path.join(p, "tokenizer.json")):
+            sys.exit(f"{p}/tokenizer.json is missing: the test data lives in ../shared (BREADTH_SHARED_DIR)")
+        sources[fam] = (p, hf_tokenizer(p))
     g = os.path.join(models_dir(), "smollm2-135m-instruct.gguf")
     if os.path.exists(g):
         sources["smollm2-gguf"] = (g, gguf_tokenizer(g))
+    elif os.environ.get("BREADTH_ALLOW_MISSING_MODELS") != "1":
+        sys.exit(f"{g} is missing: run `make setup` (scripts/setup.sh) to download it "
+                 "(or set BREADTH_ALLOW_MISSING_MODELS=1 to leave it out)")
     result = {}
     for name, (path, vocab) in sources.items():
         entry = {"path": path, "n": len(vocab), "hole": [], "uncertain": [], "special": [], "bytes": [],
