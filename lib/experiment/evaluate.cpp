@@ -115,14 +115,16 @@ ExperimentSummary evaluate_run(const RunLayout& layout, const std::string& out) 
         fail<Error>("{}", e);
       }
       BREADTH_CHECK_ARG(files::exists(gen), "not generated yet (no {})", gen);
-      auto records = read_eval_jsonl(gen);
+      // One read: the records to evaluate, and the lines scores.jsonl extends.
+      const std::vector<std::string> raw = jsonl::repair_and_read(gen);
+      std::vector<EvalRecord> records;
+      for (size_t k = 0; k < raw.size(); ++k) records.push_back(parse_eval_record(raw[k], fmt::format("{}:{}", gen, k + 1)));
       BREADTH_CHECK_ARG(static_cast<int64_t>(records.size()) == expected,
                         "incomplete: {} of {} prompts generated; rerun `breadth run` to finish it", records.size(),
                         expected);
       const AnswerSetTable table = evaluate_answer_sets(records, *equivalence, *quality, metrics, eo);
       // NoveltyBench's scores.jsonl: its fields (distinct is its max(partition)), then breadth's.
       std::string scores;
-      const std::vector<std::string> raw = jsonl::repair_and_read(gen);
       for (size_t q = 0; q < records.size(); ++q) {
         Json line = Json::parse(raw[q]);
         const auto& r = table.divcov[q];

@@ -100,16 +100,14 @@ std::vector<MethodSweepPoint> temperature_sweep(const CausalLM& model,
     s.temperature = t;
     s.validate();  // names the field and the value
   }
-  std::vector<MethodSweepPoint> out;
-  const auto K = static_cast<int64_t>(temperatures.size());
-  for (int64_t k = 0; k < K; ++k) {
-    auto g = methods::generate_options(options);
-    g.sampling.temperature = temperatures[static_cast<size_t>(k)];
-    g.on_progress = methods::stage_progress(options.on_progress, "temperature_sweep", k, K);
-    out.push_back({temperatures[static_cast<size_t>(k)],
-                   to_method_result("sample", generate(model, prompts, g), options.num_samples, "model")});
-  }
-  return out;
+  return methods::sweep(temperatures, options.on_progress, "temperature_sweep",
+                        [&](double t, ProgressCallback progress) {
+                          auto g = methods::generate_options(options);
+                          g.sampling.temperature = t;
+                          g.on_progress = std::move(progress);
+                          return to_method_result("sample", generate(model, prompts, g), options.num_samples,
+                                                  "model");
+                        });
 }
 
 }  // namespace breadth

@@ -148,15 +148,12 @@ std::vector<MethodSweepPoint> logit_ensemble_sweep(std::shared_ptr<const CausalL
                                                    const LogitEnsembleOptions& options) {
   BREADTH_CHECK_ARG(!ws.empty(), "logit_ensemble_sweep: give at least one w");
   for (double w : ws) validate_w(w);
-  std::vector<MethodSweepPoint> out;
-  const auto K = static_cast<int64_t>(ws.size());
-  for (int64_t k = 0; k < K; ++k) {
+  return methods::sweep(ws, options.on_progress, "logit_ensemble_sweep", [&](double w, ProgressCallback progress) {
     LogitEnsembleOptions o = options;
-    o.w = ws[static_cast<size_t>(k)];
-    o.on_progress = methods::stage_progress(options.on_progress, "logit_ensemble_sweep", k, K);
-    out.push_back({o.w, logit_ensemble(base, aligned, prompts, o)});
-  }
-  return out;
+    o.w = w;
+    o.on_progress = std::move(progress);
+    return logit_ensemble(base, aligned, prompts, o);
+  });
 }
 
 int64_t response_ensemble_base_count(double ratio, int64_t n) {

@@ -1,6 +1,7 @@
 // Pieces the method implementations share (not public).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +25,19 @@ std::vector<int32_t> encode_messages(const CausalLM& model, const std::vector<Ch
 /// `label`; empty when `cb` is.
 ProgressCallback stage_progress(const ProgressCallback& cb, std::string label, int64_t stage,
                                 int64_t stages);
+/// A sweep: `run(value, progress)` for each value in order, each run one stage of a progress bar
+/// labelled `label`. The caller has checked the values.
+template <typename Run>
+std::vector<MethodSweepPoint> sweep(const std::vector<double>& values, const ProgressCallback& cb,
+                                    const std::string& label, Run run) {
+  std::vector<MethodSweepPoint> out;
+  const auto stages = static_cast<int64_t>(values.size());
+  for (int64_t k = 0; k < stages; ++k) {
+    const double value = values[static_cast<size_t>(k)];
+    out.push_back({value, run(value, stage_progress(cb, label, k, stages))});
+  }
+  return out;
+}
 /// The BacoOptions a two-model method runs BacoDecoder with.
 BacoOptions baco_options(const TwoModelOptions& o);
 

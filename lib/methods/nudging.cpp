@@ -63,15 +63,12 @@ std::vector<MethodSweepPoint> nudging_sweep(std::shared_ptr<const CausalLM> base
                                             const NudgingOptions& options) {
   BREADTH_CHECK_ARG(!thresholds.empty(), "nudging_sweep: give at least one threshold");
   for (double t : thresholds) validate_threshold(t);
-  std::vector<MethodSweepPoint> out;
-  const auto K = static_cast<int64_t>(thresholds.size());
-  for (int64_t k = 0; k < K; ++k) {
+  return methods::sweep(thresholds, options.on_progress, "nudging_sweep", [&](double t, ProgressCallback progress) {
     NudgingOptions o = options;
-    o.threshold = thresholds[static_cast<size_t>(k)];
-    o.on_progress = methods::stage_progress(options.on_progress, "nudging_sweep", k, K);
-    out.push_back({o.threshold, nudging(base, aligned, prompts, o)});
-  }
-  return out;
+    o.threshold = t;
+    o.on_progress = std::move(progress);
+    return nudging(base, aligned, prompts, o);
+  });
 }
 
 }  // namespace breadth
