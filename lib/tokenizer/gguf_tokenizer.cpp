@@ -15,6 +15,7 @@
 #include "tokenizer/config_specials.hpp"
 #include "tokenizer/hf_tokenizer.hpp"
 #include "tokenizer/pipeline.hpp"
+#include "tokenizer/rwkv_tokenizer.hpp"
 #include "tokenizer/spm_merges.hpp"
 #include "tokenizer/unicode.hpp"
 #include "core/utf8.hpp"
@@ -59,6 +60,24 @@ constexpr const char* kYoutuCjkSplit =
     "[\u3105-\u312f]+|[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+";
 constexpr const char* kCjkKanaSplit = "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+";
 constexpr const char* kDeepseekCjkSplit = "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+";
+// Kimi-K2's pattern (tokenization_kimi.py): Han runs on their own, and the letter classes of the
+// GPT-4o pattern without Han. Moonshot writes the exclusion as class intersection
+// ([...&&[^\p{Han}]]); PCRE2 gets the same set as a negative lookahead before each letter.
+#define BREADTH_NOT_HAN "(?!\\p{Han})"
+constexpr const char* kKimiK2Split =
+    "\\p{Han}+|"
+    "[^\\r\\n\\p{L}\\p{N}]?(?:" BREADTH_NOT_HAN "[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}])*(?:" BREADTH_NOT_HAN
+    "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}])+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
+    "[^\\r\\n\\p{L}\\p{N}]?(?:" BREADTH_NOT_HAN "[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}])+(?:" BREADTH_NOT_HAN
+    "[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}])*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|"
+    "\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+#undef BREADTH_NOT_HAN
+// AFMoE (Arcee Trinity): digit runs cut into groups of three from the right (a leading group of one
+// or two), then runs of CJK and other Asian scripts, then DeepSeek-V3's pattern.
+constexpr const char* kAfmoeDigitsSplit = R"(\p{N}{1,3}(?=(?:\p{N}{3})*(?!\p{N})))";
+constexpr const char* kAfmoeCjkSplit =
+    "[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\u3040-\u309f\u30a0-\u30ff\uff65-\uff9f\u2f00-\u2fdf\u0e00-\u0e7f"
+    "\u0e80-\u0eff\u1780-\u17ff\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff\uac00-\ud7af\u1100-\u11ff]+";
 // BLOOM's regex nests a class in a class (Oniguruma); PCRE2 needs it flat.
 constexpr const char* kBloomSplit = " ?[^(\\s|.,!?\u2026\u3002\uff0c\u3001\u0964\u06d4\u060c)]+";
 
@@ -86,8 +105,12 @@ struct BpePre {
   bool ignore_merges = false;
 };
 
-// The `tokenizer.ggml.pre` values llama.cpp knows for byte-level BPE vocabularies that breadth
-// tokenizes, grouped by the pre-tokenizer they select.
+constexpr const char* kSpmBpeGroup = "spm-bpe";
+constexpr const char* kWhitespaceGroup = "whitespace";
+
+// The `tokenizer.ggml.pre` values llama.cpp knows for BPE vocabularies, grouped by the
+// pre-tokenizer (or, for the last two groups, the whole pipeline) they select. This table is the
+// one place a pre value is mapped.
 const std::map<std::string, std::vector<std::string>>& pre_groups() {
   static const std::map<std::string, std::vector<std::string>> g = {
       {"gpt2", {"gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
@@ -122,15 +145,14 @@ const std::map<std::string, std::vector<std::string>>& pre_groups() {
       {"gpt-4o-ignore", {"granite-embed-multi-97m"}},
       {"tiny_aya", {"tiny_aya", "cohere2moe"}},
       {"superbpe", {"superbpe"}},
+      {"kimi-k2", {"kimi-k2"}},
+      {"afmoe", {"afmoe"}},
+      // Not byte-level: SentencePiece-style BPE over raw UTF-8 (spaces as U+2581, <0xXX> byte
+      // fallback), and BPE over raw UTF-8 words split at whitespace.
+      {kSpmBpeGroup, {"gemma4", "granite-embed-multi-311m", "sarvam-moe"}},
+      {kWhitespaceGroup, {"whitespace"}},
   };
   return g;
-}
-
-// llama.cpp knows these, with tokenizers of their own that breadth does not implement.
-const std::vector<std::string>& unsupported_pre() {
-  static const std::vector<std::string> v = {"kimi-k2", "afmoe", "gemma4", "granite-embed-multi-311m",
-                                             "sarvam-moe", "whitespace"};
-  return v;
 }
 
 BpePre bpe_pre_for_group(const std::string& group) {
@@ -194,18 +216,22 @@ BpePre bpe_pre_for_group(const std::string& group) {
   if (group == "gpt-4o-ignore") return {splits_then_bytes({split_stage(kGpt4oSplit)}), true};
   if (group == "tiny_aya")
     return {splits_then_bytes({split_stage(R"(\d{1,3}(?=(?:\d{3})*\b))"), split_stage(kGpt4oSplit)})};
+  if (group == "kimi-k2")
+    // tiktoken (and transformers' conversion of it) looks a whole piece up before merging.
+    return {splits_then_bytes({split_stage(kKimiK2Split)}), true};
+  if (group == "afmoe")
+    return {splits_then_bytes({split_stage(kAfmoeDigitsSplit), split_stage(kAfmoeCjkSplit),
+                               split_stage(kDeepseekV3Split)})};
   if (group == "superbpe")
     return {splits_then_bytes({split_stage(R"(\p{N}+)"), split_stage(R"((?=(\d{3})+(?!\d)))")})};
   fail<InvalidArgument>("internal: no pre-tokenizer group '{}'", group);
 }
 
-// The pre-tokenizer a `tokenizer.ggml.pre` value selects; Unsupported naming the value when breadth
-// does not know it (never a silently different tokenization).
-BpePre bpe_pre(const std::string& pre, const std::string& where) {
+// The group a `tokenizer.ggml.pre` value belongs to; Unsupported naming the value when breadth does
+// not know it (never a silently different tokenization).
+std::string pre_group(const std::string& pre, const std::string& where) {
   for (const auto& [group, names] : pre_groups())
-    if (std::find(names.begin(), names.end(), pre) != names.end()) return bpe_pre_for_group(group);
-  if (std::find(unsupported_pre().begin(), unsupported_pre().end(), pre) != unsupported_pre().end())
-    fail<Unsupported>("{}: tokenizer.ggml.pre '{}' selects a tokenizer breadth does not implement", where, pre);
+    if (std::find(names.begin(), names.end(), pre) != names.end()) return group;
   fail<Unsupported>("{}: unknown tokenizer.ggml.pre '{}' (breadth knows the values llama.cpp knows for gpt2 "
                     "vocabularies; see docs/tokenizers.md)",
                     where, pre);
@@ -220,6 +246,10 @@ enum class SpmFlavor {
   // space. Without tokenizer.ggml.add_space_prefix there is no prefix space to add or strip.
   kLlama,
   kGemma,  // GemmaTokenizer: spaces replaced by ▁ in the normalizer, no prefix space, unk "<unk>"
+  // A gpt2 file whose pre is Gemma-4's (gemma4, granite-embed-multi-311m, sarvam-moe): the same
+  // pipeline as kGemma (llama.cpp's escape_whitespaces, raw UTF-8 BPE, <0xXX> fallback), the unknown
+  // token the file names, and no tokenizer class of its own adding specials.
+  kSpmBpe,
 };
 
 std::string token_at(const std::vector<std::string>& tokens, std::optional<int64_t> id) {
@@ -299,7 +329,7 @@ json post_processor(const GgufVocab& v, const json& vocab, bool add_bos, bool ad
 }
 
 // Sets bos/eos/pad and the chat template from the metadata.
-void finish(HfTokenizer& t, const io::GgufFile& g, const GgufVocab& v) {
+void finish(ConfigurableTokenizer& t, const io::GgufFile& g, const GgufVocab& v) {
   std::vector<int32_t> eos_ids;
   if (v.eos) eos_ids.push_back(static_cast<int32_t>(*v.eos));
   add_known_end_tokens(t, eos_ids);
@@ -310,9 +340,7 @@ void finish(HfTokenizer& t, const io::GgufFile& g, const GgufVocab& v) {
 }
 
 // tokenizer.ggml.model = "gpt2": byte-level BPE (byte_level_tokenizer).
-std::shared_ptr<HfTokenizer> load_gpt2(const io::GgufFile& g, const GgufVocab& v) {
-  // A file without tokenizer.ggml.pre gets llama.cpp's "default", as llama.cpp tokenizes it.
-  const BpePre pre = bpe_pre(g.get_string("tokenizer.ggml.pre", "default"), v.where);
+std::shared_ptr<HfTokenizer> load_gpt2(const io::GgufFile& g, const GgufVocab& v, const BpePre& pre) {
   const auto merges = g.get_string_array("tokenizer.ggml.merges");
   // Tokens spelled outside the byte-level alphabet are respelled byte by byte.
   const auto& table = byte_to_unicode();
@@ -414,14 +442,17 @@ std::shared_ptr<HfTokenizer> load_spm_bpe(const io::GgufFile& g, const GgufVocab
   }
 
   const bool gemma = flavor == SpmFlavor::kGemma;
+  json unk_token = nullptr;
+  if (gemma) unk_token = "<unk>";
+  else if (flavor == SpmFlavor::kSpmBpe && v.unk) unk_token = spelled[*v.unk];
   json j;
   j["model"] = {{"type", "BPE"},       {"vocab", vocab},      {"merges", std::move(jmerges)},
                 {"fuse_unk", true},    {"byte_fallback", true}, {"ignore_merges", false},
-                {"unk_token", gemma ? json("<unk>") : json(nullptr)}};
+                {"unk_token", unk_token}};
   json decoders = json::array({{{"type", "Replace"}, {"pattern", {{"String", "\xE2\x96\x81"}}}, {"content", " "}},
                                {{"type", "ByteFallback"}},
                                {{"type", "Fuse"}}});
-  const bool space_prefix = !gemma && g.get_bool("tokenizer.ggml.add_space_prefix", true);
+  const bool space_prefix = flavor == SpmFlavor::kLlama && g.get_bool("tokenizer.ggml.add_space_prefix", true);
   if (space_prefix) decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
   j["decoder"] = {{"type", "Sequence"}, {"decoders", decoders}};
   const json replace_spaces = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\xE2\x96\x81"}};
@@ -439,6 +470,10 @@ std::shared_ptr<HfTokenizer> load_spm_bpe(const io::GgufFile& g, const GgufVocab
       j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"String", " "}}}, {"behavior", "MergedWithPrevious"},
                             {"invert", false}};
       break;
+    case SpmFlavor::kSpmBpe:
+      j["normalizer"] = replace_spaces;
+      j["pre_tokenizer"] = nullptr;
+      break;
   }
   j["post_processor"] = post_processor(v, vocab, add_bos, g.get_bool("tokenizer.ggml.add_eos_token", false));
 
@@ -446,9 +481,9 @@ std::shared_ptr<HfTokenizer> load_spm_bpe(const io::GgufFile& g, const GgufVocab
   // the tokenizer class's own specials, the file's control tokens, its user-defined tokens, then
   // the special tokens the file names by id.
   AddedList added(vocab);
-  const std::vector<std::string> class_specials =
-      gemma ? std::vector<std::string>{"<bos>", "<eos>", "<unk>", "<pad>", "<mask>"}
-            : std::vector<std::string>{"<s>", "</s>", "<unk>"};
+  std::vector<std::string> class_specials;
+  if (gemma) class_specials = {"<bos>", "<eos>", "<unk>", "<pad>", "<mask>"};
+  else if (flavor == SpmFlavor::kLlama) class_specials = {"<s>", "</s>", "<unk>"};
   for (const auto& s : class_specials) added.add(s, true);
   for (size_t id = 0; id < v.types.size(); ++id)
     if (v.type(id) == kControl) added.add(v.tokens[id], true);
@@ -458,6 +493,68 @@ std::shared_ptr<HfTokenizer> load_spm_bpe(const io::GgufFile& g, const GgufVocab
     if (id) added.add(v.tokens[*id], true);
   j["added_tokens"] = added.take();
   return HfTokenizer::from_json(j, v.where);
+}
+
+// tokenizer.ggml.model = "whitespace" (and a gpt2 file whose pre is "whitespace"; jina-embeddings-
+// v2-base-zh): BPE over raw UTF-8 tokens (no byte-level alphabet) on the words between whitespace,
+// which is dropped (llama.cpp's whitespace session; tokenizers' WhitespaceSplit), lowercased first
+// when tokenizer.ggml.normalizer.lowercase says so; a character no merge reaches falls back to
+// <0xXX> tokens where the vocabulary has them. No decoder (tokens are joined with spaces).
+std::shared_ptr<HfTokenizer> load_whitespace_bpe(const io::GgufFile& g, const GgufVocab& v) {
+  for (size_t id = 0; id < v.tokens.size(); ++id)
+    BREADTH_CHECK_FORMAT(is_valid_utf8(v.tokens[id]), "{}: token {} of tokenizer.ggml.tokens is not valid UTF-8",
+                         v.where, id);
+  json vocab = json::object();
+  for (size_t id = 0; id < v.tokens.size(); ++id) vocab[v.tokens[id]] = static_cast<int64_t>(id);
+  json jmerges = json::array();
+  for (const auto& m : g.get_string_array("tokenizer.ggml.merges")) jmerges.push_back(m);
+  json j;
+  j["model"] = {{"type", "BPE"},        {"vocab", vocab},        {"merges", std::move(jmerges)},
+                {"fuse_unk", false},    {"byte_fallback", true}, {"ignore_merges", false},
+                {"unk_token", v.unk ? json(v.tokens[*v.unk]) : json(nullptr)}};
+  j["normalizer"] = g.get_bool("tokenizer.ggml.normalizer.lowercase", false) ? json{{"type", "Lowercase"}}
+                                                                              : json(nullptr);
+  j["pre_tokenizer"] = {{"type", "WhitespaceSplit"}};
+  j["decoder"] = nullptr;
+  j["post_processor"] = post_processor(v, vocab, g.get_bool("tokenizer.ggml.add_bos_token", false),
+                                       g.get_bool("tokenizer.ggml.add_eos_token", false));
+  AddedList added(vocab);
+  for (size_t id = 0; id < v.types.size(); ++id)
+    if (v.type(id) == kControl) added.add(v.tokens[id], true);
+  for (size_t id = 0; id < v.types.size(); ++id)
+    if (v.type(id) == kUserDefined) added.add(v.tokens[id], false);
+  for (auto id : {v.bos, v.eos, v.unk, v.pad})
+    if (id) added.add(v.tokens[*id], true);
+  j["added_tokens"] = added.take();
+  return HfTokenizer::from_json(j, v.where);
+}
+
+// tokenizer.ggml.model = "rwkv": the RWKV world trie tokenizer over the unescaped token bytes.
+// Normal tokens are matched greedily (longest first); control and user-defined tokens are
+// recognised in the text as added tokens; unused ([PADn]) slots keep their ids but are never matched.
+std::shared_ptr<RwkvTokenizer> load_rwkv(const io::GgufFile& g, const GgufVocab& v) {
+  (void)g;
+  std::vector<std::string> bytes(v.tokens.size());
+  std::vector<bool> in_trie(v.tokens.size(), false);
+  std::vector<AddedToken> added;
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    const int64_t type = v.type(id);
+    if (type == kControl || type == kUserDefined) {
+      // Stored as their own text ("<s>"), as llama.cpp matches them.
+      bytes[id] = v.tokens[id];
+      AddedToken a;
+      a.content = v.tokens[id];
+      a.id = static_cast<int32_t>(id);
+      a.special = type == kControl;
+      added.push_back(std::move(a));
+      continue;
+    }
+    bytes[id] = unescape_rwkv_token(v.tokens[id], v.where);
+    in_trie[id] = type != kUnused;
+  }
+  std::optional<int32_t> unk;
+  if (v.unk) unk = static_cast<int32_t>(*v.unk);
+  return std::make_shared<RwkvTokenizer>(std::move(bytes), in_trie, std::move(added), unk);
 }
 
 // A [CLS] $A [SEP]-style template from the ids of the tokens before and after the sequence.
@@ -627,9 +724,31 @@ std::shared_ptr<Tokenizer> load_gguf_tokenizer(const io::GgufFile& g) {
   std::shared_ptr<HfTokenizer> t;
   if (model == "gpt2") {
     const GgufVocab v(g);
-    t = load_gpt2(g, v);
+    // A file without tokenizer.ggml.pre gets llama.cpp's "default", as llama.cpp tokenizes it.
+    const std::string group = pre_group(g.get_string("tokenizer.ggml.pre", "default"), where);
+    if (group == kSpmBpeGroup) t = load_spm_bpe(g, v, SpmFlavor::kSpmBpe, false, false,
+                                                g.get_bool("tokenizer.ggml.add_bos_token", false));
+    else if (group == kWhitespaceGroup) t = load_whitespace_bpe(g, v);
+    else t = load_gpt2(g, v, bpe_pre_for_group(group));
     finish(*t, g, v);
     return t;
+  }
+  if (model == "whitespace") {
+    const GgufVocab v(g);
+    const std::string pre = g.get_string("tokenizer.ggml.pre", "whitespace");
+    if (pre_group(pre, where) != kWhitespaceGroup)
+      fail<Unsupported>("{}: tokenizer.ggml.model 'whitespace' with tokenizer.ggml.pre '{}' is not supported "
+                        "(only 'whitespace')",
+                        where, pre);
+    t = load_whitespace_bpe(g, v);
+    finish(*t, g, v);
+    return t;
+  }
+  if (model == "rwkv") {
+    const GgufVocab v(g);
+    auto r = load_rwkv(g, v);
+    finish(*r, g, v);
+    return r;
   }
   if (model == "llama" || model == "gemma4") {
     const GgufVocab v(g);
@@ -662,7 +781,7 @@ std::shared_ptr<Tokenizer> load_gguf_tokenizer(const io::GgufFile& g) {
     return t;
   }
   fail<Unsupported>("{}: GGUF tokenizer model (tokenizer.ggml.model) '{}' is not supported (supported: gpt2, "
-                    "llama, gemma4, bert, t5)",
+                    "llama, gemma4, bert, t5, rwkv, whitespace)",
                     where, model);
 }
 

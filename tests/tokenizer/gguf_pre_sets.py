@@ -8,6 +8,15 @@ the model the vocabulary comes from. Used by make_tokenizer_refs.py; nothing her
 - tokenizer.ggml.model = "bert": all-MiniLM-L6-v2's WordPiece vocabulary stored as llama.cpp's
   converter stores it (word-initial pieces with a leading U+2581, continuations bare); the
   reference is that model's tokenizer.json.
+- The pre values whose tokenizer is no byte-level regex split: "kimi-k2" (Moonshot's tiktoken pattern,
+  written here with the class intersection `&&` Oniguruma reads, as tokenization_kimi.py writes it),
+  "afmoe" (digit groups of three from the right, Asian-script runs, DeepSeek-V3's pattern); "gemma4",
+  "granite-embed-multi-311m", "sarvam-moe" (SentencePiece-style BPE over raw UTF-8: Llama-2's vocabulary
+  and merges, spaces as U+2581 in a normalizer, byte fallback) and "whitespace" (jina-embeddings-v2-
+  base-zh: lowercase, WhitespaceSplit, BPE over raw UTF-8), each as a tokenizers pipeline.
+- tokenizer.ggml.model = "rwkv": a world-style vocabulary (every byte, GPT-2's tokens as bytes)
+  stored escaped as the converter stores it; the reference is the RWKV world tokenizer's algorithm
+  (greedy longest byte prefix over a trie) written here from the vocabulary, not from breadth.
 - Files breadth must refuse, each naming the value: an unknown pre, a pre llama.cpp knows whose
   tokenizer breadth lacks, a vocabulary type breadth lacks.
 """
@@ -16,7 +25,7 @@ import os
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
 
-from gguf_vocab_sets import CONTROL, NORMAL, write_gguf
+from gguf_vocab_sets import CONTROL, NORMAL, UNUSED, llama2_vocab, write_gguf
 
 P = pre_tokenizers
 
@@ -30,6 +39,20 @@ SEED_CODER = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}|
 BAILING = r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]++[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+"""
 EXAONE_MOE = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?(?:\p{L}\p{M}*(?: \p{L}\p{M}*)*)+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]?|\s*[\r\n]|\s+(?!\S)|\s+"""
 DEEPSEEK_V3 = r"""[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+# Moonshot's pat_str (tokenization_kimi.py), Han excluded from the letter classes by intersection.
+KIMI_K2 = "|".join([
+    r"""[\p{Han}]+""",
+    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+    r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]+[\p{Ll}\p{Lm}\p{Lo}\p{M}&&[^\p{Han}]]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+    r"""\p{N}{1,3}""",
+    r""" ?[^\s\p{L}\p{N}]+[\r\n]*""",
+    r"""\s*[\r\n]+""",
+    r"""\s+(?!\S)""",
+    r"""\s+""",
+])
+# AFMoE's digits: a leading group of one or two where the run's length asks for it, then threes.
+AFMOE_DIGITS = r"(?<!\p{N})\p{N}{1,2}(?=(?:\p{N}{3})*(?!\p{N}))|\p{N}{3}"
+AFMOE_CJK = "[一-鿿㐀-䶿豈-﫿぀-ゟ゠-ヿ･-ﾟ⼀-⿟เ-๿຀-໿ក-៿က-႟ꩠ-ꩿꧠ-꧿가-힯ᄀ-ᇿ]+"
 CJK_KANA = "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+"
 DEEPSEEK_CJK = "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+"
 # BLOOM's tokenizer.json regex, a nested character class as Oniguruma reads it.
@@ -91,6 +114,8 @@ PRE_SETS = {
     "tiny_aya": (lambda: bytes_after(split(r"\d{1,3}(?=(?:\d{3})*\b)"), split(GPT4O)), False),
     "minicpm5": (lambda: bytes_after(split(r"\p{N}{1,3}"), split(QWEN2.replace(r"\p{N}|", r"\p{N}+|"))), True),
     "superbpe": (lambda: bytes_after(split(r"\p{N}+"), split(r"(?=(\d{3})+(?!\d))")), False),
+    "kimi-k2": (lambda: bytes_after(split(KIMI_K2)), True),
+    "afmoe": (lambda: bytes_after(split(AFMOE_DIGITS), split(AFMOE_CJK), split(DEEPSEEK_V3)), False),
     # llama.cpp's own "default" (also what a file without tokenizer.ggml.pre gets).
     "default": (lambda: bytes_after(split(r"[\p{P}\$\+<=>\^~\|]+"), split(GPT2), split(r"\p{N}+"),
                                     split("[0-9][0-9][0-9]")), False),
@@ -161,7 +186,158 @@ def make_pre_sets(out, tok_dir, models_dir, corpus, manifest, write_refs, subset
     few = 300
     write_gguf(os.path.join(bad, "unknown_pre.gguf"), "gpt2", tokens[:few], types[:few], None, merges=[],
                model="gpt2", bos=None, eos=None, unk=None, pre="no-such-pre")
-    write_gguf(os.path.join(bad, "kimi_pre.gguf"), "gpt2", tokens[:few], types[:few], None, merges=[],
-               model="gpt2", bos=None, eos=None, unk=None, pre="kimi-k2")
-    write_gguf(os.path.join(bad, "rwkv_model.gguf"), "rwkv", tokens[:few], types[:few], None, model="rwkv",
-               bos=None, eos=None, unk=None, pre="default")
+    # Tokenizer models llama.cpp has that breadth does not implement.
+    write_gguf(os.path.join(bad, "plamo2_model.gguf"), "plamo2", tokens[:few], types[:few], None, model="plamo2",
+               bos=None, eos=None, unk=None, pre=None)
+    write_gguf(os.path.join(bad, "hybriddna_model.gguf"), "gpt2", tokens[:few], types[:few], None, merges=[],
+               model="hybriddna", bos=None, eos=None, unk=None, pre="default")
+
+    make_spm_style_sets(d, tok_dir, corpus, manifest, write_refs)
+    make_rwkv_sets(d, tok_dir, corpus, manifest, write_refs)
+
+
+def make_spm_style_sets(d, tok_dir, corpus, manifest, write_refs):
+    """gpt2 files whose pre selects a pipeline over raw UTF-8 (no byte-level alphabet): Llama-2's
+    vocabulary and merges under each value, the reference built directly as a tokenizers pipeline."""
+    from tokenizers import normalizers
+
+    tokens, types, _, merges = llama2_vocab(tok_dir)
+    vocab = {t: i for i, t in enumerate(tokens)}
+    pairs = [tuple(m.split(" ")) for m in merges]
+    specials = [AddedToken(t, special=True, normalized=False) for t in ("<s>", "</s>", "<unk>")]
+
+    def spm_style(add_bos):
+        t = Tokenizer(models.BPE(vocab=dict(vocab), merges=list(pairs), unk_token="<unk>", fuse_unk=True,
+                                 byte_fallback=True))
+        t.normalizer = normalizers.Replace(" ", "\u2581")
+        t.decoder = decoders.Sequence([decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()])
+        t.add_special_tokens(specials)
+        if add_bos:
+            from tokenizers import processors
+            t.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
+        return t
+
+    for pre, add_bos in (("gemma4", True), ("granite-embed-multi-311m", False), ("sarvam-moe", False)):
+        name = "gguf_pre_" + pre.replace("-", "_")
+        path = os.path.join(d, name + ".gguf")
+        write_gguf(path, "llama", tokens, types, None, merges=merges, model="gpt2", bos=1, eos=2, unk=0, pre=pre,
+                   add_bos=add_bos)
+        write_refs(name, spm_style(add_bos), corpus, path, manifest, subset=800)
+
+    # jina-embeddings-v2-base-zh as the converter writes it: model and pre "whitespace", lowercase.
+    def whitespace_ref():
+        t = Tokenizer(models.BPE(vocab=dict(vocab), merges=list(pairs), unk_token="<unk>", byte_fallback=True))
+        t.normalizer = normalizers.Lowercase()
+        t.pre_tokenizer = P.WhitespaceSplit()
+        t.add_special_tokens(specials)
+        return t
+
+    path = os.path.join(d, "gguf_pre_whitespace.gguf")
+    write_gguf(path, "jina-bert-v2", tokens, types, None, merges=merges, model="whitespace", bos=1, eos=2, unk=0,
+               pre="whitespace", hook=lambda w: w.add_bool("tokenizer.ggml.normalizer.lowercase", True))
+    write_refs("gguf_pre_whitespace", whitespace_ref(), corpus, path, manifest, subset=800)
+
+
+# ------------------------------------------------------------------------------------------ RWKV
+def rwkv_escape(b):
+    """The converter's spelling of a token: repr(bytes)[2:-1]."""
+    return repr(b)[2:-1]
+
+
+class RwkvWorldReference:
+    """The RWKV world tokenizer's own algorithm (rwkv_tokenizer.py's TRIE_TOKENIZER): from each
+    position, the longest vocabulary byte string that is a prefix of the rest of the text. Control
+    tokens ("<s>") are cut out of the text first, as llama.cpp does for special tokens. No BOS/EOS."""
+
+    def __init__(self, byte_tokens, specials):
+        self.root = {}
+        for i, b in byte_tokens.items():
+            node = self.root
+            for c in b:
+                node = node.setdefault(c, {})
+            node[None] = i
+        self.bytes = dict(byte_tokens)
+        self.specials = dict(specials)  # text -> id
+        for t, i in specials.items():
+            self.bytes[i] = t.encode("utf-8")
+
+    def _greedy(self, data):
+        out, pos = [], 0
+        while pos < len(data):
+            node, best, end, i = self.root, None, pos, pos
+            while i < len(data) and data[i] in node:
+                node = node[data[i]]
+                i += 1
+                if None in node:
+                    best, end = node[None], i
+            if best is None:
+                pos += 1  # no token for this byte: dropped (no unknown token)
+                continue
+            out.append(best)
+            pos = end
+        return out
+
+    def _ids(self, text):
+        out, rest = [], text
+        while rest:
+            hits = [(rest.find(t), -len(t), t) for t in self.specials if rest.find(t) >= 0]
+            if not hits:
+                out += self._greedy(rest.encode("utf-8"))
+                break
+            at, _, t = min(hits)
+            out += self._greedy(rest[:at].encode("utf-8"))
+            out.append(self.specials[t])
+            rest = rest[at + len(t):]
+        return out
+
+    class _Enc:
+        def __init__(self, ids):
+            self.ids = ids
+
+    def encode(self, text, add_special_tokens=False):
+        return self._Enc(self._ids(text))
+
+    def decode(self, ids, skip_special_tokens=False):
+        special_ids = set(self.specials.values())
+        data = b"".join(self.bytes[i] for i in ids if i in self.bytes and
+                        not (skip_special_tokens and i in special_ids))
+        return data.decode("utf-8", errors="replace")
+
+
+def gpt2_token_bytes(tok_dir):
+    from tokenizers.pre_tokenizers import ByteLevel
+    alphabet = {c: i for i, c in enumerate(ByteLevel.alphabet())}
+    # bytes_to_unicode: the byte each printable character stands for.
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1)) + \
+        list(range(ord("\u00ae"), ord("\u00ff") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    to_byte = {chr(c): b for b, c in zip(bs, cs)}
+    assert set(to_byte) == set(alphabet)
+    vocab, tokens, _ = gpt2_vocab(tok_dir)
+    return [bytes(to_byte[c] for c in t) for t in tokens if t != "<|endoftext|>"]
+
+
+def make_rwkv_sets(d, tok_dir, corpus, manifest, write_refs):
+    seen, byte_tokens = set(), []
+    for b in [bytes([i]) for i in range(256)] + gpt2_token_bytes(tok_dir):
+        if b not in seen:
+            seen.add(b)
+            byte_tokens.append(b)
+    tokens = ["<s>"] + [rwkv_escape(b) for b in byte_tokens] + ["[PAD1]", "[PAD2]"]
+    types = [CONTROL] + [NORMAL] * len(byte_tokens) + [UNUSED, UNUSED]
+    path = os.path.join(d, "gguf_rwkv.gguf")
+    write_gguf(path, "rwkv6", tokens, types, None, model="rwkv", bos=0, eos=0, unk=None, pre=None)
+    ref = RwkvWorldReference({i + 1: b for i, b in enumerate(byte_tokens)}, {"<s>": 0})
+    write_refs("gguf_rwkv", ref, corpus, path, manifest)
+
+    # A small vocabulary for hand-worked cases (test_tokenizer_gguf.cpp): ids as listed.
+    small = ["<s>", "a", "b", "ab", "abc", "\\n", "\\xe4\\xbd\\xa0", "\\\\", "\\'", "\"", "c", "[PAD1]"]
+    stypes = [CONTROL] + [NORMAL] * 10 + [UNUSED]
+    write_gguf(os.path.join(d, "rwkv_small.gguf"), "rwkv6", small, stypes, None, model="rwkv", bos=0, eos=0,
+               unk=None, pre=None)

@@ -115,10 +115,33 @@ TEST_CASE("malformed SentencePiece GGUF vocabularies are rejected clearly", "[to
   const std::string bad_pre = test::tokenizer_fixture_dir() + "/gguf_pre/bad/";
   CHECK_THROWS_AS(Tokenizer::load(bad_pre + "unknown_pre.gguf"), Unsupported);
   CHECK_THAT(message(bad_pre + "unknown_pre.gguf"), Catch::Contains("'no-such-pre'"));
-  CHECK_THROWS_AS(Tokenizer::load(bad_pre + "kimi_pre.gguf"), Unsupported);
-  CHECK_THAT(message(bad_pre + "kimi_pre.gguf"), Catch::Contains("'kimi-k2'"));
-  CHECK_THROWS_AS(Tokenizer::load(bad_pre + "rwkv_model.gguf"), Unsupported);
-  CHECK_THAT(message(bad_pre + "rwkv_model.gguf"), Catch::Contains("'rwkv'"));
+  CHECK_THROWS_AS(Tokenizer::load(bad_pre + "plamo2_model.gguf"), Unsupported);
+  CHECK_THAT(message(bad_pre + "plamo2_model.gguf"), Catch::Contains("'plamo2'"));
+  CHECK_THROWS_AS(Tokenizer::load(bad_pre + "hybriddna_model.gguf"), Unsupported);
+  CHECK_THAT(message(bad_pre + "hybriddna_model.gguf"), Catch::Contains("'hybriddna'"));
+}
+
+TEST_CASE("rwkv GGUF vocabularies: greedy longest byte match over the unescaped tokens, hand-worked",
+          "[tokenizer][gguf]") {
+  // Tokens (ids in order): <s> (control), a, b, ab, abc, \n, \xe4\xbd\xa0, \\, \', ", c, [PAD1] (unused).
+  const auto t = Tokenizer::load(test::tokenizer_fixture_dir() + "/gguf_pre/rwkv_small.gguf");
+  CHECK(t->vocab_size() == 12);
+  using V = std::vector<int32_t>;
+  CHECK(t->encode("abcab", false) == V{4, 3});          // longest first: abc, then ab
+  CHECK(t->encode("aabcb", false) == V{1, 4, 2});
+  CHECK(t->encode("abab\nc", false) == V{3, 3, 5, 10});  // \n escape is the newline byte
+  CHECK(t->encode("\xe4\xbd\xa0" "a", false) == V{6, 1});   // \xNN escapes are raw bytes (U+4F60)
+  CHECK(t->encode("a\\b'\"", false) == V{1, 7, 2, 8, 9});
+  CHECK(t->encode("a<s>b", false) == V{1, 0, 2});       // control tokens are cut out first
+  CHECK(t->encode("abd", true) == V{3});                // no token for 'd' and no unknown token: dropped
+  CHECK(t->encode("[PAD1]", false).empty());             // unused slots are never matched
+  CHECK(t->is_special(0));
+  CHECK_FALSE(t->is_special(4));
+  CHECK(t->decode(V{4, 5, 6, 7, 8, 9}) == "abc\n\xe4\xbd\xa0\\'\"");
+  CHECK(t->decode(V{0, 1}, true) == "a");
+  CHECK(t->decode(V{0, 1}, false) == "<s>a");
+  CHECK(t->token_bytes(6) == "\xe4\xbd\xa0");
+  CHECK(t->token_to_id("abc") == std::optional<int32_t>(4));
 }
 
 TEST_CASE("t5 (UGM) GGUF vocabularies: special ids and sentinels as T5Tokenizer; bad files refused",
