@@ -20,6 +20,10 @@ namespace breadth::tok {
 /// prefix, merges from `tokenizer.ggml.merges` or derived from `tokenizer.ggml.scores` exactly as
 /// transformers derives them; Gemma architectures respell runs of spaces and order merges by
 /// position, Phi-3 prefixes the space in a normalizer; "gemma4" is Gemma's pipeline without BOS.
+/// `tokenizer.ggml.pre` values that select no byte-level pipeline: "gemma4", "granite-embed-multi-311m",
+/// "sarvam-moe" (SentencePiece-style BPE over raw UTF-8) and "whitespace" (as the "whitespace" model:
+/// optional lowercase, WhitespaceSplit, raw BPE). `tokenizer.ggml.model` = "rwkv": the RWKV world
+/// trie tokenizer (greedy longest byte match over the unescaped tokens).
 /// Control tokens become special added tokens, user-defined ones plain added tokens; BOS/EOS are
 /// added as `tokenizer.ggml.add_bos_token` / `add_eos_token` say (BOS on by default for "llama").
 /// Throws FormatError/Unsupported.

@@ -97,7 +97,7 @@ def gguf_seeds():
     with open(os.path.join(tok_dir, "gpt2", "vocab.bpe"), encoding="utf-8") as f:
         merges = [l for l in f.read().split("\n")[1:] if l and all(p in kept for p in l.split(" ")) and
                   l.replace(" ", "") in kept]
-    for pre in ("falcon", "llama-bpe", "deepseek-coder", "default"):
+    for pre in ("falcon", "llama-bpe", "deepseek-coder", "default", "kimi-k2", "afmoe"):
         write_gguf(os.path.join(d, f"gpt2_{pre}.gguf"), "gpt2", tokens, [NORMAL] * len(tokens), None, merges=merges,
                    model="gpt2", bos=0, eos=0, unk=None, pre=pre)
     bert = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + ["\u2581" + t for t in "abcdefghij"] + list("abcdefghij")
@@ -107,6 +107,15 @@ def gguf_seeds():
     spm = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)] + ["\u2581", "\u2581a", "ab", "\u2581ab"]
     types = [2, CONTROL, CONTROL] + [BYTE] * 256 + [NORMAL] * 4
     write_gguf(os.path.join(d, "llama.gguf"), "llama", spm, types, [0.0] * 259 + [-1.0, -2.0, -3.0, -4.0])
+    spm_merges = ["\u2581 a", "a b", "\u2581 ab"]
+    write_gguf(os.path.join(d, "gpt2_gemma4.gguf"), "llama", spm, types, None, merges=spm_merges, model="gpt2",
+               pre="gemma4")
+    write_gguf(os.path.join(d, "whitespace.gguf"), "llama", spm, types, None, merges=spm_merges, model="whitespace",
+               pre="whitespace")
+    # RWKV: tokens escaped as the converter writes them (repr(bytes)[2:-1]), every byte present.
+    rwkv = ["<s>"] + [repr(bytes([b]))[2:-1] for b in range(256)] + ["ab", "\\xe4\\xbd\\xa0", "\\n\\n", "[PAD1]"]
+    write_gguf(os.path.join(d, "rwkv.gguf"), "rwkv6", rwkv, [CONTROL] + [NORMAL] * 259 + [5], None, model="rwkv",
+               bos=0, eos=0, unk=None, pre=None)
 
 
 gguf_seeds()
