@@ -341,3 +341,8 @@ def make_rwkv_sets(d, tok_dir, corpus, manifest, write_refs):
     stypes = [CONTROL] + [NORMAL] * 10 + [UNUSED]
     write_gguf(os.path.join(d, "rwkv_small.gguf"), "rwkv6", small, stypes, None, model="rwkv", bos=0, eos=0,
                unk=None, pre=None)
+    # Refused: a truncated \x escape; a whitespace model under another pre.
+    write_gguf(os.path.join(d, "bad", "rwkv_bad_escape.gguf"), "rwkv6", ["<s>", "a", "\\x4"], [CONTROL, NORMAL, NORMAL],
+               None, model="rwkv", bos=0, eos=0, unk=None, pre=None)
+    write_gguf(os.path.join(d, "bad", "whitespace_other_pre.gguf"), "llama", small[:4], [NORMAL] * 4, None,
+               merges=["a b"], model="whitespace", bos=None, eos=None, unk=None, pre="qwen2")

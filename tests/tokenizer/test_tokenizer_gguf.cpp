@@ -119,6 +119,10 @@ TEST_CASE("malformed SentencePiece GGUF vocabularies are rejected clearly", "[to
   CHECK_THAT(message(bad_pre + "plamo2_model.gguf"), Catch::Contains("'plamo2'"));
   CHECK_THROWS_AS(Tokenizer::load(bad_pre + "hybriddna_model.gguf"), Unsupported);
   CHECK_THAT(message(bad_pre + "hybriddna_model.gguf"), Catch::Contains("'hybriddna'"));
+  CHECK_THROWS_AS(Tokenizer::load(bad_pre + "rwkv_bad_escape.gguf"), FormatError);
+  CHECK_THAT(message(bad_pre + "rwkv_bad_escape.gguf"), Catch::Contains("\\x4"));
+  CHECK_THROWS_AS(Tokenizer::load(bad_pre + "whitespace_other_pre.gguf"), Unsupported);
+  CHECK_THAT(message(bad_pre + "whitespace_other_pre.gguf"), Catch::Contains("'qwen2'"));
 }
 
 TEST_CASE("rwkv GGUF vocabularies: greedy longest byte match over the unescaped tokens, hand-worked",
