@@ -633,7 +633,8 @@ BREADTH_API void breadth_divcov_free(breadth_divcov* divcov);
 typedef struct breadth_router breadth_router;   /* immutable after loading; thread-safe */
 typedef struct breadth_encoder breadth_encoder; /* a sentence encoder (BERT family); thread-safe */
 
-/* Loads a router saved by `breadth route train` (router.json + weights.safetensors in `dir`). */
+/* Loads a router saved by `breadth route train` (router.json + weights.safetensors in `dir`; a
+ * "bert" router also its fine-tuned encoder in `dir`/encoder, run on the CPU). */
 BREADTH_API breadth_status breadth_router_load(const char* dir, breadth_router** out);
 BREADTH_API void breadth_router_free(breadth_router* router);
 /* Number of candidate models (the pool). */
@@ -656,6 +657,12 @@ BREADTH_API breadth_status breadth_router_pick(const breadth_router* router, con
                                                const int64_t* dims, size_t num_features, size_t k,
                                                int64_t budget, const double* ratios, size_t num_ratios,
                                                size_t* model_indices, int64_t* budgets, double* scores);
+/* Routes one query text with a router that reads texts (the fine-tuned BERT router, kind "bert");
+ * other routers refuse it with BREADTH_ERR_INVALID_ARGUMENT (they need features: breadth_router_pick).
+ * Outputs as breadth_router_pick. */
+BREADTH_API breadth_status breadth_router_pick_text(const breadth_router* router, const char* query, size_t k,
+                                                    int64_t budget, const double* ratios, size_t num_ratios,
+                                                    size_t* model_indices, int64_t* budgets, double* scores);
 
 /* A matrix of floats owned by the library; release with breadth_floats_free. Row-major. */
 typedef struct breadth_floats {

@@ -4,7 +4,8 @@
 #include <cstring>
 
 #include "breadth/encoder.hpp"
-#include "breadth/router.hpp"  // the router alone: picking with a saved router needs no model
+#include "breadth/router.hpp"
+#include "breadth/router_pipeline.hpp"  // load_router: every kind, the BERT router with its encoder
 #include "capi_internal.hpp"
 #include "handles.hpp"
 #include "marshal.hpp"
@@ -25,7 +26,7 @@ breadth_status breadth_router_load(const char* dir, breadth_router** out) {
     BREADTH_C_REQUIRE(dir && out, "breadth_router_load: dir and out must not be NULL");
     *out = nullptr;
     auto r = std::make_unique<breadth_router>();
-    r->router = breadth::Router::load(dir);
+    r->router = breadth::load_router(dir);
     *out = r.release();
   })
 }
@@ -85,6 +86,26 @@ breadth_status breadth_router_pick(const breadth_router* router, const float* co
     }
     auto d = breadth::route(r, f, 0, static_cast<int64_t>(k), budget,
                             std::vector<double>(ratios, ratios + num_ratios));
+    const auto& pool = r.pool();
+    for (size_t i = 0; i < d.models.size() && i < k; ++i) {
+      model_indices[i] = static_cast<size_t>(std::find(pool.begin(), pool.end(), d.models[i]) - pool.begin());
+      budgets[i] = d.budgets[i];
+      if (scores) scores[i] = d.scores[i];
+    }
+  })
+}
+
+breadth_status breadth_router_pick_text(const breadth_router* router, const char* query, size_t k, int64_t budget,
+                                        const double* ratios, size_t num_ratios, size_t* model_indices,
+                                        int64_t* budgets, double* scores) {
+  BREADTH_C_TRY({
+    const auto& r = router_of(router, "breadth_router_pick_text");
+    BREADTH_C_REQUIRE(query, "breadth_router_pick_text: query must not be NULL");
+    BREADTH_C_REQUIRE(model_indices && budgets,
+                      "breadth_router_pick_text: model_indices and budgets must not be NULL");
+    BREADTH_C_REQUIRE(ratios || num_ratios == 0, "breadth_router_pick_text: ratios is NULL but num_ratios is not 0");
+    auto d = breadth::route_text(r, query, static_cast<int64_t>(k), budget,
+                                 std::vector<double>(ratios, ratios + num_ratios));
     const auto& pool = r.pool();
     for (size_t i = 0; i < d.models.size() && i < k; ++i) {
       model_indices[i] = static_cast<size_t>(std::find(pool.begin(), pool.end(), d.models[i]) - pool.begin());

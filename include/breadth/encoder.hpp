@@ -69,6 +69,8 @@ struct EncoderBatch {
   torch::Tensor ids, mask, type_ids;
 };
 
+class TrainableEncoder;
+
 class Encoder {
  public:
   virtual ~Encoder() = default;
@@ -110,8 +112,30 @@ class Encoder {
   /// Classifier logits [B, num_labels] float32 for a padded batch.
   virtual torch::Tensor logits(const EncoderBatch& batch) const = 0;
 
+  /// A trainable copy of the base model's weights, for fine-tuning (the router's fine-tuned BERT
+  /// classifier, breadth/router_pipeline.hpp). The encoder itself is not changed. BERT and RoBERTa
+  /// only (Unsupported otherwise), float32 (InvalidArgument otherwise), on the encoder's device.
+  virtual std::shared_ptr<TrainableEncoder> trainable() const;
+
   /// config.json `architectures` values that load() accepts.
   static const std::vector<std::string>& supported_architectures();
+};
+
+/// An encoder's base model whose weights are leaf tensors with requires_grad (Encoder::trainable):
+/// forward() runs the same network as Encoder::hidden_states but records an autograd graph (no
+/// inference mode, no dropout), so a loss on its output can be backpropagated into the weights and
+/// an optimizer can step them in place.
+class TrainableEncoder {
+ public:
+  virtual ~TrainableEncoder() = default;
+  /// The weights by the base model's tensor names as a *Model checkpoint stores them (no "bert." /
+  /// "roberta." prefix), e.g. "encoder.layer.0.attention.self.query.weight"; the pooler and any
+  /// classification head are not included. Saving them as model.safetensors beside the checkpoint's
+  /// config.json and tokenizer gives a checkpoint Encoder::load reads.
+  virtual std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const = 0;
+  /// Last hidden states [B, T, hidden] float32 on the encoder's device, with autograd, for a batch
+  /// from Encoder::tokenize (padding rows hold garbage).
+  virtual torch::Tensor forward(const EncoderBatch& batch) const = 0;
 };
 
 // -------------------------------------------------------------------- evaluation's interfaces

@@ -165,8 +165,11 @@ Features load_features_file(const std::string& path, FeatureKind kind,
 
 // ============================================================================ routers
 
-enum class RouterKind { kKnn, kMwayMlp, kBinaryMlp };
-const char* router_kind_name(RouterKind k);  ///< "knn", "mway_mlp", "binary_mlp"
+/// kBert: a BERT-family encoder with a classification head fine-tuned on query texts (router paper
+/// §4.2). It reads query texts, not features, and needs an encoder, so it is trained and loaded by
+/// the pipeline (train_bert_router / load_router in breadth/router_pipeline.hpp).
+enum class RouterKind { kKnn, kMwayMlp, kBinaryMlp, kBert };
+const char* router_kind_name(RouterKind k);  ///< "knn", "mway_mlp", "binary_mlp", "bert"
 RouterKind parse_router_kind(const std::string& s);
 
 /// Training targets (router paper, Appendix E). one-hot: 1[i = i*]; soft: div-cov_i / max_j div-cov_j.
@@ -210,6 +213,7 @@ struct RouterConfig {
   LabelType labels = LabelType::kSoft;
   uint64_t seed = 0;
   int64_t epochs = 0;            ///< epochs of the selected grid point (best validation loss)
+  int64_t max_length = 0;        ///< kBert: longest tokenized query, special tokens included
   double val_div_cov = 0;        ///< mean div-cov of the router's top-1 on the validation split
   /// Training-split summaries, so baselines can be rebuilt for data the router was not trained on.
   std::vector<double> train_mean_div_cov;
@@ -228,10 +232,19 @@ class Router {
   /// Pool indices of each row from best to worst (ties to the lower index).
   std::vector<std::vector<int64_t>> rank(const Features& features) const;
 
+  /// True for routers that read query texts instead of features (kBert).
+  bool reads_texts() const { return config_.kind == RouterKind::kBert; }
+  /// [N, M] float64 scores of query texts. Text routers only: the others throw InvalidArgument
+  /// (they need features: compute them with the pipeline's query_features).
+  virtual torch::Tensor scores_texts(const std::vector<std::string>& queries) const;
+  std::vector<std::vector<int64_t>> rank_texts(const std::vector<std::string>& queries) const;
+
   /// Writes `dir`/router.json and `dir`/weights.safetensors (creates `dir`).
   void save(const std::string& dir) const;
   /// Loads a saved router. With a non-empty `expected_pool`, a router trained for another pool
-  /// (names or order) is refused with InvalidArgument naming both pools.
+  /// (names or order) is refused with InvalidArgument naming both pools. A kBert router needs its
+  /// encoder: it is refused here with InvalidArgument pointing to load_router
+  /// (breadth/router_pipeline.hpp), which loads every kind.
   static std::shared_ptr<Router> load(const std::string& dir,
                                       const std::vector<std::string>& expected_pool = {});
 
@@ -239,11 +252,18 @@ class Router {
   explicit Router(RouterConfig config) : config_(std::move(config)) {}
   /// Named tensors written to weights.safetensors.
   virtual std::vector<std::pair<std::string, torch::Tensor>> state() const = 0;
+  /// Anything else save() writes into `dir` (the BERT router: its fine-tuned encoder checkpoint).
+  virtual void save_extra(const std::string& dir) const { (void)dir; }
   RouterConfig config_;
 };
 
+/// A saved router's router.json (Router::save), checked as Router::load checks it (FormatError,
+/// InvalidArgument for another pool), without its weights.
+RouterConfig read_router_config(const std::string& dir, const std::vector<std::string>& expected_pool = {});
+
 /// Trains one router on `split.train`, choosing hyper-parameters on `split.val` (MLPs: the grid point
 /// whose top-1 picks have the highest mean validation div-cov, ties to the lower validation loss).
+/// kBert is refused (InvalidArgument): it trains on texts with train_bert_router.
 std::shared_ptr<Router> train_router(const RoutingTable& table, const Features& features,
                                      const Split& split, const TrainOptions& options);
 
@@ -259,6 +279,9 @@ struct RouteDecision {
 /// Routes row `row` of `features` to the router's top-k models.
 RouteDecision route(const Router& router, const Features& features, int64_t row, int64_t k = 1,
                     int64_t budget = 50, const std::vector<double>& ratios = {});
+/// Routes a query text with a text router (kBert; InvalidArgument for the others).
+RouteDecision route_text(const Router& router, const std::string& query, int64_t k = 1, int64_t budget = 50,
+                         const std::vector<double>& ratios = {});
 
 // ============================================================================ evaluation
 
@@ -390,6 +413,15 @@ struct PairedTest {
 PairedTest paired_test(const std::vector<double>& x, const std::vector<double>& y,
                        int64_t permutations = 10000, uint64_t seed = 0);
 
+/// A router that the report trains from the table's query texts rather than from a feature set (the
+/// pipeline's fine-tuned BERT router: bert_report_router in breadth/router_pipeline.hpp). `train`
+/// returns a text router (Router::reads_texts) trained on split.train (selected on split.val) with
+/// the seed given.
+struct TextRouterTrainer {
+  std::string name;  ///< the report's row, e.g. "BERT (fine-tuned)"
+  std::function<std::shared_ptr<Router>(const RoutingTable& table, const Split& split, uint64_t seed)> train;
+};
+
 struct ReportOptions {
   int64_t seeds = 5;          ///< training seeds (and random/frequency draws); the split is fixed
   uint64_t first_seed = 0;
@@ -398,6 +430,8 @@ struct ReportOptions {
   MlpGrid grid;
   std::vector<int64_t> knn_k = {1, 5};
   bool mway = true, binary = true, pairs = true;
+  /// Routers trained on query texts, each seed, after the feature routers (default none).
+  std::vector<TextRouterTrainer> text_routers;
   SetScorer scorer;
   /// Margins of the dominant-model frequencies reported (Figures 1 and 6: 5% and 10%), on the
   /// whole table.
@@ -443,8 +477,9 @@ RoutingReport evaluate_router(const Router& router, const RoutingTable& table, c
                               int64_t permutations = 10000);
 
 /// The Table 3 experiment: for each feature set (name -> features for all table rows), trains KNN,
-/// M-way and binary MLP routers on split.train (grid on split.val) for each seed and reports every
-/// router and baseline on split.test.
+/// M-way and binary MLP routers on split.train (grid on split.val) for each seed, then each of
+/// ReportOptions::text_routers, and reports every router and baseline on split.test.
+/// `evaluate_router` of a text router ignores `features` (it reads the table's query texts).
 RoutingReport routing_report(const RoutingTable& table,
                              const std::vector<std::pair<std::string, Features>>& feature_sets,
                              const Split& split, const ReportOptions& options = {});

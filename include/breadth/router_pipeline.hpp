@@ -181,4 +181,63 @@ AnswerSampler model_answer_sampler(ModelLoader load, const ModelSamplerOptions& 
 SetScorer divcov_scorer(std::shared_ptr<const Equivalence> equivalence, std::shared_ptr<const QualityScorer> quality,
                         int64_t budget);
 
+// ============================================================================ the fine-tuned BERT router
+
+/// The router paper's fine-tuned BERT router (§4.2): a BERT-family encoder (BERT or RoBERTa, e.g.
+/// all-MiniLM-L6-v2) whose last hidden states are mean-pooled over the query's tokens and fed to a
+/// linear head over the pool's M models, trained end to end on the query texts with AdamW.
+///
+/// Training as the M-way MLP's (docs/routing.md): softmax cross-entropy against the labels
+/// normalized to sum to 1 (one-hot: -log p(i*); soft: div-cov_i / max_j div-cov_j), minibatches
+/// shuffled each epoch, early stopping on the validation loss (the best epoch's weights are kept),
+/// and each label type of `labels` trained in turn, the one whose top-1 picks have the highest mean
+/// validation div-cov kept (ties to the earlier). No dropout. The head is initialized as PyTorch's
+/// nn.Linear (U(±1/√hidden), weight then bias) from a torch::Generator seeded with `seed`, which then
+/// draws each epoch's permutation (torch::randperm): a seed reproduces a router on one machine.
+///
+/// CPU cost: one forward and backward pass of the encoder per training query and epoch. With
+/// all-MiniLM-L6-v2 (22M parameters), queries cut to 64 tokens, 16 per batch, a few hundred training
+/// queries take seconds per epoch on a few cores, so the defaults (at most 10 epochs, 2 label types)
+/// finish in minutes.
+struct BertRouterOptions {
+  /// The base encoder checkpoint (a Hugging Face BERT or RoBERTa directory with its tokenizer).
+  std::string encoder;
+  /// Where the encoder is trained and run (float32 always).
+  torch::Device device = torch::kCPU;
+  /// Longest tokenized query, special tokens included (capped by the encoder's position table).
+  int64_t max_length = 64;
+  double learning_rate = 2e-5;   ///< AdamW (paper: 2e-5)
+  double weight_decay = 0.01;    ///< AdamW's decoupled weight decay (torch.optim.AdamW's default)
+  int64_t batch_size = 16;
+  int64_t max_epochs = 10;
+  int64_t patience = 3;          ///< epochs without a lower validation loss before stopping
+  std::vector<LabelType> labels = {LabelType::kSoft, LabelType::kOneHot};
+  uint64_t seed = 0;
+  /// Called after each epoch (done, max epochs of all label types, label); false cancels (throws
+  /// Cancelled).
+  ProgressCallback on_progress;
+  /// Called after each optimizer step with (epoch from 0, step within the epoch from 0, the
+  /// minibatch's loss before the step). May be empty.
+  std::function<void(int64_t epoch, int64_t step, double loss)> on_step;
+};
+
+/// Trains the fine-tuned BERT router on `split.train` (early stopping and label choice on
+/// `split.val`; the training rows when it is empty). The router reads query texts
+/// (Router::scores_texts, route_text). Router::save writes router.json, weights.safetensors (the
+/// head: "head.weight" [M, hidden], "head.bias" [M]) and `encoder/`: the fine-tuned encoder as a
+/// checkpoint of its own (config.json, the base's tokenizer files, model.safetensors), so a saved
+/// router loads without the base checkpoint or the training data. Throws InvalidArgument (options,
+/// split), IoError / FormatError / Unsupported from loading the encoder.
+std::shared_ptr<Router> train_bert_router(const RoutingTable& table, const Split& split,
+                                          const BertRouterOptions& options);
+
+/// Loads a saved router of any kind: Router::load for the feature routers, and the BERT router with
+/// its fine-tuned encoder (on `device`). `expected_pool` as in Router::load.
+std::shared_ptr<Router> load_router(const std::string& dir, const std::vector<std::string>& expected_pool = {},
+                                    torch::Device device = torch::kCPU);
+
+/// The BERT router as a row of routing_report (ReportOptions::text_routers): "BERT (fine-tuned)",
+/// trained with `options` and each report seed.
+TextRouterTrainer bert_report_router(BertRouterOptions options);
+
 }  // namespace breadth

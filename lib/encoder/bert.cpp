@@ -72,6 +72,19 @@ class BertNet final : public EncoderNet {
     return x;
   }
 
+  std::unique_ptr<EncoderNet> trainable_copy(
+      std::vector<std::pair<std::string, torch::Tensor>>& params) const override {
+    auto copy = std::make_unique<BertNet>(*this);
+    copy->pooler_ = {};
+    copy->classifier_ = {};
+    params.clear();
+    copy->visit_base([&](const std::string& name, torch::Tensor& t) {
+      t = t.detach().clone().requires_grad_(true);
+      params.emplace_back(name, t);
+    });
+    return copy;
+  }
+
   torch::Tensor head(const torch::Tensor& hidden) const override {
     BREADTH_CHECK_ARG(arch_.head != EncoderHead::kNone,
                       "'{}' has no classification head; load a *ForSequenceClassification checkpoint",
@@ -81,6 +94,35 @@ class BertNet final : public EncoderNet {
   }
 
  private:
+  // Every base-model tensor under its Hugging Face name (without the model prefix).
+  template <typename F>
+  void visit_base(F&& f) {
+    f("embeddings.word_embeddings.weight", word_);
+    f("embeddings.position_embeddings.weight", pos_);
+    if (type_.defined()) f("embeddings.token_type_embeddings.weight", type_);
+    auto linear = [&](const std::string& n, Linear& l) {
+      f(n + ".weight", l.w);
+      if (l.b.defined()) f(n + ".bias", l.b);
+    };
+    auto norm = [&](const std::string& n, LayerNorm& l) {
+      f(n + ".weight", l.w);
+      f(n + ".bias", l.b);
+    };
+    norm("embeddings.LayerNorm", emb_norm_);
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      const std::string l = "encoder.layer." + std::to_string(i) + ".";
+      auto& b = layers_[i];
+      linear(l + "attention.self.query", b.q);
+      linear(l + "attention.self.key", b.k);
+      linear(l + "attention.self.value", b.v);
+      linear(l + "attention.output.dense", b.attn_out);
+      norm(l + "attention.output.LayerNorm", b.attn_norm);
+      linear(l + "intermediate.dense", b.up);
+      linear(l + "output.dense", b.down);
+      norm(l + "output.LayerNorm", b.out_norm);
+    }
+  }
+
   EncoderArch arch_;
   torch::Tensor word_, pos_, type_;
   LayerNorm emb_norm_;

@@ -141,6 +141,21 @@ class EncoderImpl final : public Encoder {
     return net_->head(run_hidden(batch)).to(torch::kCPU, torch::kFloat32);
   }
 
+  std::shared_ptr<TrainableEncoder> trainable() const override {
+    BREADTH_CHECK_ARG(options_.dtype == torch::kFloat32,
+                      "Encoder::trainable: '{}' is loaded as {}; load it with EncoderOptions.dtype = float32 to "
+                      "fine-tune it",
+                      where_, c10::toString(options_.dtype));
+    std::vector<std::pair<std::string, torch::Tensor>> params;
+    std::unique_ptr<model::EncoderNet> net;
+    if (arch_.family == model::EncoderFamily::kBert || arch_.family == model::EncoderFamily::kRoberta)
+      net = net_->trainable_copy(params);
+    if (!net)
+      fail<Unsupported>("Encoder::trainable: '{}' ({}) cannot be fine-tuned; BERT and RoBERTa encoders can", where_,
+                        arch_.pub.architecture);
+    return std::make_shared<Trainable>(this, std::move(net), std::move(params));
+  }
+
   torch::Tensor embed(const std::vector<std::string>& texts) const override {
     return batched(texts, {}, /*pooled=*/true);
   }
@@ -157,6 +172,35 @@ class EncoderImpl final : public Encoder {
   }
 
  private:
+  // The trainable copy: the same input handling (check_batch, run_hidden's device and type ids) over
+  // its own network. Holds the encoder's checks by value, not the encoder.
+  class Trainable final : public TrainableEncoder {
+   public:
+    Trainable(const EncoderImpl* owner, std::unique_ptr<model::EncoderNet> net,
+              std::vector<std::pair<std::string, torch::Tensor>> params)
+        : arch_(owner->arch_), device_(owner->options_.device), where_(owner->where_), net_(std::move(net)),
+          params_(std::move(params)) {}
+    std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const override { return params_; }
+    torch::Tensor forward(const EncoderBatch& b) const override {
+      BREADTH_CHECK_ARG(b.ids.defined() && b.ids.dim() == 2 && b.ids.size(0) > 0 && b.ids.size(1) > 0 &&
+                            b.ids.size(1) <= position_limit(arch_),
+                        "TrainableEncoder::forward: ids must be a non-empty [batch, length <= {}] tensor ('{}')",
+                        position_limit(arch_), where_);
+      auto ids = b.ids.to(device_, torch::kInt64);
+      auto mask = b.mask.defined() ? b.mask.to(device_, torch::kInt64) : torch::ones_like(ids);
+      auto types = b.type_ids.defined() && arch_.type_vocab_size > 1 ? b.type_ids.to(device_, torch::kInt64)
+                                                                     : torch::zeros_like(ids);
+      return net_->hidden(ids, mask, types);
+    }
+
+   private:
+    model::EncoderArch arch_;
+    torch::Device device_;
+    std::string where_;
+    std::unique_ptr<model::EncoderNet> net_;
+    std::vector<std::pair<std::string, torch::Tensor>> params_;
+  };
+
   static int64_t tokenizer_max_length(const std::string& root) {
     if (!files::is_regular_file(files::join(root, "tokenizer_config.json"))) return 0;
     auto j = read_config(files::join(root, "tokenizer_config.json"));
@@ -338,6 +382,10 @@ std::shared_ptr<Encoder> Encoder::load(const std::string& path, const EncoderOpt
                           "(config.json, model.safetensors, tokenizer)",
                           path);
   return std::make_shared<EncoderImpl>(path, options);
+}
+
+std::shared_ptr<TrainableEncoder> Encoder::trainable() const {
+  fail<Unsupported>("this Encoder implementation cannot be fine-tuned (Encoder::trainable)");
 }
 
 std::optional<int64_t> Encoder::label_index(const std::string& name) const {

@@ -60,6 +60,12 @@ class EncoderNet {
                                const torch::Tensor& type_ids) const = 0;
   /// Classifier logits [B, L] float32 from the hidden states. Throws InvalidArgument without a head.
   virtual torch::Tensor head(const torch::Tensor& hidden) const = 0;
+  /// A copy of the base model whose weights are fresh leaf tensors with requires_grad, and those
+  /// weights by their base-model names (Encoder::trainable). nullptr when the family cannot train.
+  virtual std::unique_ptr<EncoderNet> trainable_copy(std::vector<std::pair<std::string, torch::Tensor>>& params) const {
+    (void)params;
+    return nullptr;
+  }
 };
 
 std::unique_ptr<EncoderNet> make_bert_net(const EncoderArch& arch, const WeightSource& src,

@@ -118,7 +118,7 @@ RoutingReport routing_report(const RoutingTable& table,
       jobs.push_back({fmt::format("Binary MLP ({})", fs), t, i});
     }
   }
-  const int64_t total = o.seeds * static_cast<int64_t>(jobs.size());
+  const int64_t total = o.seeds * static_cast<int64_t>(jobs.size() + o.text_routers.size());
   int64_t done = 0;
 
   for (int64_t s = 0; s < o.seeds; ++s) {
@@ -149,6 +149,19 @@ RoutingReport routing_report(const RoutingTable& table,
       if (pairs) add(job.name + " top-2", true, true, picks_from(ranks, 2, o.budget));
       ++done;
       if (const auto& progress = progress_callback(o); progress && !progress(done, total, job.name))
+        fail<Cancelled>("routing report cancelled");
+    }
+    for (const auto& tr : o.text_routers) {
+      BREADTH_CHECK_ARG(static_cast<bool>(tr.train), "ReportOptions::text_routers: '{}' has no train function",
+                        tr.name);
+      auto router = tr.train(table, split, seed);
+      BREADTH_CHECK_ARG(router && router->reads_texts(),
+                        "ReportOptions::text_routers: '{}' did not return a text router", tr.name);
+      auto ranks = router->rank_texts(test.queries);
+      add(tr.name, false, true, picks_from(ranks, 1, o.budget));
+      if (pairs) add(tr.name + " top-2", true, true, picks_from(ranks, 2, o.budget));
+      ++done;
+      if (const auto& progress = progress_callback(o); progress && !progress(done, total, tr.name))
         fail<Cancelled>("routing report cancelled");
     }
   }
@@ -192,8 +205,8 @@ RoutingReport evaluate_router(const Router& router, const RoutingTable& t, const
                     "the router serves the pool [{}] but the table's models are [{}] (names and order must match)",
                     join_names(router.pool()), join_names(t.models));
   const int64_t n = t.num_queries(), M = t.num_models();
-  BREADTH_CHECK_ARG(!features.mats.empty() && features.rows() == n, "evaluate_router: {} feature rows for {} queries",
-                    features.mats.empty() ? 0 : features.rows(), n);
+  BREADTH_CHECK_ARG(router.reads_texts() || (!features.mats.empty() && features.rows() == n),
+                    "evaluate_router: {} feature rows for {} queries", features.mats.empty() ? 0 : features.rows(), n);
   const auto& c = router.config();
   PairCache pc(t, scorer);
   RoutingReport rep;
@@ -225,8 +238,10 @@ RoutingReport evaluate_router(const Router& router, const RoutingTable& t, const
     add("Frequency", false, false, p);
   }
   add("Top model per query (oracle)", false, false, baselines::oracle_top1(t));
-  auto ranks = router.rank(features);
-  const std::string name = fmt::format("{} ({})", router_kind_name(c.kind), feature_kind_name(c.feature_kind));
+  auto ranks = router.reads_texts() ? router.rank_texts(t.queries) : router.rank(features);
+  const std::string name = router.reads_texts()
+                               ? std::string(router_kind_name(c.kind))
+                               : fmt::format("{} ({})", router_kind_name(c.kind), feature_kind_name(c.feature_kind));
   add(name, false, true, picks_from(ranks, 1, budget));
   rep.best_router = name;
   if (M >= 2) {

@@ -17,6 +17,7 @@ const char* router_kind_name(RouterKind k) {
     case RouterKind::kKnn: return "knn";
     case RouterKind::kMwayMlp: return "mway_mlp";
     case RouterKind::kBinaryMlp: return "binary_mlp";
+    case RouterKind::kBert: return "bert";
   }
   return "?";
 }
@@ -25,7 +26,8 @@ RouterKind parse_router_kind(const std::string& s) {
   if (s == "knn") return RouterKind::kKnn;
   if (s == "mway_mlp" || s == "mway") return RouterKind::kMwayMlp;
   if (s == "binary_mlp" || s == "binary") return RouterKind::kBinaryMlp;
-  fail("unknown router kind '{}'; use knn, mway_mlp or binary_mlp", s);
+  if (s == "bert") return RouterKind::kBert;
+  fail("unknown router kind '{}'; use knn, mway_mlp, binary_mlp or bert", s);
 }
 
 const char* label_type_name(LabelType t) { return t == LabelType::kSoft ? "soft" : "one_hot"; }
@@ -43,14 +45,23 @@ std::vector<std::vector<int64_t>> Router::rank(const Features& features) const {
   return rank_rows(s);
 }
 
-RouteDecision route(const Router& router, const Features& features, int64_t row, int64_t k, int64_t budget,
-                    const std::vector<double>& ratios) {
-  const int64_t M = static_cast<int64_t>(router.pool().size());
-  BREADTH_CHECK_ARG(k >= 1 && k <= M, "route: k = {} must be in 1..{} (pool size)", k, M);
-  BREADTH_CHECK_ARG(row >= 0 && !features.mats.empty() && row < features.rows(),
-                    "route: row {} outside the {} feature rows", row, features.mats.empty() ? 0 : features.rows());
-  Features one = features.select({row});
-  auto s = router.scores(one);
+torch::Tensor Router::scores_texts(const std::vector<std::string>&) const {
+  fail("a {} router scores query features, not texts; compute the features first (query_features in "
+       "breadth/router_pipeline.hpp) and call scores()",
+       router_kind_name(config_.kind));
+}
+
+std::vector<std::vector<int64_t>> Router::rank_texts(const std::vector<std::string>& queries) const {
+  auto s = scores_texts(queries);
+  if (!torch::isfinite(s).all().item<bool>())
+    fail<NumericError>("router produced non-finite scores (corrupt weights?)");
+  return rank_rows(s);
+}
+
+namespace {
+
+RouteDecision decide(const Router& router, const torch::Tensor& s, int64_t k, int64_t budget,
+                     const std::vector<double>& ratios) {
   auto order = rank_rows(s)[0];
   RouteDecision d;
   d.budgets = route_budgets(budget, k, ratios);
@@ -59,6 +70,25 @@ RouteDecision route(const Router& router, const Features& features, int64_t row,
     d.scores.push_back(s[0][order[i]].item<double>());
   }
   return d;
+}
+
+}  // namespace
+
+RouteDecision route_text(const Router& router, const std::string& query, int64_t k, int64_t budget,
+                         const std::vector<double>& ratios) {
+  const int64_t M = static_cast<int64_t>(router.pool().size());
+  BREADTH_CHECK_ARG(k >= 1 && k <= M, "route_text: k = {} must be in 1..{} (pool size)", k, M);
+  return decide(router, router.scores_texts({query}), k, budget, ratios);
+}
+
+RouteDecision route(const Router& router, const Features& features, int64_t row, int64_t k, int64_t budget,
+                    const std::vector<double>& ratios) {
+  const int64_t M = static_cast<int64_t>(router.pool().size());
+  BREADTH_CHECK_ARG(k >= 1 && k <= M, "route: k = {} must be in 1..{} (pool size)", k, M);
+  BREADTH_CHECK_ARG(row >= 0 && !features.mats.empty() && row < features.rows(),
+                    "route: row {} outside the {} feature rows", row, features.mats.empty() ? 0 : features.rows());
+  Features one = features.select({row});
+  return decide(router, router.scores(one), k, budget, ratios);
 }
 
 void Router::save(const std::string& dir) const {
@@ -77,6 +107,7 @@ void Router::save(const std::string& dir) const {
                       {"labels", label_type_name(c.labels)},
                       {"seed", c.seed},
                       {"epochs", c.epochs},
+                      {"max_length", c.max_length},
                       {"val_div_cov", c.val_div_cov},
                       {"train_mean_div_cov", c.train_mean_div_cov},
                       {"train_wins", c.train_wins}};
@@ -97,6 +128,7 @@ void Router::save(const std::string& dir) const {
                  static_cast<uint64_t>(x.numel() * x.element_size())});
   }
   io::write_safetensors(files::join(dir, "weights.safetensors"), w, {{"format", "breadth-router"}});
+  save_extra(dir);
 }
 
 namespace {
@@ -123,7 +155,7 @@ torch::Tensor load_tensor(const io::SafetensorsFile& f, const std::string& name)
 
 }  // namespace
 
-std::shared_ptr<Router> Router::load(const std::string& dir, const std::vector<std::string>& expected_pool) {
+RouterConfig read_router_config(const std::string& dir, const std::vector<std::string>& expected_pool) {
   const std::string cpath = files::join(dir, "router.json");
   std::ifstream in(cpath);
   if (!in) fail<IoError>("cannot open '{}'; is '{}' a folder written by Router::save?", cpath, dir);
@@ -153,6 +185,7 @@ std::shared_ptr<Router> Router::load(const std::string& dir, const std::vector<s
   c.seed = get_field<uint64_t>(j, "seed", cpath);
   c.epochs = get_field<int64_t>(j, "epochs", cpath);
   c.val_div_cov = get_field<double>(j, "val_div_cov", cpath);
+  c.max_length = j.value("max_length", int64_t{0});
   c.train_mean_div_cov = get_field<std::vector<double>>(j, "train_mean_div_cov", cpath);
   c.train_wins = get_field<std::vector<int64_t>>(j, "train_wins", cpath);
   const size_t M = c.pool.size();
@@ -167,6 +200,15 @@ std::shared_ptr<Router> Router::load(const std::string& dir, const std::vector<s
     fail("router in '{}' was trained for the pool [{}], but the pool given is [{}]; a router only "
          "serves the pool (names and order) it was trained on",
          dir, join_names(c.pool), join_names(expected_pool));
+  return c;
+}
+
+std::shared_ptr<Router> Router::load(const std::string& dir, const std::vector<std::string>& expected_pool) {
+  RouterConfig c = read_router_config(dir, expected_pool);
+  if (c.kind == RouterKind::kBert)
+    fail("'{}' holds a fine-tuned BERT router, which needs its encoder: load it with load_router "
+         "(breadth/router_pipeline.hpp), which loads every router kind",
+         dir);
   io::SafetensorsFile w(files::join(dir, "weights.safetensors"));
   try {
     if (c.kind == RouterKind::kKnn) {

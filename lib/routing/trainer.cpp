@@ -27,6 +27,9 @@ void check_split(const Split& split, int64_t q) {
 
 std::shared_ptr<Router> train_router(const RoutingTable& table, const Features& features,
                                      const Split& split, const TrainOptions& options) {
+  BREADTH_CHECK_ARG(options.kind != RouterKind::kBert,
+                    "train_router: a bert router trains on query texts with its encoder; call train_bert_router "
+                    "(breadth/router_pipeline.hpp)");
   const int64_t Q = table.num_queries(), M = table.num_models();
   check_split(split, Q);
   BREADTH_CHECK_ARG(!features.mats.empty() && features.rows() == Q,

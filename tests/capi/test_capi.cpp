@@ -17,6 +17,7 @@
 
 #include "breadth.h"
 #include "breadth/router.hpp"
+#include "breadth/router_pipeline.hpp"
 #include "common/require_input.hpp"
 #include "common/test_env.hpp"
 #include "core/files.hpp"
@@ -707,11 +708,60 @@ TEST_CASE("routing with a saved router", "[capi]") {
   const float* f3[] = {three};
   CHECK(breadth_router_pick(r, f3, wrong, 1, 1, 50, nullptr, 0, idx, budgets, nullptr) == BREADTH_ERR_INVALID_ARGUMENT);
   CHECK(breadth_router_model_name(r, 2, &name) == BREADTH_ERR_INVALID_ARGUMENT);
+  // A feature router does not route texts.
+  CHECK(breadth_router_pick_text(r, "Name a prime.", 1, 50, nullptr, 0, idx, budgets, nullptr) ==
+        BREADTH_ERR_INVALID_ARGUMENT);
   breadth_router_free(r);
   remove_tree(dir.substr(0, dir.rfind('/')));
 
   CHECK(breadth_router_load("/nonexistent/router", &r) == BREADTH_ERR_IO);
   CHECK(r == nullptr);
+}
+
+TEST_CASE("a fine-tuned BERT router loads and routes query texts through the C API", "[capi][bert]") {
+  // Trained in C++ with the options of the PyTorch reference (make_bert_router_reference.py); the
+  // C picks must follow the reference's scores.
+  const std::string fx = breadth::test::fixtures_dir() + "/bert_router_reference";
+  std::ifstream in(fx + "/reference.json");
+  REQUIRE(in);
+  auto ref = nlohmann::json::parse(in);
+  auto table = breadth::load_routing_table(fx + "/table.jsonl");
+  const auto& ro = ref["options"];
+  breadth::BertRouterOptions o;
+  o.encoder = fx + "/encoder";
+  o.max_length = ro["max_length"];
+  o.learning_rate = ro["learning_rate"];
+  o.weight_decay = ro["weight_decay"];
+  o.batch_size = ro["batch_size"];
+  o.max_epochs = ro["max_epochs"];
+  o.patience = ro["patience"];
+  o.seed = ro["seed"];
+  o.labels = {breadth::LabelType::kSoft};
+  breadth::Split split{ref["split"]["train"].get<std::vector<int64_t>>(), ref["split"]["val"].get<std::vector<int64_t>>(),
+                       ref["split"]["test"].get<std::vector<int64_t>>()};
+  auto dir = temp_dir("bert-router") + "/router";
+  breadth::train_bert_router(table, split, o)->save(dir);
+  breadth_router* r = nullptr;
+  REQUIRE(breadth_router_load(dir.c_str(), &r) == BREADTH_OK);
+  size_t pool = 0;
+  REQUIRE(breadth_router_pool_size(r, &pool) == BREADTH_OK);
+  REQUIRE(pool == 3);
+  for (size_t q = 0; q < table.queries.size(); ++q) {
+    size_t idx[3];
+    int64_t budgets[3];
+    double scores[3];
+    REQUIRE(breadth_router_pick_text(r, table.queries[q].c_str(), 3, 30, nullptr, 0, idx, budgets, scores) ==
+            BREADTH_OK);
+    for (size_t i = 0; i < 3; ++i) {
+      CHECK(std::fabs(scores[i] - ref["scores"][q][idx[i]].get<double>()) < 2e-5);
+      CHECK(budgets[i] == 10);
+      if (i > 0) CHECK(scores[i - 1] >= scores[i]);
+    }
+  }
+  CHECK(breadth_router_pick_text(r, nullptr, 1, 30, nullptr, 0, nullptr, nullptr, nullptr) ==
+        BREADTH_ERR_INVALID_ARGUMENT);
+  breadth_router_free(r);
+  remove_tree(dir.substr(0, dir.rfind('/')));
 }
 
 TEST_CASE("sentence encoder embeddings", "[capi]") {

@@ -55,3 +55,28 @@ def test_routing_with_encoder_features(table, minilm):
     q = enc.embed(["What is 12 times 7?", "Write a haiku about the moon."])
     assert r.pick(q, row=0).models == ["mathbot"]
     assert r.pick(q, row=1).models == ["poetbot"]
+
+
+def test_train_bert_matches_pytorch_and_reloads(tmp_path):
+    """The fine-tuned BERT router trained from Python equals the PyTorch/transformers reference
+    (tests/routing_pipeline/make_bert_router_reference.py) and reloads from its folder alone."""
+    import json
+    d = os.path.join(os.environ.get("BREADTH_FIXTURES_DIR", "build/fixtures"), "bert_router_reference")
+    with open(os.path.join(d, "reference.json")) as f:
+        ref = json.load(f)
+    o, s = ref["options"], ref["split"]
+    table = breadth.load_routing_table(os.path.join(d, "table.jsonl"))
+    r = breadth.Router.train_bert(table, os.path.join(d, "encoder"), seed=o["seed"], labels=["soft"],
+                                  max_epochs=o["max_epochs"], patience=o["patience"], batch_size=o["batch_size"],
+                                  learning_rate=o["learning_rate"], weight_decay=o["weight_decay"],
+                                  max_length=o["max_length"], split=(s["train"], s["val"], s["test"]))
+    assert r.kind == "bert" and r.config["epochs"] == ref["best_epoch"]
+    scores = r.scores_texts(table.queries)
+    assert torch.allclose(scores, torch.tensor(ref["scores"], dtype=torch.float64), atol=2e-5)
+    r.save(str(tmp_path / "bert"))
+    loaded = breadth.Router.load(str(tmp_path / "bert"), pool=table.models)
+    assert torch.allclose(loaded.scores_texts(table.queries), scores, atol=1e-6)
+    d2 = loaded.pick_text(table.queries[0], k=2, budget=10)
+    assert d2.models == [table.models[i] for i in scores[0].argsort(descending=True)[:2].tolist()]
+    with pytest.raises(breadth.InvalidArgumentError):
+        loaded.scores(torch.zeros(1, 32))

@@ -99,6 +99,27 @@ def main():
     ev = json.loads(run("eval", "--router", r_agn, "--data", table, "--features-file", agn_f, "--all", "--budget",
                         "3", "--json"))
     check(ev.get("test_queries") == 30, "eval --all on every query")
+
+    # The fine-tuned BERT router: trained from the query texts (no features), saved with its encoder,
+    # reproducible from its seed, routing texts; Table 3's BERT row in the report.
+    bert = ["--kind", "bert", "--encoder", ENCODER, "--bert-epochs", "2", "--labels", "soft", "--seed", "3"]
+    r_bert, r_bert2 = os.path.join(tmp, "r-bert"), os.path.join(tmp, "r-bert2")
+    run("train", "--data", table, *bert, "--out", r_bert)
+    run("train", "--data", table, *bert, "--out", r_bert2)
+    check(json.load(open(os.path.join(r_bert, "router.json")))["kind"] == "bert", "bert router.json kind")
+    for f in ("weights.safetensors", "encoder/model.safetensors"):
+        with open(os.path.join(r_bert, f), "rb") as a, open(os.path.join(r_bert2, f), "rb") as b:
+            check(a.read() == b.read(), f"same seed, same bert {f}")
+    pick = json.loads(run("pick", "--router", r_bert, "--prompt", "Name a famous painter.", "--top-k", "3", "--json"))
+    check(sorted(pick["models"]) == sorted(POOL) and abs(sum(pick["scores"]) - 1) < 1e-6
+          and pick["scores"] == sorted(pick["scores"], reverse=True), "bert pick: " + json.dumps(pick))
+    ev = json.loads(run("eval", "--router", r_bert, "--data", table, "--all", "--budget", "3", "--json"))
+    check(ev.get("best_router") == "bert", "bert eval row: " + str(ev.get("best_router")))
+    rep = json.loads(run("report", "--data", table, "--features-file", agn_f, "--seeds", "1", "--hidden", "8",
+                         "--weight-decay", "0", "--labels", "soft", "--epochs", "5", "--bert-encoder", ENCODER,
+                         "--bert-epochs", "1", "--budget", "3", "--json"))
+    methods = [r["method"] for r in rep["rows"]]
+    check("BERT (fine-tuned)" in methods and "BERT (fine-tuned) top-2" in methods, "report rows: " + str(methods))
     print("ok")
 
 

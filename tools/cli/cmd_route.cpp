@@ -43,7 +43,21 @@ struct RouteArgs {
   int64_t knn_k = 5, epochs = 200, patience = 20, batch = 64, seeds = 5, budget = 50, top_k = 1;
   uint64_t seed = 0, split_seed = 0;
   bool json = false, all = false;
+  // The fine-tuned BERT router (--kind bert; report: --bert-encoder): the library's defaults.
+  std::string bert_encoder;
+  BertRouterOptions bert;
 };
+
+/// --kind bert's options: the encoder, the seed, the label types and the --bert-* values.
+BertRouterOptions bert_options(const RouteArgs& a, const std::string& encoder) {
+  BertRouterOptions o = a.bert;
+  o.encoder = encoder;
+  o.device = parse_device(a.device, "--device");
+  o.seed = a.seed;
+  o.labels.clear();
+  for (const auto& l : split_commas(a.labels)) o.labels.push_back(parse_label_type(l));
+  return o;
+}
 
 MlpGrid grid_of(const RouteArgs& a) {
   MlpGrid g;
@@ -125,7 +139,25 @@ void print_report(const RoutingReport& r, bool json) {
   else fmt::print("{}", r.to_markdown());
 }
 
+int run_train_bert(const RouteArgs& a) {
+  breadth::cli::require(!a.encoder.empty(), "--kind bert needs --encoder PATH (the BERT-family checkpoint to fine-tune)");
+  auto table = load_routing_table(a.data);
+  auto split = split_queries(table.num_queries(), a.split_seed);
+  auto o = bert_options(a, a.encoder);
+  TerminalProgress bar("train bert");
+  o.on_progress = bar.callback();
+  auto router = train_bert_router(table, split, o);
+  router->save(a.out);
+  const auto& c = router->config();
+  fmt::print("bert router (fine-tuned {}) for {} models saved to {}\n", a.encoder, c.pool.size(), a.out);
+  fmt::print("selected: labels={} epochs={}\n", label_type_name(c.labels), c.epochs);
+  fmt::print("validation div-cov of top-1 picks: {:.2f}% ({} train / {} val / {} test queries, split seed {})\n",
+             100 * c.val_div_cov, split.train.size(), split.val.size(), split.test.size(), a.split_seed);
+  return 0;
+}
+
 int run_train(const RouteArgs& a) {
+  if (parse_router_kind(a.kind) == RouterKind::kBert) return run_train_bert(a);
   auto table = load_routing_table(a.data);
   auto kind = parse_feature_kind(a.features);
   auto feats = table_features(feature_sources(a), kind, table);
@@ -151,14 +183,16 @@ int run_train(const RouteArgs& a) {
 }
 
 int run_eval(const RouteArgs& a) {
-  auto router = Router::load(a.router);
+  auto router = load_router(a.router, {}, parse_device(a.device, "--device"));
   auto table = load_routing_table(a.data, {router->pool(), false});
-  auto feats = table_features(feature_sources(a), router->config().feature_kind, table);
+  // A text router (bert) reads the table's query texts.
+  Features feats;
+  if (!router->reads_texts()) feats = table_features(feature_sources(a), router->config().feature_kind, table);
   if (!a.all) {
     // The test split of the same seeded split that `train` used.
     auto split = split_queries(table.num_queries(), a.split_seed);
     table = table.select(split.test);
-    feats = feats.select(split.test);
+    if (!router->reads_texts()) feats = feats.select(split.test);
   }
   print_report(evaluate_router(*router, table, feats, a.budget, a.seed), a.json);
   return 0;
@@ -176,6 +210,7 @@ int run_report(const RouteArgs& a) {
   o.first_seed = a.seed;
   o.budget = a.budget;
   o.grid = grid_of(a);
+  if (!a.bert_encoder.empty()) o.text_routers.push_back(bert_report_router(bert_options(a, a.bert_encoder)));
   TerminalProgress bar("route report");
   o.on_progress = bar.callback();
   print_report(routing_report(table, sets, split_queries(table.num_queries(), a.split_seed), o), a.json);
@@ -183,11 +218,16 @@ int run_report(const RouteArgs& a) {
 }
 
 int run_pick(const RouteArgs& a) {
-  auto router = Router::load(a.router);
+  auto router = load_router(a.router, {}, parse_device(a.device, "--device"));
   const auto& c = router->config();
   Features f;
   std::string label;
-  if (!a.query_id.empty()) {
+  RouteDecision d;
+  if (router->reads_texts()) {
+    breadth::cli::require(!a.prompt.empty(), "a bert router routes query texts: give --prompt TEXT");
+    label = a.prompt;
+    d = route_text(*router, a.prompt, a.top_k, a.budget, a.ratios);
+  } else if (!a.query_id.empty()) {
     breadth::cli::require(!a.features_file.empty(), "--query-id needs --features-file");
     f = load_features_file(a.features_file, c.feature_kind, {a.query_id}, router->pool());
     label = a.query_id;
@@ -200,7 +240,7 @@ int run_pick(const RouteArgs& a) {
     f = query_features(sources, c.feature_kind, {"prompt"}, {a.prompt}, router->pool());
     label = a.prompt;
   }
-  auto d = route(*router, f, 0, a.top_k, a.budget, a.ratios);
+  if (!router->reads_texts()) d = route(*router, f, 0, a.top_k, a.budget, a.ratios);
   if (a.json) {
     nlohmann::json j = {{"query", label}, {"models", d.models}, {"budgets", d.budgets}, {"scores", d.scores}};
     fmt::print("{}\n", j.dump(2));
@@ -215,6 +255,14 @@ std::function<int()> setup(CLI::App& app) {
   auto a = std::make_shared<RouteArgs>();
   auto* route = app.add_subcommand("route", "Train, evaluate and use query routers (router paper)");
   route->require_subcommand(1);
+  auto bert_opts = [&](CLI::App* s) {
+    s->add_option("--bert-epochs", a->bert.max_epochs, "bert: max epochs per label type");
+    s->add_option("--bert-patience", a->bert.patience, "bert: early-stopping patience (epochs)");
+    s->add_option("--bert-batch", a->bert.batch_size, "bert: minibatch size");
+    s->add_option("--bert-lr", a->bert.learning_rate, "bert: AdamW learning rate");
+    s->add_option("--bert-weight-decay", a->bert.weight_decay, "bert: AdamW weight decay");
+    s->add_option("--max-length", a->bert.max_length, "bert: longest tokenized query");
+  };
   auto grid_opts = [&](CLI::App* s) {
     s->add_option("--hidden", a->hidden, "hidden sizes to search")->delimiter(',');
     s->add_option("--weight-decay", a->weight_decay, "weight decays to search")->delimiter(',');
@@ -256,7 +304,8 @@ std::function<int()> setup(CLI::App& app) {
   train->add_option("--data", a->data, "routing table (JSONL)")->required();
   train->add_option("--features", a->features, "agnostic or specific");
   train->add_option("--out", a->out, "output folder")->required();
-  train->add_option("--kind", a->kind, "binary_mlp, mway_mlp or knn");
+  train->add_option("--kind", a->kind, "binary_mlp, mway_mlp, knn or bert (fine-tunes --encoder on the query texts)");
+  bert_opts(train);
   train->add_option("--k", a->knn_k, "neighbours for knn");
   train->add_option("--seed", a->seed, "training seed");
   feat_opts(train);
@@ -277,6 +326,9 @@ std::function<int()> setup(CLI::App& app) {
   report->add_option("--seed", a->seed, "first seed");
   report->add_option("--budget", a->budget, "answers per query");
   report->add_flag("--json", a->json, "JSON instead of a Markdown table");
+  report->add_option("--bert-encoder", a->bert_encoder,
+                     "also fine-tune a BERT router from this checkpoint per seed (Table 3's BERT row)");
+  bert_opts(report);
   feat_opts(report);
   grid_opts(report);
   auto* pick = route->add_subcommand("pick", "Route one query");

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "breadth/router.hpp"
+#include "breadth/router_pipeline.hpp"
 #include "callbacks.hpp"
 #include "convert.hpp"
 #include "module.hpp"
@@ -99,10 +100,66 @@ RouteDecision(qwen: 25 (score ...), llama: 25 (score ...))
           "load",
           [](const std::string& dir, const std::vector<std::string>& pool) {
             py::gil_scoped_release nogil;
-            return Router::load(dir, pool);
+            return load_router(dir, pool);
           },
           py::arg("dir"), py::arg("pool") = std::vector<std::string>{},
-          "Loads a saved router; with `pool`, a router trained for another pool is refused.")
+          "Loads a saved router of any kind (a 'bert' router with its fine-tuned encoder); with `pool`, a "
+          "router trained for another pool is refused.")
+      .def_static(
+          "train_bert",
+          [](const RoutingTable& table, const std::string& encoder, uint64_t seed, uint64_t split_seed,
+             const std::vector<std::string>& labels, int64_t max_epochs, int64_t patience, int64_t batch_size,
+             double learning_rate, double weight_decay, int64_t max_length, const py::object& split_rows,
+             const py::object& progress) {
+            Split split;
+            if (split_rows.is_none()) {
+              split = split_queries(table.num_queries(), split_seed);
+            } else {
+              auto parts = split_rows.cast<std::vector<std::vector<int64_t>>>();
+              if (parts.size() != 3) throw InvalidArgument("train_bert: split must be (train, val, test) row lists");
+              split = {parts[0], parts[1], parts[2]};
+            }
+            BertRouterOptions o;
+            o.encoder = encoder;
+            o.seed = seed;
+            o.labels.clear();
+            for (const auto& l : labels) o.labels.push_back(parse_label_type(l));
+            o.max_epochs = max_epochs;
+            o.patience = patience;
+            o.batch_size = batch_size;
+            o.learning_rate = learning_rate;
+            o.weight_decay = weight_decay;
+            o.max_length = max_length;
+            auto slot = std::make_shared<ErrorSlot>();
+            py::object bar = make_progress(progress, "train bert");
+            o.on_progress = progress_fn(bar, slot);
+            try {
+              auto r = run_without_gil(slot, [&] { return train_bert_router(table, split, o); });
+              close_progress(bar);
+              return r;
+            } catch (...) {
+              close_progress(bar);
+              throw;
+            }
+          },
+          py::arg("table"), py::arg("encoder"), py::arg("seed") = BertRouterOptions{}.seed,
+          py::arg("split_seed") = 0,
+          py::arg("labels") =
+              [] {
+                std::vector<std::string> v;
+                for (auto l : BertRouterOptions{}.labels) v.push_back(label_type_name(l));
+                return v;
+              }(),
+          py::arg("max_epochs") = BertRouterOptions{}.max_epochs, py::arg("patience") = BertRouterOptions{}.patience,
+          py::arg("batch_size") = BertRouterOptions{}.batch_size,
+          py::arg("learning_rate") = BertRouterOptions{}.learning_rate,
+          py::arg("weight_decay") = BertRouterOptions{}.weight_decay,
+          py::arg("max_length") = BertRouterOptions{}.max_length, py::arg("split") = py::none(),
+          py::arg("progress") = py::none(),
+          "The fine-tuned BERT router (router paper §4.2): the BERT/RoBERTa checkpoint `encoder` with a "
+          "classification head over the pool, trained with AdamW on the query texts of the 70/10/20 split "
+          "of `table` (seeded by split_seed; or `split` = (train, val, test) query indices); train_bert_router in "
+          "docs/routing.md.")
       .def_static(
           "train",
           [](const RoutingTable& table, const py::object& features, const std::string& kind, int64_t knn_k,
@@ -148,6 +205,21 @@ RouteDecision(qwen: 25 (score ...), llama: 25 (score ...))
       .def(
           "rank", [](const Router& r, const py::object& features) { return r.rank(features_of(r, features)); },
           py::arg("features"), "Pool indices of each row from best to worst.")
+      .def(
+          "scores_texts",
+          [](const Router& r, const std::vector<std::string>& queries) {
+            py::gil_scoped_release nogil;
+            return r.scores_texts(queries);
+          },
+          py::arg("queries"), "[N, M] float64 scores of query texts (a 'bert' router).")
+      .def(
+          "pick_text",
+          [](const Router& r, const std::string& query, int64_t k, int64_t budget, const std::vector<double>& ratios) {
+            py::gil_scoped_release nogil;
+            return route_text(r, query, k, budget, ratios);
+          },
+          py::arg("query"), py::arg("k") = 1, py::arg("budget") = 50, py::arg("ratios") = std::vector<double>{},
+          "The top-k models for a query text (a 'bert' router) and their share of the budget.")
       .def(
           "pick",
           [](const Router& r, const py::object& features, int64_t k, int64_t budget, const std::vector<double>& ratios,
