@@ -29,7 +29,6 @@
 #include "breadth/encoder.hpp"
 #include "breadth/model.hpp"
 #include "breadth/progress.hpp"
-#include "breadth/progress.hpp"
 #include "breadth/router.hpp"
 
 namespace breadth {
@@ -239,5 +238,91 @@ std::shared_ptr<Router> load_router(const std::string& dir, const std::vector<st
 /// The BERT router as a row of routing_report (ReportOptions::text_routers): "BERT (fine-tuned)",
 /// trained with `options` and each report seed.
 TextRouterTrainer bert_report_router(BertRouterOptions options);
+
+// ============================================================================ whole steps, from files to files
+
+/// Comma-separated lists of the routing enums, as the faces take them ("agnostic,specific",
+/// "soft,one_hot"; surrounding spaces ignored). InvalidArgument for an empty list or an unknown name.
+std::vector<FeatureKind> parse_feature_kinds(const std::string& list);
+std::vector<LabelType> parse_label_types(const std::string& list);
+
+/// The build-data step (the CLI's `route build-data`, C's breadth_routing_data_build, Python's
+/// build_routing_data): the prompts of a prompts file, each candidate checkpoint's answer set
+/// sampled with the Sampler's collect-until-B loop (model_answer_sampler) and scored with DivCov
+/// against B (divcov_scorer over make_equivalence / make_quality), appended resumably to a routing
+/// table (build_routing_data above); optionally a features file of the table's queries too.
+struct RoutingDataOptions {
+  std::string prompts;               ///< prompts JSONL (load_prompts)
+  int64_t limit = 0;                 ///< > 0: the first `limit` prompts only
+  std::vector<std::string> models;   ///< candidate checkpoints, in pool order (pool_model_name names them)
+  std::string out;                   ///< the routing table (JSONL) to write or complete
+  /// Strategy, budget B (answers per cell, also DivCov's budget), generations per round, retry
+  /// budget, max_new_tokens, sampling seed, question kind: the Sampler's answer-set defaults.
+  ModelSamplerOptions sampler;
+  ModelOptions model_options;        ///< how the candidates load; its device also runs the judges
+  std::string equivalence = "noveltybench-shortcut";  ///< make_equivalence spec (breadth/spec.hpp)
+  std::string quality = "const:1";                    ///< make_quality spec
+  /// When set, also writes the table's query features there (save_features_file) of `feature_kind`
+  /// from `features` (whose `models` default to `models` when empty).
+  std::string features_out;
+  FeatureKind feature_kind = FeatureKind::kAgnostic;
+  FeatureSources features;
+  /// After each computed cell (done, total cells to compute, model); false cancels (Cancelled).
+  ProgressCallback on_progress;
+};
+
+struct RoutingDataResult {
+  int64_t computed = 0;              ///< cells computed by this call (0 when the table was complete)
+  int64_t queries = 0;               ///< prompts read
+  std::vector<std::string> models;   ///< the pool's names, in pool order
+};
+
+/// Runs the build-data step. Throws InvalidArgument (no model, no output, bad specs), IoError,
+/// FormatError, Cancelled; a cancelled or failed run leaves the rows written so far.
+RoutingDataResult build_routing_data(const RoutingDataOptions& options);
+
+/// Router training from files (the CLI's `route train`): the table's 70/10/20 split seeded by
+/// `split_seed`, features from `features` (none for the BERT router, which reads the query texts),
+/// `train_router` (or train_bert_router for kind kBert), the router saved to `out`.
+struct RouterTrainingOptions {
+  std::string table;                 ///< routing table (JSONL)
+  std::string out;                   ///< router folder to write (Router::save)
+  FeatureKind feature_kind = FeatureKind::kAgnostic;
+  FeatureSources features;
+  uint64_t split_seed = 0;
+  /// Kind, KNN's k, the MLP grid, the seed, progress. For kind kBert the BERT router takes its seed,
+  /// label types (grid.labels) and progress from here too.
+  TrainOptions train;
+  /// kind kBert only: the encoder to fine-tune (empty: `features.encoder`), run on
+  /// `features.encoder_options.device`, and the --bert-* values; its seed, labels and progress are
+  /// `train`'s.
+  BertRouterOptions bert;
+};
+
+struct TrainedRouter {
+  std::shared_ptr<Router> router;  ///< as saved
+  Split split;                     ///< the split it was trained on
+};
+
+TrainedRouter train_router_from_files(const RouterTrainingOptions& options);
+
+/// The router paper's Table 3 from files (the CLI's `route report`): routing_report over one feature
+/// set per kind of `feature_kinds` ("agn", "spec"), the split seeded by `split_seed`, plus the
+/// fine-tuned BERT row when `bert_encoder` is set. Writes the JSON (RoutingReport::to_json, then a
+/// newline) to `json_out` and the Markdown to `markdown_out` when those are set.
+struct RoutingReportRunOptions {
+  std::string table;
+  std::vector<FeatureKind> feature_kinds = {FeatureKind::kAgnostic};
+  FeatureSources features;
+  uint64_t split_seed = 0;
+  ReportOptions report;              ///< seeds, first seed, budget, MLP grid, progress
+  /// When set, Table 3's BERT row: this checkpoint fine-tuned per seed with `bert` (its labels are
+  /// report.grid.labels, its device features.encoder_options.device).
+  std::string bert_encoder;
+  BertRouterOptions bert;
+  std::string json_out, markdown_out;
+};
+
+RoutingReport run_routing_report(const RoutingReportRunOptions& options);
 
 }  // namespace breadth

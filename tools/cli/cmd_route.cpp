@@ -1,8 +1,9 @@
 // `breadth route ...`: train, evaluate, report and use query routers (router paper, SPEC §6).
 //
-// Option parsing and printing only: the logic is the library's. `build-data` samples each candidate
-// model's answer set for each prompt (collect-until-B) and scores it with DivCov, resumably
-// (build_routing_data in breadth/router_pipeline.hpp). Features come from a precomputed features
+// Option parsing and printing only: the logic and the defaults are the library's. build-data, train
+// and report fill the library's step options (RoutingDataOptions, RouterTrainingOptions,
+// RoutingReportRunOptions in breadth/router_pipeline.hpp) straight from the flags and call
+// build_routing_data / train_router_from_files / run_routing_report, as C and Python do. Features come from a precomputed features
 // file (--features-file: see save_features_file in breadth/router.hpp), from a sentence encoder
 // (--encoder PATH, agnostic), or from the candidate models themselves (--model PATH per pool model,
 // specific: last-layer hidden state at the query's last token): FeatureSources / table_features in
@@ -19,56 +20,38 @@
 #include "breadth/model.hpp"
 #include "breadth/router.hpp"
 #include "breadth/router_pipeline.hpp"
-#include "breadth/spec.hpp"
 #include "cli_options.hpp"
 #include "command.hpp"
 #include "breadth/progress.hpp"
 
 namespace {
 
-using breadth::cli::split_commas;
-
 using namespace breadth;
 
 struct RouteArgs {
-  std::string data, features = "agnostic", features_file, encoder, out, router, prompt, query_id;
-  std::string kind = "binary_mlp", labels = "soft,one_hot";
-  // build-data and model-specific features
+  // build-data, train and report: the library's step options, filled by the flags.
+  RoutingDataOptions build;
+  RouterTrainingOptions train;
+  RoutingReportRunOptions report;
+  // eval and pick
+  std::string data, features = "agnostic", features_file, encoder, router, prompt, query_id;
   std::vector<std::string> models;
-  std::string prompts, strategy = "all", equivalence = "noveltybench-shortcut", quality = "const:1";
-  std::string question_kind = question_kind_name(Question{}.kind), features_out, feature_cache, device = "cpu";
-  int64_t limit = 0, gen_batch = 10, max_new_tokens = 512, max_generations = 0;
-  std::vector<int64_t> hidden = {64, 256};
-  std::vector<double> weight_decay = {0.0, 1e-4, 1e-2}, ratios;
-  int64_t knn_k = 5, epochs = 200, patience = 20, batch = 64, seeds = 5, budget = 50, top_k = 1;
+  std::string feature_cache, device = "cpu";
+  std::vector<double> ratios;
+  int64_t budget = 50, top_k = 1;
   uint64_t seed = 0, split_seed = 0;
   bool json = false, all = false;
-  // The fine-tuned BERT router (--kind bert; report: --bert-encoder): the library's defaults.
-  std::string bert_encoder;
-  BertRouterOptions bert;
 };
 
-/// --kind bert's options: the encoder, the seed, the label types and the --bert-* values.
-BertRouterOptions bert_options(const RouteArgs& a, const std::string& encoder) {
-  BertRouterOptions o = a.bert;
-  o.encoder = encoder;
-  o.device = parse_device(a.device, "--device");
-  o.seed = a.seed;
-  o.labels.clear();
-  for (const auto& l : split_commas(a.labels)) o.labels.push_back(parse_label_type(l));
-  return o;
-}
-
-MlpGrid grid_of(const RouteArgs& a) {
-  MlpGrid g;
-  g.hidden = a.hidden;
-  g.weight_decay = a.weight_decay;
-  g.labels.clear();
-  for (const auto& l : split_commas(a.labels)) g.labels.push_back(parse_label_type(l));
-  g.max_epochs = a.epochs;
-  g.patience = a.patience;
-  g.batch_size = a.batch;
-  return g;
+/// A terminal bar per computed feature stage.
+void terminal_stages(FeatureSources& s) {
+  s.stage_progress = [](const std::string& stage) -> ProgressCallback {
+    auto bar = std::make_shared<TerminalProgress>(stage);
+    return [bar](int64_t done, int64_t total, const std::string&) {
+      bar->update(done, total);
+      return true;
+    };
+  };
 }
 
 ModelOptions model_options(const RouteArgs& a) {
@@ -77,7 +60,7 @@ ModelOptions model_options(const RouteArgs& a) {
   return o;
 }
 
-/// The FEATURES options as the library's feature sources, with a terminal bar per computed stage.
+/// eval's and pick's FEATURES options as the library's feature sources.
 FeatureSources feature_sources(const RouteArgs& a) {
   FeatureSources s;
   s.features_file = a.features_file;
@@ -86,51 +69,20 @@ FeatureSources feature_sources(const RouteArgs& a) {
   s.model_options = model_options(a);
   s.encoder_options.device = s.model_options.device;
   s.cache_dir = a.feature_cache;
-  s.stage_progress = [](const std::string& stage) -> ProgressCallback {
-    auto bar = std::make_shared<TerminalProgress>(stage);
-    return [bar](int64_t done, int64_t total, const std::string&) {
-      bar->update(done, total);
-      return true;
-    };
-  };
+  terminal_stages(s);
   return s;
 }
 
-int run_build_data(const RouteArgs& a) {
-  breadth::cli::require(!a.models.empty(), "build-data needs at least one --model PATH");
-  auto queries = load_prompts(a.prompts, a.limit);
-  auto pool = make_model_pool(a.models);
-
-  ModelSamplerOptions so;
-  so.answers.strategy = parse_strategy(a.strategy);
-  so.answers.budget = a.budget;
-  so.answers.batch = a.gen_batch;
-  so.answers.max_generations = a.max_generations;
-  so.answers.generation.max_new_tokens = a.max_new_tokens;
-  so.answers.generation.seed = a.seed;
-  so.kind = parse_question_kind(a.question_kind, "--question-kind");
-  auto sampler = model_answer_sampler(pool_loader(pool, model_options(a)), so);
-  SpecOptions judges;
-  judges.device = parse_device(a.device, "--device");
-  auto scorer = divcov_scorer(make_equivalence(a.equivalence, judges), make_quality(a.quality, judges), a.budget);
-
-  BuildDataOptions bo;
+int run_build_data(RouteArgs& a) {
+  auto& o = a.build;
+  terminal_stages(o.features);
   TerminalProgress bar("route build-data");
-  bo.on_progress = bar.callback();
-  int64_t computed = build_routing_data(queries, pool.names, sampler, scorer, a.out, bo);
-  fmt::print("{} cells computed ({} queries x {} models in {})\n", computed, queries.size(), pool.names.size(),
-             a.out);
-
-  if (!a.features_out.empty()) {
-    TableOptions to;
-    to.pool = pool.names;
-    auto table = load_routing_table(a.out, to);
-    auto kind = parse_feature_kind(a.features);
-    auto f = table_features(feature_sources(a), kind, table);
-    save_features_file(a.features_out, f, table.query_ids, table.models);
-    fmt::print("{} features of {} queries saved to {}\n", feature_kind_name(kind), table.num_queries(),
-               a.features_out);
-  }
+  o.on_progress = bar.callback();
+  auto r = build_routing_data(o);
+  fmt::print("{} cells computed ({} queries x {} models in {})\n", r.computed, r.queries, r.models.size(), o.out);
+  if (!o.features_out.empty())
+    fmt::print("{} features of {} queries saved to {}\n", feature_kind_name(o.feature_kind), r.queries,
+               o.features_out);
   return 0;
 }
 
@@ -139,46 +91,27 @@ void print_report(const RoutingReport& r, bool json) {
   else fmt::print("{}", r.to_markdown());
 }
 
-int run_train_bert(const RouteArgs& a) {
-  breadth::cli::require(!a.encoder.empty(), "--kind bert needs --encoder PATH (the BERT-family checkpoint to fine-tune)");
-  auto table = load_routing_table(a.data);
-  auto split = split_queries(table.num_queries(), a.split_seed);
-  auto o = bert_options(a, a.encoder);
-  TerminalProgress bar("train bert");
-  o.on_progress = bar.callback();
-  auto router = train_bert_router(table, split, o);
-  router->save(a.out);
-  const auto& c = router->config();
-  fmt::print("bert router (fine-tuned {}) for {} models saved to {}\n", a.encoder, c.pool.size(), a.out);
-  fmt::print("selected: labels={} epochs={}\n", label_type_name(c.labels), c.epochs);
-  fmt::print("validation div-cov of top-1 picks: {:.2f}% ({} train / {} val / {} test queries, split seed {})\n",
-             100 * c.val_div_cov, split.train.size(), split.val.size(), split.test.size(), a.split_seed);
-  return 0;
-}
-
-int run_train(const RouteArgs& a) {
-  if (parse_router_kind(a.kind) == RouterKind::kBert) return run_train_bert(a);
-  auto table = load_routing_table(a.data);
-  auto kind = parse_feature_kind(a.features);
-  auto feats = table_features(feature_sources(a), kind, table);
-  auto split = split_queries(table.num_queries(), a.split_seed);
-  TrainOptions o;
-  o.kind = parse_router_kind(a.kind);
-  o.knn_k = a.knn_k;
-  o.grid = grid_of(a);
-  o.seed = a.seed;
-  TerminalProgress bar("train " + a.kind);
-  o.on_progress = bar.callback();
-  auto router = train_router(table, feats, split, o);
-  router->save(a.out);
-  const auto& c = router->config();
-  fmt::print("{} router ({} features) for {} models saved to {}\n", router_kind_name(c.kind),
-             feature_kind_name(c.feature_kind), c.pool.size(), a.out);
-  if (c.kind != RouterKind::kKnn)
+int run_train(RouteArgs& a) {
+  auto& o = a.train;
+  terminal_stages(o.features);
+  const bool bert = o.train.kind == RouterKind::kBert;
+  TerminalProgress bar(std::string("train ") + router_kind_name(o.train.kind));
+  o.train.on_progress = bar.callback();
+  auto t = train_router_from_files(o);
+  const auto& c = t.router->config();
+  if (bert)
+    fmt::print("bert router (fine-tuned {}) for {} models saved to {}\n",
+               o.bert.encoder.empty() ? o.features.encoder : o.bert.encoder, c.pool.size(), o.out);
+  else
+    fmt::print("{} router ({} features) for {} models saved to {}\n", router_kind_name(c.kind),
+               feature_kind_name(c.feature_kind), c.pool.size(), o.out);
+  if (bert)
+    fmt::print("selected: labels={} epochs={}\n", label_type_name(c.labels), c.epochs);
+  else if (c.kind != RouterKind::kKnn)
     fmt::print("selected: labels={} hidden={} weight_decay={} epochs={}\n", label_type_name(c.labels), c.hidden,
                c.weight_decay, c.epochs);
   fmt::print("validation div-cov of top-1 picks: {:.2f}% ({} train / {} val / {} test queries, split seed {})\n",
-             100 * c.val_div_cov, split.train.size(), split.val.size(), split.test.size(), a.split_seed);
+             100 * c.val_div_cov, t.split.train.size(), t.split.val.size(), t.split.test.size(), o.split_seed);
   return 0;
 }
 
@@ -198,22 +131,12 @@ int run_eval(const RouteArgs& a) {
   return 0;
 }
 
-int run_report(const RouteArgs& a) {
-  auto table = load_routing_table(a.data);
-  std::vector<std::pair<std::string, Features>> sets;
-  for (const auto& k : split_commas(a.features)) {
-    auto kind = parse_feature_kind(k);
-    sets.emplace_back(kind == FeatureKind::kAgnostic ? "agn" : "spec", table_features(feature_sources(a), kind, table));
-  }
-  ReportOptions o;
-  o.seeds = a.seeds;
-  o.first_seed = a.seed;
-  o.budget = a.budget;
-  o.grid = grid_of(a);
-  if (!a.bert_encoder.empty()) o.text_routers.push_back(bert_report_router(bert_options(a, a.bert_encoder)));
+int run_report(RouteArgs& a) {
+  auto& o = a.report;
+  terminal_stages(o.features);
   TerminalProgress bar("route report");
-  o.on_progress = bar.callback();
-  print_report(routing_report(table, sets, split_queries(table.num_queries(), a.split_seed), o), a.json);
+  o.report.on_progress = bar.callback();
+  print_report(run_routing_report(o), a.json);
   return 0;
 }
 
@@ -255,22 +178,37 @@ std::function<int()> setup(CLI::App& app) {
   auto a = std::make_shared<RouteArgs>();
   auto* route = app.add_subcommand("route", "Train, evaluate and use query routers (router paper)");
   route->require_subcommand(1);
-  auto bert_opts = [&](CLI::App* s) {
-    s->add_option("--bert-epochs", a->bert.max_epochs, "bert: max epochs per label type");
-    s->add_option("--bert-patience", a->bert.patience, "bert: early-stopping patience (epochs)");
-    s->add_option("--bert-batch", a->bert.batch_size, "bert: minibatch size");
-    s->add_option("--bert-lr", a->bert.learning_rate, "bert: AdamW learning rate");
-    s->add_option("--bert-weight-decay", a->bert.weight_decay, "bert: AdamW weight decay");
-    s->add_option("--max-length", a->bert.max_length, "bert: longest tokenized query");
+  auto bert_opts = [](CLI::App* s, BertRouterOptions& b) {
+    s->add_option("--bert-epochs", b.max_epochs, "bert: max epochs per label type");
+    s->add_option("--bert-patience", b.patience, "bert: early-stopping patience (epochs)");
+    s->add_option("--bert-batch", b.batch_size, "bert: minibatch size");
+    s->add_option("--bert-lr", b.learning_rate, "bert: AdamW learning rate");
+    s->add_option("--bert-weight-decay", b.weight_decay, "bert: AdamW weight decay");
+    s->add_option("--max-length", b.max_length, "bert: longest tokenized query");
   };
-  auto grid_opts = [&](CLI::App* s) {
-    s->add_option("--hidden", a->hidden, "hidden sizes to search")->delimiter(',');
-    s->add_option("--weight-decay", a->weight_decay, "weight decays to search")->delimiter(',');
-    s->add_option("--labels", a->labels, "label types to search: soft,one_hot");
-    s->add_option("--epochs", a->epochs, "max epochs per grid point");
-    s->add_option("--patience", a->patience, "early-stopping patience (epochs)");
-    s->add_option("--batch", a->batch, "minibatch size");
-    s->add_option("--split-seed", a->split_seed, "seed of the 70/10/20 split");
+  auto grid_opts = [](CLI::App* s, MlpGrid& g, uint64_t& split_seed) {
+    s->add_option("--hidden", g.hidden, "hidden sizes to search")->delimiter(',');
+    s->add_option("--weight-decay", g.weight_decay, "weight decays to search")->delimiter(',');
+    s->add_option_function<std::string>(
+        "--labels", [&g](const std::string& v) { g.labels = parse_label_types(v); }, "label types to search: soft,one_hot");
+    s->add_option("--epochs", g.max_epochs, "max epochs per grid point");
+    s->add_option("--patience", g.patience, "early-stopping patience (epochs)");
+    s->add_option("--batch", g.batch_size, "minibatch size");
+    s->add_option("--split-seed", split_seed, "seed of the 70/10/20 split");
+  };
+  // The FEATURES options of a step, into its FeatureSources.
+  auto step_feat_opts = [](CLI::App* s, FeatureSources& f) {
+    s->add_option("--features-file", f.features_file, "precomputed features (safetensors; see docs/routing.md)");
+    s->add_option("--encoder", f.encoder, "text encoder for agnostic features (bert: the checkpoint to fine-tune)");
+    s->add_option("--model", f.models, "a pool model's checkpoint, for specific features (repeat per model)");
+    s->add_option("--feature-cache", f.cache_dir,
+                  "cache folder for computed features (default $BREADTH_CACHE/route-features)");
+    s->add_option_function<std::string>(
+        "--device",
+        [&f](const std::string& v) {
+          f.model_options.device = f.encoder_options.device = parse_device(v, "--device");
+        },
+        "device for the models and encoders (cpu, cuda, cuda:1)");
   };
   auto feat_opts = [&](CLI::App* s) {
     s->add_option("--features-file", a->features_file, "precomputed features (safetensors; see docs/routing.md)");
@@ -280,36 +218,56 @@ std::function<int()> setup(CLI::App& app) {
                   "cache folder for computed features (default $BREADTH_CACHE/route-features)");
     s->add_option("--device", a->device, "device for --model checkpoints and --encoder (cpu, cuda, cuda:1)");
   };
+
+  auto& b = a->build;
   auto* build = route->add_subcommand("build-data", "Sample and score each model's answer sets (resumable)");
-  build->add_option("--prompts", a->prompts, "prompts JSONL ({\"id\", \"prompt\"} per line)")->required();
-  build->add_option("--limit", a->limit, "first N prompts only");
-  build->add_option("--out", a->out, "routing table to write or complete (JSONL)")->required();
-  build->add_option("--budget", a->budget, "answers per (query, model) (B)");
-  build->add_option("--strategy", a->strategy, "answer-set prompt: one, two or all");
-  build->add_option("--question-kind", a->question_kind, "open (free-form answers) or fixed ({a, b} lists)");
-  build->add_option("--equivalence", a->equivalence,
+  build->add_option("--prompts", b.prompts, "prompts JSONL ({\"id\", \"prompt\"} per line)")->required();
+  build->add_option("--limit", b.limit, "first N prompts only");
+  build->add_option("--out", b.out, "routing table to write or complete (JSONL)")->required();
+  build->add_option("--budget", b.sampler.answers.budget, "answers per (query, model) (B)");
+  build->add_option_function<std::string>(
+      "--strategy", [&b](const std::string& v) { b.sampler.answers.strategy = parse_strategy(v); },
+      "answer-set prompt: one, two or all");
+  build->add_option_function<std::string>(
+      "--question-kind", [&b](const std::string& v) { b.sampler.kind = parse_question_kind(v, "--question-kind"); },
+      "open (free-form answers) or fixed ({a, b} lists)");
+  build->add_option("--equivalence", b.equivalence,
                     "exact | rouge1[:T] | noveltybench-shortcut | embedding:PATH[:T] | classifier:PATH[:T]");
-  build->add_option("--quality", a->quality, "const:VALUE | reward:PATH");
-  build->add_option("--batch", a->gen_batch, "generations per model and round");
-  build->add_option("--max-generations", a->max_generations, "retry budget per cell (0: automatic)");
-  build->add_option("--max-new-tokens", a->max_new_tokens, "tokens per generation");
-  build->add_option("--seed", a->seed, "sampling seed");
-  build->add_option("--features-out", a->features_out, "also write a features file (safetensors)");
-  build->add_option("--features", a->features, "agnostic (with --encoder) or specific (from the models)");
-  build->add_option("--encoder", a->encoder, "text encoder for agnostic features");
-  build->add_option("--model", a->models, "a candidate model's checkpoint (repeat; order = pool order)")->required();
-  build->add_option("--feature-cache", a->feature_cache, "cache folder for computed features");
-  build->add_option("--device", a->device, "device for the models (cpu, cuda, cuda:1)");
+  build->add_option("--quality", b.quality, "const:VALUE | reward:PATH");
+  build->add_option("--batch", b.sampler.answers.batch, "generations per model and round");
+  build->add_option("--max-generations", b.sampler.answers.max_generations, "retry budget per cell (0: automatic)");
+  build->add_option("--max-new-tokens", b.sampler.answers.generation.max_new_tokens, "tokens per generation");
+  build->add_option("--seed", b.sampler.answers.generation.seed, "sampling seed");
+  build->add_option("--features-out", b.features_out, "also write a features file (safetensors)");
+  build->add_option_function<std::string>(
+      "--features", [&b](const std::string& v) { b.feature_kind = parse_feature_kind(v); },
+      "agnostic (with --encoder) or specific (from the models)");
+  build->add_option("--encoder", b.features.encoder, "text encoder for agnostic features");
+  build->add_option("--model", b.models, "a candidate model's checkpoint (repeat; order = pool order)")->required();
+  build->add_option("--feature-cache", b.features.cache_dir, "cache folder for computed features");
+  build->add_option_function<std::string>(
+      "--device",
+      [&b](const std::string& v) {
+        auto d = parse_device(v, "--device");
+        b.model_options.device = b.features.model_options.device = b.features.encoder_options.device = d;
+      },
+      "device for the models (cpu, cuda, cuda:1)");
+
+  auto& t = a->train;
   auto* train = route->add_subcommand("train", "Train one router on a routing table");
-  train->add_option("--data", a->data, "routing table (JSONL)")->required();
-  train->add_option("--features", a->features, "agnostic or specific");
-  train->add_option("--out", a->out, "output folder")->required();
-  train->add_option("--kind", a->kind, "binary_mlp, mway_mlp, knn or bert (fine-tunes --encoder on the query texts)");
-  bert_opts(train);
-  train->add_option("--k", a->knn_k, "neighbours for knn");
-  train->add_option("--seed", a->seed, "training seed");
-  feat_opts(train);
-  grid_opts(train);
+  train->add_option("--data", t.table, "routing table (JSONL)")->required();
+  train->add_option_function<std::string>(
+      "--features", [&t](const std::string& v) { t.feature_kind = parse_feature_kind(v); }, "agnostic or specific");
+  train->add_option("--out", t.out, "output folder")->required();
+  train->add_option_function<std::string>(
+      "--kind", [&t](const std::string& v) { t.train.kind = parse_router_kind(v); },
+      "binary_mlp, mway_mlp, knn or bert (fine-tunes --encoder on the query texts)");
+  bert_opts(train, t.bert);
+  train->add_option("--k", t.train.knn_k, "neighbours for knn");
+  train->add_option("--seed", t.train.seed, "training seed");
+  step_feat_opts(train, t.features);
+  grid_opts(train, t.train.grid, t.split_seed);
+
   auto* eval = route->add_subcommand("eval", "Evaluate a saved router beside the baselines");
   eval->add_option("--router", a->router, "router folder")->required();
   eval->add_option("--data", a->data, "routing table (JSONL)")->required();
@@ -319,18 +277,23 @@ std::function<int()> setup(CLI::App& app) {
   eval->add_option("--seed", a->seed, "seed of the random and frequency baselines");
   eval->add_flag("--json", a->json, "JSON instead of a Markdown table");
   feat_opts(eval);
+  auto& r = a->report;
   auto* report = route->add_subcommand("report", "The paper's Table 3: all routers and baselines over seeds");
-  report->add_option("--data", a->data, "routing table (JSONL)")->required();
-  report->add_option("--features", a->features, "agnostic, specific or agnostic,specific");
-  report->add_option("--seeds", a->seeds, "training seeds");
-  report->add_option("--seed", a->seed, "first seed");
-  report->add_option("--budget", a->budget, "answers per query");
+  report->add_option("--data", r.table, "routing table (JSONL)")->required();
+  report->add_option_function<std::string>(
+      "--features", [&r](const std::string& v) { r.feature_kinds = parse_feature_kinds(v); },
+      "agnostic, specific or agnostic,specific");
+  report->add_option("--seeds", r.report.seeds, "training seeds");
+  report->add_option("--seed", r.report.first_seed, "first seed");
+  report->add_option("--budget", r.report.budget, "answers per query");
   report->add_flag("--json", a->json, "JSON instead of a Markdown table");
-  report->add_option("--bert-encoder", a->bert_encoder,
+  report->add_option("--json-out", r.json_out, "also write the JSON report to this file");
+  report->add_option("--markdown-out", r.markdown_out, "also write the Markdown report to this file");
+  report->add_option("--bert-encoder", r.bert_encoder,
                      "also fine-tune a BERT router from this checkpoint per seed (Table 3's BERT row)");
-  bert_opts(report);
-  feat_opts(report);
-  grid_opts(report);
+  bert_opts(report, r.bert);
+  step_feat_opts(report, r.features);
+  grid_opts(report, r.report.grid, r.split_seed);
   auto* pick = route->add_subcommand("pick", "Route one query");
   pick->add_option("--router", a->router, "router folder")->required();
   pick->add_option("--prompt", a->prompt, "query text (with --encoder, or --model per pool model)");
