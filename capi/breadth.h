@@ -664,6 +664,121 @@ BREADTH_API breadth_status breadth_router_pick_text(const breadth_router* router
                                                     int64_t budget, const double* ratios, size_t num_ratios,
                                                     size_t* model_indices, int64_t* budgets, double* scores);
 
+/* ------------------------------------------------------------------------------------------------
+ * Router data, training and the Table-3 report (breadth/router_pipeline.hpp, docs/routing.md): the
+ * steps of `breadth route build-data`, `route train` and `route report`, one library call each.
+ * Strings and arrays are copied during the call; NULL strings and NULL arrays take the library's
+ * defaults (and so does every field the *_init functions fill).
+ * --------------------------------------------------------------------------------------------- */
+
+/* Where a step's query features come from (one set of fields in each options struct below): a
+ * features file (`features_file`) when given, else computed and cached in `feature_cache` (NULL: the
+ * default cache) by the sentence encoder `encoder` (agnostic) or by the candidate checkpoints
+ * `models` (specific), on `device` (NULL: the CPU). */
+
+#define BREADTH_ROUTING_DATA_OPTIONS_VERSION 1
+typedef struct breadth_routing_data_options {
+  unsigned int version;
+  int64_t limit;                      /* > 0: the first `limit` prompts only */
+  breadth_answer_strategy strategy;   /* answer-set prompt (default all) */
+  breadth_question_kind question_kind;
+  int64_t budget;                     /* B: answers per (query, model) cell, DivCov's budget (50) */
+  int64_t batch;                      /* generations per model and round */
+  int64_t max_generations;            /* retry budget per cell (0: automatic) */
+  int64_t max_new_tokens;             /* tokens per generation */
+  uint64_t seed;                      /* sampling seed */
+  const char* equivalence;            /* spec: exact | rouge1[:T] | noveltybench-shortcut | ... (NULL: default) */
+  const char* quality;                /* spec: const:VALUE | reward:PATH (NULL: default) */
+  const char* device;                 /* the models and judges (NULL: CPU) */
+  const char* features_out;           /* also write the table's query features there (NULL: no) */
+  const char* features;               /* "agnostic" (with `encoder`) or "specific" (the models); NULL: agnostic */
+  const char* encoder;
+  const char* feature_cache;
+  breadth_progress_callback on_progress; /* per computed cell; may be NULL */
+  void* user_data;
+} breadth_routing_data_options;
+BREADTH_API breadth_status breadth_routing_data_options_init(breadth_routing_data_options* options,
+                                                             unsigned int version);
+
+/* The build-data step: for each prompt of the prompts JSONL file `prompts` and each candidate
+ * checkpoint of `models` (in pool order, named by their base names), the model's answer set sampled
+ * until B and scored with DivCov, appended to the routing table `out_table` (JSONL), resumably (cells
+ * already there are kept). `computed` (may be NULL) receives the number of cells computed. */
+BREADTH_API breadth_status breadth_routing_data_build(const char* prompts, const char* const* models,
+                                                      size_t num_models, const char* out_table,
+                                                      const breadth_routing_data_options* options,
+                                                      int64_t* computed);
+
+#define BREADTH_ROUTER_TRAIN_OPTIONS_VERSION 1
+typedef struct breadth_router_train_options {
+  unsigned int version;
+  const char* kind;                   /* "binary_mlp", "mway_mlp", "knn" or "bert" (NULL: binary_mlp) */
+  const char* features;               /* "agnostic" or "specific" (NULL: agnostic); unused by "bert" */
+  const char* features_file;
+  const char* encoder;                /* agnostic features; kind "bert": the checkpoint to fine-tune */
+  const char* const* models;          /* specific features: candidate checkpoints */
+  size_t num_models;
+  const char* feature_cache;
+  const char* device;
+  int64_t knn_k;
+  uint64_t seed;                      /* training seed */
+  uint64_t split_seed;                /* seed of the 70/10/20 split */
+  const int64_t* hidden;              /* MLP grid: hidden sizes (NULL: the library's) */
+  size_t num_hidden;
+  const double* weight_decay;         /* MLP grid: weight decays (NULL: the library's) */
+  size_t num_weight_decay;
+  const char* labels;                 /* label types, "soft,one_hot" (NULL: the library's) */
+  int64_t max_epochs, patience, batch_size; /* MLP grid */
+  int64_t bert_max_epochs, bert_patience, bert_batch_size, bert_max_length; /* kind "bert" */
+  double bert_learning_rate, bert_weight_decay;
+  breadth_progress_callback on_progress; /* may be NULL */
+  void* user_data;
+} breadth_router_train_options;
+BREADTH_API breadth_status breadth_router_train_options_init(breadth_router_train_options* options,
+                                                             unsigned int version);
+
+/* Trains a router on the routing table `table` and saves it in `out_dir` (router.json,
+ * weights.safetensors; a "bert" router also encoder/), as `breadth route train` does. */
+BREADTH_API breadth_status breadth_router_train(const char* table, const char* out_dir,
+                                                const breadth_router_train_options* options);
+
+#define BREADTH_ROUTING_REPORT_OPTIONS_VERSION 1
+typedef struct breadth_routing_report_options {
+  unsigned int version;
+  const char* features;               /* "agnostic", "specific" or "agnostic,specific" (NULL: agnostic) */
+  const char* features_file;
+  const char* encoder;
+  const char* const* models;
+  size_t num_models;
+  const char* feature_cache;
+  const char* device;
+  int64_t seeds;                      /* training seeds */
+  uint64_t first_seed;
+  int64_t budget;                     /* answers per query */
+  uint64_t split_seed;
+  const int64_t* hidden;              /* MLP grid, as breadth_router_train_options */
+  size_t num_hidden;
+  const double* weight_decay;
+  size_t num_weight_decay;
+  const char* labels;
+  int64_t max_epochs, patience, batch_size;
+  const char* bert_encoder;           /* also Table 3's fine-tuned BERT row from this checkpoint (NULL: no) */
+  int64_t bert_max_epochs, bert_patience, bert_batch_size, bert_max_length;
+  double bert_learning_rate, bert_weight_decay;
+  const char* json_out;               /* write the JSON report there (NULL: no) */
+  const char* markdown_out;           /* write the Markdown table there (NULL: no) */
+  breadth_progress_callback on_progress; /* may be NULL */
+  void* user_data;
+} breadth_routing_report_options;
+BREADTH_API breadth_status breadth_routing_report_options_init(breadth_routing_report_options* options,
+                                                               unsigned int version);
+
+/* The router paper's Table 3 over the routing table `table` (`breadth route report`): writes the
+ * files the options name and, when `json` is not NULL, *json = the JSON report (as `route report
+ * --json` prints it, without the final newline), released with breadth_string_free. */
+BREADTH_API breadth_status breadth_routing_report(const char* table, const breadth_routing_report_options* options,
+                                                  char** json);
+
 /* A matrix of floats owned by the library; release with breadth_floats_free. Row-major. */
 typedef struct breadth_floats {
   float* data;

@@ -5,6 +5,7 @@
 #include "breadth/divcov.hpp"
 #include "breadth/eval_io.hpp"
 #include "breadth/model.hpp"
+#include "breadth/router_pipeline.hpp"
 #include "breadth/sampler.hpp"
 #include "breadth/version.hpp"
 #include "marshal.hpp"
@@ -128,6 +129,65 @@ breadth_divcov_options defaults_of<breadth_divcov_options>() {
   c.num_gold = 0;
   c.budget = d.budget;
   c.patience = d.patience;
+  return c;
+}
+
+// The router's steps (breadth/router_pipeline.hpp): strings and arrays NULL (the library's).
+template <>
+breadth_routing_data_options defaults_of<breadth_routing_data_options>() {
+  const RoutingDataOptions d{};
+  const auto& a = d.sampler.answers;
+  breadth_routing_data_options c{};
+  c.version = BREADTH_ROUTING_DATA_OPTIONS_VERSION;
+  c.limit = d.limit;
+  c.strategy = strategy_of(a.strategy);
+  c.question_kind = question_kind_of(d.sampler.kind);
+  c.budget = a.budget;
+  c.batch = a.batch;
+  c.max_generations = a.max_generations;
+  c.max_new_tokens = a.generation.max_new_tokens;
+  c.seed = a.generation.seed;
+  return c;
+}
+
+template <>
+breadth_router_train_options defaults_of<breadth_router_train_options>() {
+  const RouterTrainingOptions d{};
+  breadth_router_train_options c{};
+  c.version = BREADTH_ROUTER_TRAIN_OPTIONS_VERSION;
+  c.knn_k = d.train.knn_k;
+  c.seed = d.train.seed;
+  c.split_seed = d.split_seed;
+  c.max_epochs = d.train.grid.max_epochs;
+  c.patience = d.train.grid.patience;
+  c.batch_size = d.train.grid.batch_size;
+  c.bert_max_epochs = d.bert.max_epochs;
+  c.bert_patience = d.bert.patience;
+  c.bert_batch_size = d.bert.batch_size;
+  c.bert_max_length = d.bert.max_length;
+  c.bert_learning_rate = d.bert.learning_rate;
+  c.bert_weight_decay = d.bert.weight_decay;
+  return c;
+}
+
+template <>
+breadth_routing_report_options defaults_of<breadth_routing_report_options>() {
+  const RoutingReportRunOptions d{};
+  breadth_routing_report_options c{};
+  c.version = BREADTH_ROUTING_REPORT_OPTIONS_VERSION;
+  c.seeds = d.report.seeds;
+  c.first_seed = d.report.first_seed;
+  c.budget = d.report.budget;
+  c.split_seed = d.split_seed;
+  c.max_epochs = d.report.grid.max_epochs;
+  c.patience = d.report.grid.patience;
+  c.batch_size = d.report.grid.batch_size;
+  c.bert_max_epochs = d.bert.max_epochs;
+  c.bert_patience = d.bert.patience;
+  c.bert_batch_size = d.bert.batch_size;
+  c.bert_max_length = d.bert.max_length;
+  c.bert_learning_rate = d.bert.learning_rate;
+  c.bert_weight_decay = d.bert.weight_decay;
   return c;
 }
 

@@ -9,6 +9,7 @@
 #include "capi_internal.hpp"
 #include "handles.hpp"
 #include "marshal.hpp"
+#include "versioned.hpp"
 
 using namespace breadth::capi;
 
@@ -17,9 +18,139 @@ const breadth::Router& router_of(const breadth_router* r, const char* fn) {
   BREADTH_C_REQUIRE(r, std::string(fn) + ": router is NULL; load one with breadth_router_load");
   return *r->router;
 }
+/// A step's FEATURES fields as the library's feature sources (NULL: the library's).
+breadth::FeatureSources sources_of(const char* features_file, const char* encoder, const char* const* models,
+                                   size_t num_models, const char* cache, const char* device, const char* fn) {
+  breadth::FeatureSources s;
+  if (features_file) s.features_file = features_file;
+  if (encoder) s.encoder = encoder;
+  BREADTH_C_REQUIRE(models || num_models == 0, std::string(fn) + ": options->models is NULL but num_models is not 0");
+  if (num_models) s.models = strings_of(models, num_models, "options->models");
+  if (cache) s.cache_dir = cache;
+  if (device) s.model_options.device = s.encoder_options.device = breadth::parse_device(device, "options->device");
+  return s;
+}
+
+/// The MLP grid fields of the train and report options (NULL arrays and labels: the library's).
+template <typename C>
+void grid_of(const C& c, breadth::MlpGrid& g, const char* fn) {
+  BREADTH_C_REQUIRE(c.hidden || c.num_hidden == 0, std::string(fn) + ": options->hidden is NULL but num_hidden is not 0");
+  BREADTH_C_REQUIRE(c.weight_decay || c.num_weight_decay == 0,
+                    std::string(fn) + ": options->weight_decay is NULL but num_weight_decay is not 0");
+  if (c.hidden) g.hidden.assign(c.hidden, c.hidden + c.num_hidden);
+  if (c.weight_decay) g.weight_decay.assign(c.weight_decay, c.weight_decay + c.num_weight_decay);
+  if (c.labels) g.labels = breadth::parse_label_types(c.labels);
+  g.max_epochs = c.max_epochs;
+  g.patience = c.patience;
+  g.batch_size = c.batch_size;
+}
+
+template <typename C>
+void bert_of(const C& c, breadth::BertRouterOptions& b) {
+  b.max_epochs = c.bert_max_epochs;
+  b.patience = c.bert_patience;
+  b.batch_size = c.bert_batch_size;
+  b.max_length = c.bert_max_length;
+  b.learning_rate = c.bert_learning_rate;
+  b.weight_decay = c.bert_weight_decay;
+}
 }  // namespace
 
 extern "C" {
+
+breadth_status breadth_routing_data_options_init(breadth_routing_data_options* options, unsigned int version) {
+  BREADTH_C_TRY({ init_struct(options, version, "breadth_routing_data_options_init"); })
+}
+
+breadth_status breadth_router_train_options_init(breadth_router_train_options* options, unsigned int version) {
+  BREADTH_C_TRY({ init_struct(options, version, "breadth_router_train_options_init"); })
+}
+
+breadth_status breadth_routing_report_options_init(breadth_routing_report_options* options, unsigned int version) {
+  BREADTH_C_TRY({ init_struct(options, version, "breadth_routing_report_options_init"); })
+}
+
+breadth_status breadth_routing_data_build(const char* prompts, const char* const* models, size_t num_models,
+                                          const char* out_table, const breadth_routing_data_options* options,
+                                          int64_t* computed) {
+  BREADTH_C_TRY({
+    const char* fn = "breadth_routing_data_build";
+    if (computed) *computed = 0;
+    BREADTH_C_REQUIRE(prompts && out_table, std::string(fn) + ": prompts and out_table must not be NULL");
+    BREADTH_C_REQUIRE(models && num_models > 0, std::string(fn) + ": give at least one model checkpoint");
+    const auto c = read_options(options, std::string(fn) + ": options");
+    breadth::RoutingDataOptions o;
+    o.prompts = prompts;
+    o.limit = c.limit;
+    o.models = strings_of(models, num_models, "models");
+    o.out = out_table;
+    auto& a = o.sampler.answers;
+    a.strategy = strategy_of(c.strategy);
+    o.sampler.kind = question_kind_of(c.question_kind);
+    a.budget = c.budget;
+    a.batch = c.batch;
+    a.max_generations = c.max_generations;
+    a.generation.max_new_tokens = c.max_new_tokens;
+    a.generation.seed = c.seed;
+    if (c.equivalence) o.equivalence = c.equivalence;
+    if (c.quality) o.quality = c.quality;
+    o.features = sources_of(nullptr, c.encoder, nullptr, 0, c.feature_cache, c.device, fn);
+    o.model_options = o.features.model_options;
+    if (c.features_out) o.features_out = c.features_out;
+    if (c.features) o.feature_kind = breadth::parse_feature_kind(c.features);
+    o.on_progress = progress_of(c.on_progress, c.user_data);
+    auto r = breadth::build_routing_data(o);
+    if (computed) *computed = r.computed;
+  })
+}
+
+breadth_status breadth_router_train(const char* table, const char* out_dir,
+                                    const breadth_router_train_options* options) {
+  BREADTH_C_TRY({
+    const char* fn = "breadth_router_train";
+    BREADTH_C_REQUIRE(table && out_dir, std::string(fn) + ": table and out_dir must not be NULL");
+    const auto c = read_options(options, std::string(fn) + ": options");
+    breadth::RouterTrainingOptions o;
+    o.table = table;
+    o.out = out_dir;
+    if (c.features) o.feature_kind = breadth::parse_feature_kind(c.features);
+    o.features = sources_of(c.features_file, c.encoder, c.models, c.num_models, c.feature_cache, c.device, fn);
+    o.split_seed = c.split_seed;
+    if (c.kind) o.train.kind = breadth::parse_router_kind(c.kind);
+    o.train.knn_k = c.knn_k;
+    o.train.seed = c.seed;
+    grid_of(c, o.train.grid, fn);
+    bert_of(c, o.bert);
+    o.train.on_progress = progress_of(c.on_progress, c.user_data);
+    breadth::train_router_from_files(o);
+  })
+}
+
+breadth_status breadth_routing_report(const char* table, const breadth_routing_report_options* options,
+                                      char** json) {
+  BREADTH_C_TRY({
+    const char* fn = "breadth_routing_report";
+    if (json) *json = nullptr;
+    BREADTH_C_REQUIRE(table, std::string(fn) + ": table must not be NULL");
+    const auto c = read_options(options, std::string(fn) + ": options");
+    breadth::RoutingReportRunOptions o;
+    o.table = table;
+    if (c.features) o.feature_kinds = breadth::parse_feature_kinds(c.features);
+    o.features = sources_of(c.features_file, c.encoder, c.models, c.num_models, c.feature_cache, c.device, fn);
+    o.split_seed = c.split_seed;
+    o.report.seeds = c.seeds;
+    o.report.first_seed = c.first_seed;
+    o.report.budget = c.budget;
+    grid_of(c, o.report.grid, fn);
+    if (c.bert_encoder) o.bert_encoder = c.bert_encoder;
+    bert_of(c, o.bert);
+    if (c.json_out) o.json_out = c.json_out;
+    if (c.markdown_out) o.markdown_out = c.markdown_out;
+    o.report.on_progress = progress_of(c.on_progress, c.user_data);
+    auto r = breadth::run_routing_report(o);
+    if (json) *json = to_c_string(r.to_json());
+  })
+}
 
 breadth_status breadth_router_load(const char* dir, breadth_router** out) {
   BREADTH_C_TRY({

@@ -86,6 +86,15 @@ BREADTH_C_STRUCT(breadth_divcov_options,
 BREADTH_C_STRUCT(breadth_method_options,
                  "breadth_method_options_init(&options, BREADTH_METHOD_OPTIONS_VERSION)",
                  BREADTH_C_END(breadth_method_options, user_data));
+BREADTH_C_STRUCT(breadth_routing_data_options,
+                 "breadth_routing_data_options_init(&options, BREADTH_ROUTING_DATA_OPTIONS_VERSION)",
+                 BREADTH_C_END(breadth_routing_data_options, user_data));
+BREADTH_C_STRUCT(breadth_router_train_options,
+                 "breadth_router_train_options_init(&options, BREADTH_ROUTER_TRAIN_OPTIONS_VERSION)",
+                 BREADTH_C_END(breadth_router_train_options, user_data));
+BREADTH_C_STRUCT(breadth_routing_report_options,
+                 "breadth_routing_report_options_init(&options, BREADTH_ROUTING_REPORT_OPTIONS_VERSION)",
+                 BREADTH_C_END(breadth_routing_report_options, user_data));
 // Views (written by *_get).
 BREADTH_C_STRUCT(breadth_sample, "BREADTH_SAMPLE_INIT", BREADTH_C_END(breadth_sample, finish),
                  BREADTH_C_END(breadth_sample, sampling_logprobs));
@@ -123,6 +132,9 @@ static_assert(consistent<breadth_answer_set_options>(BREADTH_ANSWER_SET_OPTIONS_
 static_assert(consistent<breadth_baco_options>(BREADTH_BACO_OPTIONS_VERSION));
 static_assert(consistent<breadth_divcov_options>(BREADTH_DIVCOV_OPTIONS_VERSION));
 static_assert(consistent<breadth_method_options>(BREADTH_METHOD_OPTIONS_VERSION));
+static_assert(consistent<breadth_routing_data_options>(BREADTH_ROUTING_DATA_OPTIONS_VERSION));
+static_assert(consistent<breadth_router_train_options>(BREADTH_ROUTER_TRAIN_OPTIONS_VERSION));
+static_assert(consistent<breadth_routing_report_options>(BREADTH_ROUTING_REPORT_OPTIONS_VERSION));
 static_assert(consistent<breadth_method_sample>(BREADTH_METHOD_SAMPLE_VERSION));
 static_assert(consistent<breadth_sample>(BREADTH_SAMPLE_VERSION));
 static_assert(consistent<breadth_answer>(BREADTH_ANSWER_VERSION));
@@ -152,6 +164,9 @@ template <> breadth_answer_set_options defaults_of<breadth_answer_set_options>()
 template <> breadth_baco_options defaults_of<breadth_baco_options>();
 template <> breadth_divcov_options defaults_of<breadth_divcov_options>();
 template <> breadth_method_options defaults_of<breadth_method_options>();  // capi/methods.cpp
+template <> breadth_routing_data_options defaults_of<breadth_routing_data_options>();
+template <> breadth_router_train_options defaults_of<breadth_router_train_options>();
+template <> breadth_routing_report_options defaults_of<breadth_routing_report_options>();
 
 /// The bytes of version `version` of T, which must fit in a current T (every version but
 /// breadth_answer_set_options 1, which callers handle apart).
