@@ -1,6 +1,8 @@
 // breadth.Router: saved query routers (pick models for a query), training from a routing table.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "breadth/router.hpp"
 #include "breadth/router_pipeline.hpp"
 #include "callbacks.hpp"
@@ -53,9 +55,199 @@ py::dict config_dict(const RouterConfig& c) {
   return d;
 }
 
+/// Runs a library step without the GIL, with a progress bar from `progress` fed by `set_progress`.
+template <typename F>
+auto run_step(const py::object& progress, const std::string& label, ProgressCallback& on_progress, F&& f)
+    -> decltype(f()) {
+  auto slot = std::make_shared<ErrorSlot>();
+  py::object bar = make_progress(progress, label);
+  on_progress = progress_fn(bar, slot);
+  try {
+    auto r = run_without_gil(slot, std::forward<F>(f));
+    close_progress(bar);
+    return r;
+  } catch (...) {
+    close_progress(bar);
+    throw;
+  }
+}
+
+/// A step's FEATURES arguments as the library's feature sources (None: the library's).
+FeatureSources sources_of(const std::optional<std::string>& features_file, const std::optional<std::string>& encoder,
+                          const std::vector<std::string>& models, const std::optional<std::string>& cache,
+                          const std::optional<std::string>& device) {
+  FeatureSources s;
+  if (features_file) s.features_file = *features_file;
+  if (encoder) s.encoder = *encoder;
+  s.models = models;
+  if (cache) s.cache_dir = *cache;
+  if (device) s.model_options.device = s.encoder_options.device = parse_device(*device, "device");
+  return s;
+}
+
+void set_grid(MlpGrid& g, const std::optional<std::vector<int64_t>>& hidden,
+              const std::optional<std::vector<double>>& weight_decay, const std::optional<std::string>& labels,
+              int64_t max_epochs, int64_t patience, int64_t batch_size) {
+  if (hidden) g.hidden = *hidden;
+  if (weight_decay) g.weight_decay = *weight_decay;
+  if (labels) g.labels = parse_label_types(*labels);
+  g.max_epochs = max_epochs;
+  g.patience = patience;
+  g.batch_size = batch_size;
+}
+
+void set_bert(BertRouterOptions& b, int64_t max_epochs, int64_t patience, int64_t batch_size, int64_t max_length,
+              double learning_rate, double weight_decay) {
+  b.max_epochs = max_epochs;
+  b.patience = patience;
+  b.batch_size = batch_size;
+  b.max_length = max_length;
+  b.learning_rate = learning_rate;
+  b.weight_decay = weight_decay;
+}
+
+/// The router's whole steps from files (breadth/router_pipeline.hpp): build-data, train, report.
+void bind_steps(py::module_& m) {
+  using OptStr = std::optional<std::string>;
+  const RoutingDataOptions kData{};
+  const RouterTrainingOptions kTrain{};
+  const RoutingReportRunOptions kReport{};
+  m.def(
+      "build_routing_data",
+      [](const std::string& prompts, const std::vector<std::string>& models, const std::string& out, int64_t limit,
+         const std::string& strategy, const std::string& question_kind, int64_t budget, int64_t batch,
+         int64_t max_generations, int64_t max_new_tokens, uint64_t seed, const OptStr& equivalence,
+         const OptStr& quality, const OptStr& device, const OptStr& features_out, const std::string& features,
+         const OptStr& encoder, const OptStr& feature_cache, const py::object& progress) {
+        RoutingDataOptions o;
+        o.prompts = prompts;
+        o.models = models;
+        o.out = out;
+        o.limit = limit;
+        auto& a = o.sampler.answers;
+        a.strategy = parse_strategy(strategy);
+        o.sampler.kind = parse_question_kind(question_kind, "question_kind");
+        a.budget = budget;
+        a.batch = batch;
+        a.max_generations = max_generations;
+        a.generation.max_new_tokens = max_new_tokens;
+        a.generation.seed = seed;
+        if (equivalence) o.equivalence = *equivalence;
+        if (quality) o.quality = *quality;
+        o.features = sources_of(std::nullopt, encoder, {}, feature_cache, device);
+        o.model_options = o.features.model_options;
+        if (features_out) o.features_out = *features_out;
+        o.feature_kind = parse_feature_kind(features);
+        auto r = run_step(progress, "build routing data", o.on_progress, [&] { return build_routing_data(o); });
+        py::dict d;
+        d["computed"] = r.computed;
+        d["queries"] = r.queries;
+        d["models"] = r.models;
+        return d;
+      },
+      py::arg("prompts"), py::arg("models"), py::arg("out"), py::kw_only(), py::arg("limit") = kData.limit,
+      py::arg("strategy") = strategy_name(kData.sampler.answers.strategy),
+      py::arg("question_kind") = question_kind_name(kData.sampler.kind),
+      py::arg("budget") = kData.sampler.answers.budget, py::arg("batch") = kData.sampler.answers.batch,
+      py::arg("max_generations") = kData.sampler.answers.max_generations,
+      py::arg("max_new_tokens") = kData.sampler.answers.generation.max_new_tokens,
+      py::arg("seed") = kData.sampler.answers.generation.seed, py::arg("equivalence") = kData.equivalence,
+      py::arg("quality") = kData.quality, py::arg("device") = py::none(), py::arg("features_out") = py::none(),
+      py::arg("features") = feature_kind_name(kData.feature_kind), py::arg("encoder") = py::none(),
+      py::arg("feature_cache") = py::none(), py::arg("progress") = py::none(),
+      "The build-data step (`breadth route build-data`): each candidate checkpoint's answer set for each prompt "
+      "of the prompts JSONL file, sampled until `budget` and scored with DivCov, appended resumably to the "
+      "routing table `out`; with features_out, also the table's query features. Returns {'computed', "
+      "'queries', 'models'}.");
+  m.def(
+      "train_router_from_files",
+      [](const std::string& table, const std::string& out, const std::string& kind, const std::string& features,
+         const OptStr& features_file, const OptStr& encoder, const std::vector<std::string>& models,
+         const OptStr& feature_cache, const OptStr& device, int64_t knn_k, uint64_t seed, uint64_t split_seed,
+         const std::optional<std::vector<int64_t>>& hidden, const std::optional<std::vector<double>>& weight_decay,
+         const OptStr& labels, int64_t max_epochs, int64_t patience, int64_t batch_size, int64_t bert_max_epochs,
+         int64_t bert_patience, int64_t bert_batch_size, int64_t bert_max_length, double bert_learning_rate,
+         double bert_weight_decay, const py::object& progress) {
+        RouterTrainingOptions o;
+        o.table = table;
+        o.out = out;
+        o.train.kind = parse_router_kind(kind);
+        o.feature_kind = parse_feature_kind(features);
+        o.features = sources_of(features_file, encoder, models, feature_cache, device);
+        o.train.knn_k = knn_k;
+        o.train.seed = seed;
+        o.split_seed = split_seed;
+        set_grid(o.train.grid, hidden, weight_decay, labels, max_epochs, patience, batch_size);
+        set_bert(o.bert, bert_max_epochs, bert_patience, bert_batch_size, bert_max_length, bert_learning_rate,
+                 bert_weight_decay);
+        return run_step(progress, std::string("train ") + kind, o.train.on_progress,
+                        [&] { return train_router_from_files(o).router; });
+      },
+      py::arg("table"), py::arg("out"), py::kw_only(), py::arg("kind") = router_kind_name(kTrain.train.kind),
+      py::arg("features") = feature_kind_name(kTrain.feature_kind), py::arg("features_file") = py::none(),
+      py::arg("encoder") = py::none(), py::arg("models") = std::vector<std::string>{},
+      py::arg("feature_cache") = py::none(), py::arg("device") = py::none(), py::arg("knn_k") = kTrain.train.knn_k,
+      py::arg("seed") = kTrain.train.seed, py::arg("split_seed") = kTrain.split_seed, py::arg("hidden") = py::none(),
+      py::arg("weight_decay") = py::none(), py::arg("labels") = py::none(),
+      py::arg("max_epochs") = kTrain.train.grid.max_epochs, py::arg("patience") = kTrain.train.grid.patience,
+      py::arg("batch_size") = kTrain.train.grid.batch_size, py::arg("bert_max_epochs") = kTrain.bert.max_epochs,
+      py::arg("bert_patience") = kTrain.bert.patience, py::arg("bert_batch_size") = kTrain.bert.batch_size,
+      py::arg("bert_max_length") = kTrain.bert.max_length, py::arg("bert_learning_rate") = kTrain.bert.learning_rate,
+      py::arg("bert_weight_decay") = kTrain.bert.weight_decay, py::arg("progress") = py::none(),
+      "Router training from files (`breadth route train`): the routing table `table`, features from a features "
+      "file, an encoder (agnostic) or the candidate checkpoints (specific), saved to `out`. kind: 'binary_mlp', "
+      "'mway_mlp', 'knn' or 'bert' (fine-tunes `encoder`). hidden, weight_decay, labels ('soft,one_hot'): the MLP "
+      "grid (None: the library's). Returns the Router.");
+  m.def(
+      "routing_report",
+      [](const std::string& table, const std::string& features, const OptStr& features_file, const OptStr& encoder,
+         const std::vector<std::string>& models, const OptStr& feature_cache, const OptStr& device, int64_t seeds,
+         uint64_t first_seed, int64_t budget, uint64_t split_seed, const std::optional<std::vector<int64_t>>& hidden,
+         const std::optional<std::vector<double>>& weight_decay, const OptStr& labels, int64_t max_epochs,
+         int64_t patience, int64_t batch_size, const OptStr& bert_encoder, int64_t bert_max_epochs,
+         int64_t bert_patience, int64_t bert_batch_size, int64_t bert_max_length, double bert_learning_rate,
+         double bert_weight_decay, const OptStr& json_out, const OptStr& markdown_out, const py::object& progress) {
+        RoutingReportRunOptions o;
+        o.table = table;
+        o.feature_kinds = parse_feature_kinds(features);
+        o.features = sources_of(features_file, encoder, models, feature_cache, device);
+        o.report.seeds = seeds;
+        o.report.first_seed = first_seed;
+        o.report.budget = budget;
+        o.split_seed = split_seed;
+        set_grid(o.report.grid, hidden, weight_decay, labels, max_epochs, patience, batch_size);
+        if (bert_encoder) o.bert_encoder = *bert_encoder;
+        set_bert(o.bert, bert_max_epochs, bert_patience, bert_batch_size, bert_max_length, bert_learning_rate,
+                 bert_weight_decay);
+        if (json_out) o.json_out = *json_out;
+        if (markdown_out) o.markdown_out = *markdown_out;
+        auto text = run_step(progress, "route report", o.report.on_progress,
+                             [&] { return run_routing_report(o).to_json(); });
+        return py::module_::import("json").attr("loads")(text);
+      },
+      py::arg("table"), py::kw_only(), py::arg("features") = feature_kind_name(kReport.feature_kinds.front()),
+      py::arg("features_file") = py::none(), py::arg("encoder") = py::none(),
+      py::arg("models") = std::vector<std::string>{}, py::arg("feature_cache") = py::none(),
+      py::arg("device") = py::none(), py::arg("seeds") = kReport.report.seeds,
+      py::arg("first_seed") = kReport.report.first_seed, py::arg("budget") = kReport.report.budget,
+      py::arg("split_seed") = kReport.split_seed, py::arg("hidden") = py::none(), py::arg("weight_decay") = py::none(),
+      py::arg("labels") = py::none(), py::arg("max_epochs") = kReport.report.grid.max_epochs,
+      py::arg("patience") = kReport.report.grid.patience, py::arg("batch_size") = kReport.report.grid.batch_size,
+      py::arg("bert_encoder") = py::none(), py::arg("bert_max_epochs") = kReport.bert.max_epochs,
+      py::arg("bert_patience") = kReport.bert.patience, py::arg("bert_batch_size") = kReport.bert.batch_size,
+      py::arg("bert_max_length") = kReport.bert.max_length, py::arg("bert_learning_rate") = kReport.bert.learning_rate,
+      py::arg("bert_weight_decay") = kReport.bert.weight_decay, py::arg("json_out") = py::none(),
+      py::arg("markdown_out") = py::none(), py::arg("progress") = py::none(),
+      "The router paper's Table 3 over the routing table `table` (`breadth route report`): every router and "
+      "baseline over `seeds` training seeds, features 'agnostic', 'specific' or 'agnostic,specific', plus the "
+      "fine-tuned BERT row with bert_encoder. Returns the report as a dict (the JSON `route report --json` "
+      "prints); json_out / markdown_out also write it.");
+}
+
 }  // namespace
 
 void bind_router(py::module_& m) {
+  bind_steps(m);
   py::class_<RoutingTable>(m, "RoutingTable", "Measured div-cov per (query, model), as [Q, M] float64 tensors.")
       .def_readonly("query_ids", &RoutingTable::query_ids)
       .def_readonly("queries", &RoutingTable::queries)
