@@ -106,18 +106,25 @@ typedef enum breadth_dtype {
   BREADTH_DTYPE_FLOAT16 = 2
 } breadth_dtype;
 
-#define BREADTH_MODEL_OPTIONS_VERSION 1
+/* How a GGUF file's quantized weights are held (ModelOptions::weights, docs/runtime.md). */
+typedef enum breadth_weight_format {
+  BREADTH_WEIGHTS_NATIVE = 0, /* Q4_0/Q4_1/Q4_K/Q8_0 stay quantized (CPU); the rest expanded */
+  BREADTH_WEIGHTS_FLOAT = 1   /* every weight expanded to dtype at load */
+} breadth_weight_format;
+
+#define BREADTH_MODEL_OPTIONS_VERSION 2
 typedef struct breadth_model_options {
   unsigned int version;
   const char* device; /* "cpu", "cuda", "cuda:1"; NULL means "cpu" */
   breadth_dtype dtype;
+  breadth_weight_format weights; /* version 2 */
 } breadth_model_options;
 /* Fills the fields of `version` (normally BREADTH_MODEL_OPTIONS_VERSION) with the library's defaults
  * and sets options->version. Writes nothing beyond that version's fields. */
 BREADTH_API breadth_status breadth_model_options_init(breadth_model_options* options, unsigned int version);
 #ifndef BREADTH_NO_DEPRECATED
 /* Deprecated: use breadth_model_options_init. */
-#define BREADTH_MODEL_OPTIONS_INIT {BREADTH_MODEL_OPTIONS_VERSION, NULL, BREADTH_DTYPE_FLOAT32}
+#define BREADTH_MODEL_OPTIONS_INIT {BREADTH_MODEL_OPTIONS_VERSION, NULL, BREADTH_DTYPE_FLOAT32, BREADTH_WEIGHTS_NATIVE}
 #endif
 
 /* Loads a Hugging Face checkpoint directory or a GGUF file. On success *out owns the model; release

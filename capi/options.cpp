@@ -42,6 +42,7 @@ breadth_model_options defaults_of<breadth_model_options>() {
   c.version = BREADTH_MODEL_OPTIONS_VERSION;
   c.device = nullptr;  // the library's device (ModelOptions::device)
   c.dtype = dtype_of(m.dtype);
+  c.weights = m.weights == WeightFormat::kNative ? BREADTH_WEIGHTS_NATIVE : BREADTH_WEIGHTS_FLOAT;
   return c;
 }
 

@@ -56,7 +56,7 @@ struct StructInfo;
 BREADTH_C_STRUCT(breadth_model_options,
                  "breadth_model_options_init(&options, BREADTH_MODEL_OPTIONS_VERSION) (or the deprecated "
                  "BREADTH_MODEL_OPTIONS_INIT)",
-                 BREADTH_C_END(breadth_model_options, dtype));
+                 BREADTH_C_END(breadth_model_options, dtype), BREADTH_C_END(breadth_model_options, weights));
 BREADTH_C_STRUCT(breadth_sampling_options,
                  "breadth_sampling_options_init(&options, BREADTH_SAMPLING_OPTIONS_VERSION) (or the "
                  "deprecated BREADTH_SAMPLING_OPTIONS_INIT)",

@@ -22,6 +22,19 @@ double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// Resident memory of this process (VmRSS), MiB.
+double resident_mib() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double kb = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "VmRSS: %lf kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb / 1024.0;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -62,10 +75,11 @@ void bandwidth(int repeats) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s MODEL [--dtype float32|bfloat16] [--batches 1,10] [--prompt P] "
-                         "[--new N] [--repeats R] [--threads T] [--bandwidth]\n", argv[0]);
+                         "[--new N] [--repeats R] [--threads T] [--bandwidth] [--weights native|float]\n", argv[0]);
     return 2;
   }
-  std::string model_path = argv[1], dtype_s = "float32";
+  std::string model_path = argv[1], dtype_s = "float32",
+              weights_s = breadth::weight_format_name(breadth::ModelOptions{}.weights);
   std::vector<int64_t> batches = {1, 10};
   int64_t prompt = 128, fresh = 64, repeats = 3, threads = 2;
   bool bw = false;
@@ -79,16 +93,21 @@ int main(int argc, char** argv) {
     else if (a == "--repeats") repeats = std::stoll(next());
     else if (a == "--threads") threads = std::stoll(next());
     else if (a == "--bandwidth") bw = true;
+    else if (a == "--weights") weights_s = next();
     else { std::fprintf(stderr, "unknown option %s\n", a.c_str()); return 2; }
   }
   torch::set_num_threads(static_cast<int>(threads));
   if (bw) bandwidth(static_cast<int>(repeats));
 
   breadth::ModelOptions opt;
-  opt.dtype = dtype_s == "bfloat16" ? torch::kBFloat16 : torch::kFloat32;
+  opt.dtype = breadth::parse_dtype(dtype_s, "--dtype");
+  opt.weights = breadth::parse_weight_format(weights_s, "--weights");
+  (void)torch::ones({8}).sum();  // libtorch's own start-up is not the model's memory
+  const double rss_before = resident_mib();
   double t0 = now();
   auto model = breadth::CausalLM::load(model_path, opt);
   const double load_s = now() - t0;
+  const double model_mib = resident_mib() - rss_before;
   const auto& cfg = model->config();
   int64_t params = cfg.vocab_size * cfg.hidden_size * (cfg.tie_embeddings ? 1 : 2);
   params += cfg.num_layers * (cfg.hidden_size * cfg.head_dim * (2 * cfg.num_heads + 2 * cfg.num_kv_heads) +
@@ -111,12 +130,12 @@ int main(int argc, char** argv) {
       pre_t.push_back(b - a);
       dec_t.push_back(c - b);
     }
-    std::printf("{\"kind\": \"run\", \"impl\": \"breadth\", \"dtype\": \"%s\", \"batch\": %lld, "
+    std::printf("{\"kind\": \"run\", \"impl\": \"breadth\", \"dtype\": \"%s\", \"weights\": \"%s\", \"batch\": %lld, "
                 "\"prompt\": %lld, \"new\": %lld, \"threads\": %lld, \"load_s\": %.2f, "
-                "\"params\": %lld, \"prefill_tok_s\": %.1f, \"decode_tok_s\": %.2f}\n",
-                dtype_s.c_str(), static_cast<long long>(B), static_cast<long long>(prompt),
+                "\"params\": %lld, \"model_resident_mib\": %.1f, \"prefill_tok_s\": %.1f, \"decode_tok_s\": %.2f}\n",
+                dtype_s.c_str(), weights_s.c_str(), static_cast<long long>(B), static_cast<long long>(prompt),
                 static_cast<long long>(fresh), static_cast<long long>(threads), load_s,
-                static_cast<long long>(params), B * prompt / median(pre_t), B * fresh / median(dec_t));
+                static_cast<long long>(params), model_mib, B * prompt / median(pre_t), B * fresh / median(dec_t));
     std::fflush(stdout);
   }
   return 0;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Decode benchmark: breadth's native decoder beside transformers on SmolLM2-135M-Instruct (the GGUF
-# Q4_1 dequantized to float32, then cast), same dtype, batch, lengths and threads, in the same run.
+# Q4_1 dequantized to float32, then cast), same dtype, batch, lengths and threads, in the same run;
+# and breadth with the GGUF's Q4_1/Q8_0 blocks kept quantized (--weights native), which transformers
+# cannot do.
 #   benchmarks/decode/run.sh BUILD_DIR [MODEL.gguf]
 # Env: THREADS (2), PROMPT (128), NEW (64), REPEATS (3), BATCHES (1,10), DTYPES ("float32 bfloat16").
 set -euo pipefail
@@ -20,8 +22,10 @@ trap 'rm -f "$out"' EXIT
 first=1
 for dt in $dtypes; do
   bwflag=""; [ $first = 1 ] && bwflag="--bandwidth"; first=0
-  "$bin" "$model" --dtype "$dt" --batches "$batches" --prompt "$prompt" --new "$new" \
+  "$bin" "$model" --dtype "$dt" --weights float --batches "$batches" --prompt "$prompt" --new "$new" \
          --repeats "$repeats" --threads "$threads" $bwflag | tee -a "$out"
+  "$bin" "$model" --dtype "$dt" --weights native --batches "$batches" --prompt "$prompt" --new "$new" \
+         --repeats "$repeats" --threads "$threads" | tee -a "$out"
   "$py" "$here/bench_hf.py" "$model" --dtype "$dt" --batches "$batches" --prompt "$prompt" --new "$new" \
         --repeats "$repeats" --threads "$threads" 2>/dev/null | tee -a "$out"
 done

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "breadth/model.hpp"
 #include "breadth/progress.hpp"
 #include "breadth/sampler.hpp"
 
@@ -36,12 +37,13 @@ class CausalLM;
 // ================================================================================== the file
 
 /// A checkpoint the methods refer to by name. The file gives a path string or {"path", "dtype",
-/// "device"}; relative paths are taken from the experiment file's folder.
+/// "device", "weights"}; relative paths are taken from the experiment file's folder.
 struct ExperimentModel {
   std::string name;
   std::string path;
   std::string dtype = "float32";
   std::string device = "cpu";
+  std::string weights = weight_format_name(ModelOptions{}.weights);  ///< "native" or "float"
 };
 
 /// Method kinds the runner knows (the `kind` key). Comparison methods of the BACO paper arrive as

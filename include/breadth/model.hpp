@@ -16,10 +16,28 @@
 
 namespace breadth {
 
+/// How a GGUF file's quantized weights are held in memory.
+enum class WeightFormat {
+  /// As the file stores them where libtorch has a kernel for the format: Q4_0, Q4_1, Q4_K and Q8_0
+  /// projections run through libtorch's 4-bit matmul (Q8_0 as two 4-bit halves), with the file's
+  /// group scales and minimums; a quantized embedding table stays in the mapped file and is decoded
+  /// a row per token. CPU only; every other type, and every weight on CUDA, is expanded to `dtype`
+  /// (docs/runtime.md, "Quantized weights").
+  kNative,
+  /// Every weight expanded to `dtype` at load (the reference the native path is checked against).
+  kFloat,
+};
+/// "native" or "float"; InvalidArgument otherwise, naming `what` ("--weights").
+WeightFormat parse_weight_format(std::string_view name, std::string_view what = "weights");
+const char* weight_format_name(WeightFormat format);
+
 struct ModelOptions {
   torch::Device device = torch::kCPU;
   /// Weights and activations. float32 and bfloat16 on CPU; float16/bfloat16/float32 on CUDA.
   torch::ScalarType dtype = torch::kFloat32;
+  /// Quantized GGUF weights stay quantized (native) or are expanded (float). Safetensors
+  /// checkpoints are unaffected.
+  WeightFormat weights = WeightFormat::kNative;
 };
 
 /// The names every face (CLI, C, Python, experiment files) gives dtypes and devices.

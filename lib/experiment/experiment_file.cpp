@@ -361,15 +361,17 @@ ExperimentSpec parse_experiment_json(const std::string& json_text, const std::st
     if (value.is_string()) {
       m.path = value.get<std::string>();
     } else {
-      check_keys(value, w, {"path", "dtype", "device"});
+      check_keys(value, w, {"path", "dtype", "device", "weights"});
       m.path = get_string(value, "path", w, true);
       m.dtype = get_string(value, "dtype", w, false, m.dtype);
       m.device = get_string(value, "device", w, false, m.device);
+      m.weights = get_string(value, "weights", w, false, m.weights);
     }
     m.path = resolve_path(m.path, base_dir);
     BREADTH_CHECK_ARG(!m.path.empty() && (!check_files || files::exists(m.path)), "{}: checkpoint '{}' does not exist", w, m.path);
     parse_dtype(m.dtype, w + ".dtype");
     parse_device(m.device, w + ".device");
+    parse_weight_format(m.weights, w + ".weights");
     spec.models.push_back(m);
   }
 
@@ -447,7 +449,7 @@ Json resolved_experiment_json(const ExperimentSpec& spec) {
   j["prompts"] = spec.prompts;
   j["limit"] = spec.limit;
   Json models = Json::object();
-  for (const auto& m : spec.models) models[m.name] = Json{{"path", m.path}, {"dtype", m.dtype}, {"device", m.device}};
+  for (const auto& m : spec.models) models[m.name] = Json{{"path", m.path}, {"dtype", m.dtype}, {"device", m.device}, {"weights", m.weights}};
   j["models"] = models;
   j["n"] = spec.n;
   j["max_new_tokens"] = spec.max_new_tokens;

@@ -95,6 +95,7 @@ std::shared_ptr<const CausalLM> ModelCache::get(const std::string& name, const s
   ModelOptions options;
   options.device = parse_device(m.device, "models." + name + ".device");
   options.dtype = parse_dtype(m.dtype, "models." + name + ".dtype");
+  options.weights = parse_weight_format(m.weights, "models." + name + ".weights");
   auto model = CausalLM::load(m.path, options);
   models_[name] = model;
   return model;

@@ -646,6 +646,59 @@ Kernel kernel_for(GgmlType t) {
   }
 }
 
+// ------------------------------------------------------------------ integers and group scales
+// The same blocks as deq_q4_0 / deq_q4_1 / deq_q4_k / deq_q8_0, split into one integer per element
+// and (scale, offset) per group of 32 instead of multiplied out: value = scale * q + offset. Each
+// product is exact (a half times a small integer), so the values equal theirs (a zero may differ in sign).
+void split_q4_0(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 18, q += kQK) {
+    const float d = h2f(T, x);
+    const uint8_t* qs = x + 2;
+    for (int j = 0; j < 16; ++j) q[j] = qs[j] & 0x0f;
+    for (int j = 0; j < 16; ++j) q[j + 16] = qs[j] >> 4;
+    scale[i] = d;
+    offset[i] = -8.0f * d;  // (q - 8) * d = d * q - 8 d, both terms exact
+  }
+}
+void split_q4_1(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 20, q += kQK) {
+    const uint8_t* qs = x + 4;
+    for (int j = 0; j < 16; ++j) q[j] = qs[j] & 0x0f;
+    for (int j = 0; j < 16; ++j) q[j + 16] = qs[j] >> 4;
+    scale[i] = h2f(T, x);
+    offset[i] = h2f(T, x + 2);
+  }
+}
+void split_q4_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 144) {
+    const float d = h2f(T, x), dmin = h2f(T, x + 2);
+    const uint8_t* sc = x + 4;
+    const uint8_t* qs = x + 16;
+    for (int g = 0; g < 8; g += 2, qs += 32, q += 64) {
+      uint8_t s, m;
+      scale_min_k4(g, sc, &s, &m);
+      *scale++ = d * static_cast<float>(s);
+      *offset++ = -(dmin * static_cast<float>(m));
+      scale_min_k4(g + 1, sc, &s, &m);
+      *scale++ = d * static_cast<float>(s);
+      *offset++ = -(dmin * static_cast<float>(m));
+      for (int l = 0; l < 32; ++l) q[l] = qs[l] & 0x0f;
+      for (int l = 0; l < 32; ++l) q[l + 32] = qs[l] >> 4;
+    }
+  }
+}
+void split_q8_0(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 34, q += kQK) {
+    std::memcpy(q, x + 2, kQK);  // int8 quants, stored as the bytes they are
+    scale[i] = h2f(T, x);
+    offset[i] = 0.0f;
+  }
+}
+
 }  // namespace
 
 float fp16_to_fp32(uint16_t h) { return half_table()[h]; }
@@ -692,6 +745,33 @@ void dequantize(GgmlType t, const uint8_t* src, float* dst, int64_t numel, int m
   for (int i = 1; i < threads; ++i) pool.emplace_back(run, per * i);
   run(0);
   for (auto& th : pool) th.join();
+}
+
+int ggml_group_bits(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_0:
+    case GgmlType::Q4_1:
+    case GgmlType::Q4_K: return 4;
+    case GgmlType::Q8_0: return 8;
+    default: return 0;
+  }
+}
+
+void split_groups(GgmlType t, const uint8_t* src, int64_t numel, uint8_t* q, float* scale,
+                  float* offset) {
+  const GgmlBlockInfo b = ggml_block_info(t);
+  BREADTH_CHECK_ARG(numel % b.block_elems == 0, "split_groups: {} elements are not whole {} blocks",
+                    numel, ggml_type_name(t));
+  const int64_t nb = numel / b.block_elems;
+  switch (t) {
+    case GgmlType::Q4_0: return split_q4_0(src, q, scale, offset, nb);
+    case GgmlType::Q4_1: return split_q4_1(src, q, scale, offset, nb);
+    case GgmlType::Q4_K: return split_q4_k(src, q, scale, offset, nb);
+    case GgmlType::Q8_0: return split_q8_0(src, q, scale, offset, nb);
+    default:
+      fail<InvalidArgument>("split_groups: {} is not stored as integers with group scales",
+                            ggml_type_name(t));
+  }
 }
 
 }  // namespace breadth::io

@@ -433,6 +433,10 @@ GgufFile::GgufFile(const std::string& path) : impl_(std::make_unique<Impl>()) {
   impl_->parse();
 }
 
+void GgufFile::release_pages() const noexcept {
+  if (impl_ && impl_->file) impl_->file->release_pages();
+}
+
 GgufFile::GgufFile(const uint8_t* data, size_t size, std::string label)
     : impl_(std::make_unique<Impl>()) {
   static const uint8_t kEmpty = 0;

@@ -109,6 +109,9 @@ class GgufFile {
   GgufFile(GgufFile&&) noexcept;
   GgufFile& operator=(GgufFile&&) noexcept;
 
+  /// MappedFile::release_pages of the mapped file (nothing for an in-memory buffer).
+  void release_pages() const noexcept;
+
   uint32_t version() const;
   /// The path given to the constructor (or the label of an in-memory buffer).
   const std::string& path() const;

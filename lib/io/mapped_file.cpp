@@ -37,4 +37,9 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+void MappedFile::release_pages() const noexcept {
+  // A private read-only mapping has no dirty pages: MADV_DONTNEED only unmaps them here.
+  if (data_) (void)::madvise(const_cast<uint8_t*>(data_), size_, MADV_DONTNEED);
+}
+
 }  // namespace breadth::io

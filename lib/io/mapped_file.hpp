@@ -20,6 +20,11 @@ class MappedFile {
   size_t size() const noexcept { return size_; }
   const std::string& path() const noexcept { return path_; }
 
+  /// Lets the kernel drop the pages read so far from this process (they stay in the page cache and
+  /// come back on the next read). For a file kept open after its contents were copied out, so that
+  /// its pages no longer count as this process's resident memory. Never fails: it is advice.
+  void release_pages() const noexcept;
+
   /// True when [offset, offset+length) lies inside the file, without overflow.
   bool contains(uint64_t offset, uint64_t length) const noexcept {
     return offset <= size_ && length <= size_ - offset;

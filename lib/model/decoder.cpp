@@ -6,6 +6,7 @@
 
 #include "core/check.hpp"
 #include "model/kv_cache_state.hpp"
+#include "model/projection.hpp"
 #include "model/ops.hpp"
 #include "breadth/tokenizer.hpp"
 
@@ -32,8 +33,8 @@ struct Attn {
 
 struct Layer {
   Norm attn_in, attn_out, ff_in, ff_out, q_norm, k_norm;
-  torch::Tensor wqkv, bqkv, wo, bo;  // q, k, v stacked along the output dimension
-  torch::Tensor wgu, bgu, wdown, bdown;  // gate and up stacked
+  Projection qkv, o;       // q, k, v stacked along the output dimension
+  Projection gate_up, down;  // gate and up stacked
   bool sliding = false;
 };
 
@@ -41,6 +42,8 @@ class Decoder final : public CausalLM {
  public:
   Decoder(ArchConfig arch, const WeightSource& src, const ModelOptions& opt, std::string tok_path)
       : arch_(std::move(arch)), device_(opt.device), dtype_(opt.dtype),
+        // Quantized kernels are libtorch's CPU ones; on CUDA every weight is expanded.
+        native_(opt.weights == WeightFormat::kNative && opt.device.is_cpu()),
         tokenizer_path_(std::move(tok_path)) {
     c10::InferenceMode guard;
     load(src);
@@ -70,6 +73,11 @@ class Decoder final : public CausalLM {
 
  private:
   void load(const WeightSource& src);
+  /// The rows of `names` (each with its expected [rows, in] shape) stacked into one projection:
+  /// kept quantized when native and all of them are group-quantized alike, else in dtype_.
+  Projection load_projection(const WeightSource& src,
+                     const std::vector<std::pair<std::string, std::vector<int64_t>>>& names,
+                     torch::Tensor bias) const;
   Norm load_norm(const WeightSource& src, const std::string& name, int64_t dim) const;
   torch::Tensor attention(const Layer& L, size_t index, const torch::Tensor& x,
                           KvCacheAccess::State& st, int64_t past, const Attn& attn,
@@ -81,11 +89,13 @@ class Decoder final : public CausalLM {
   ArchConfig arch_;
   torch::Device device_;
   torch::ScalarType dtype_;
+  bool native_;
   std::string tokenizer_path_;
   mutable std::once_flag tokenizer_once_;
   mutable std::shared_ptr<const Tokenizer> tokenizer_;
 
-  torch::Tensor embed_, head_;
+  TokenEmbedding embed_;
+  Projection head_;
   Norm final_norm_;
   std::vector<Layer> layers_;
   torch::Tensor inv_freq_, inv_freq_local_;
@@ -103,6 +113,29 @@ Norm Decoder::load_norm(const WeightSource& src, const std::string& name, int64_
   return n;
 }
 
+Projection Decoder::load_projection(const WeightSource& src,
+                            const std::vector<std::pair<std::string, std::vector<int64_t>>>& names,
+                            torch::Tensor bias) const {
+  if (native_) {
+    std::vector<GroupQuantized> parts;
+    for (const auto& [name, shape] : names) {
+      if (!src.has(name) || src.shape(name) != shape) break;  // load_checked below says what is wrong
+      auto g = src.load_grouped(name);
+      if (!g) break;
+      parts.push_back(std::move(*g));
+    }
+    if (parts.size() == names.size()) {
+      if (auto all = cat_rows(parts)) {
+        if (auto l = Projection::packed(*all, bias)) return std::move(*l);
+      }
+    }
+  }
+  std::vector<torch::Tensor> rows;
+  for (const auto& [name, shape] : names) rows.push_back(load_checked(src, name, shape, dtype_));
+  auto w = rows.size() == 1 ? rows[0] : torch::cat(rows);
+  return Projection::dense(w.to(device_).contiguous(), std::move(bias));
+}
+
 void Decoder::load(const WeightSource& src) {
   const auto& p = arch_.pub;
   const int64_t H = p.hidden_size, D = p.head_dim, I = p.intermediate_size;
@@ -112,25 +145,41 @@ void Decoder::load(const WeightSource& src) {
   };
   auto dev = [&](torch::Tensor t) { return t.to(device_).contiguous(); };
 
-  embed_ = dev(get("model.embed_tokens.weight", {p.vocab_size, H}));
+  const std::string embed_name = "model.embed_tokens.weight";
+  const bool tied_head = !arch_.no_head && !arch_.classifier() && p.tie_embeddings;
+  std::optional<Projection> tied;
+  if (native_) {
+    if (tied_head && src.has(embed_name) && src.shape(embed_name) == std::vector<int64_t>{p.vocab_size, H}) {
+      if (auto g = src.load_grouped(embed_name)) tied = Projection::packed(*g);
+    }
+    // The table is read a few rows per step: decoded from the file unless a tied head needs it as
+    // a float matrix anyway.
+    auto rows = src.has(embed_name) ? src.encoded_rows(embed_name) : nullptr;
+    if (rows && rows->rows() == p.vocab_size && rows->cols() == H && (!tied_head || tied))
+      embed_ = TokenEmbedding::encoded(std::move(rows), dtype_);
+  }
+  if (!embed_.defined()) embed_ = TokenEmbedding::dense(dev(get(embed_name, {p.vocab_size, H})));
   layers_.resize(static_cast<size_t>(p.num_layers));
   for (int64_t i = 0; i < p.num_layers; ++i) {
     Layer& L = layers_[static_cast<size_t>(i)];
     const std::string pre = "model.layers." + std::to_string(i) + ".";
     const std::string att = pre + "self_attn.";
+    torch::Tensor bqkv;
     if (arch_.fused_qkv) {
-      L.wqkv = dev(get(att + "qkv_proj.weight", {qdim + 2 * kvdim, H}));
-      if (src.has(att + "qkv_proj.bias")) L.bqkv = dev(get(att + "qkv_proj.bias", {qdim + 2 * kvdim}));
+      if (src.has(att + "qkv_proj.bias")) bqkv = dev(get(att + "qkv_proj.bias", {qdim + 2 * kvdim}));
+      L.qkv = load_projection(src, {{att + "qkv_proj.weight", {qdim + 2 * kvdim, H}}}, bqkv);
     } else {
-      L.wqkv = dev(torch::cat({get(att + "q_proj.weight", {qdim, H}), get(att + "k_proj.weight", {kvdim, H}),
-                               get(att + "v_proj.weight", {kvdim, H})}));
-    }
-    if (!arch_.fused_qkv && (arch_.qkv_bias || src.has(att + "q_proj.bias"))) {
-      L.bqkv = dev(torch::cat({get(att + "q_proj.bias", {qdim}), get(att + "k_proj.bias", {kvdim}),
+      if (arch_.qkv_bias || src.has(att + "q_proj.bias")) {
+        bqkv = dev(torch::cat({get(att + "q_proj.bias", {qdim}), get(att + "k_proj.bias", {kvdim}),
                                get(att + "v_proj.bias", {kvdim})}));
+      }
+      L.qkv = load_projection(src, {{att + "q_proj.weight", {qdim, H}}, {att + "k_proj.weight", {kvdim, H}},
+                                {att + "v_proj.weight", {kvdim, H}}},
+                          bqkv);
     }
-    L.wo = dev(get(att + "o_proj.weight", {H, qdim}));
-    if (arch_.o_bias || src.has(att + "o_proj.bias")) L.bo = dev(get(att + "o_proj.bias", {H}));
+    torch::Tensor bo;
+    if (arch_.o_bias || src.has(att + "o_proj.bias")) bo = dev(get(att + "o_proj.bias", {H}));
+    L.o = load_projection(src, {{att + "o_proj.weight", {H, qdim}}}, bo);
     if (arch_.qk_norm == QkNorm::kPerHead) {
       L.q_norm = load_norm(src, att + "q_norm.weight", D);
       L.k_norm = load_norm(src, att + "k_norm.weight", D);
@@ -139,16 +188,17 @@ void Decoder::load(const WeightSource& src) {
       L.k_norm = load_norm(src, att + "k_norm.weight", kvdim);
     }
     const std::string m = pre + "mlp.";
-    if (arch_.fused_gate_up) {
-      L.wgu = dev(get(m + "gate_up_proj.weight", {2 * I, H}));
-    } else {
-      L.wgu = dev(torch::cat({get(m + "gate_proj.weight", {I, H}), get(m + "up_proj.weight", {I, H})}));
-    }
-    L.wdown = dev(get(m + "down_proj.weight", {H, I}));
+    torch::Tensor bgu, bdown;
     if (!arch_.fused_gate_up && (arch_.mlp_bias || src.has(m + "gate_proj.bias"))) {
-      L.bgu = dev(torch::cat({get(m + "gate_proj.bias", {I}), get(m + "up_proj.bias", {I})}));
-      L.bdown = dev(get(m + "down_proj.bias", {H}));
+      bgu = dev(torch::cat({get(m + "gate_proj.bias", {I}), get(m + "up_proj.bias", {I})}));
+      bdown = dev(get(m + "down_proj.bias", {H}));
     }
+    if (arch_.fused_gate_up) {
+      L.gate_up = load_projection(src, {{m + "gate_up_proj.weight", {2 * I, H}}}, bgu);
+    } else {
+      L.gate_up = load_projection(src, {{m + "gate_proj.weight", {I, H}}, {m + "up_proj.weight", {I, H}}}, bgu);
+    }
+    L.down = load_projection(src, {{m + "down_proj.weight", {H, I}}}, bdown);
     if (!arch_.norm_attn_in.empty()) L.attn_in = load_norm(src, pre + arch_.norm_attn_in + ".weight", H);
     if (!arch_.norm_attn_out.empty()) L.attn_out = load_norm(src, pre + arch_.norm_attn_out + ".weight", H);
     if (!arch_.norm_ff_in.empty()) L.ff_in = load_norm(src, pre + arch_.norm_ff_in + ".weight", H);
@@ -160,15 +210,15 @@ void Decoder::load(const WeightSource& src) {
   if (arch_.no_head) {
     // A base model (an embedder): hidden states only.
   } else if (arch_.classifier()) {
-    head_ = dev(get("score.weight", {p.num_labels, H}));
+    head_ = Projection::dense(dev(get("score.weight", {p.num_labels, H})));
   } else if (p.tie_embeddings) {
-    head_ = embed_;
+    head_ = tied ? std::move(*tied) : Projection::dense(embed_.table());
   } else {
     if (!src.has("lm_head.weight"))
       fail<FormatError>("checkpoint '{}' has no 'lm_head.weight' and its config does not tie the "
                         "embeddings (tie_word_embeddings is false)",
                         src.origin());
-    head_ = dev(get("lm_head.weight", {p.vocab_size, H}));
+    head_ = load_projection(src, {{"lm_head.weight", {p.vocab_size, H}}}, {});
   }
   inv_freq_ = rope_inv_freq(arch_.rope, D, device_);
   inv_freq_local_ = rope_inv_freq(arch_.rope_local, D, device_);
@@ -199,7 +249,7 @@ torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tens
   const auto& p = arch_.pub;
   const int64_t B = x.size(0), T = x.size(1), D = p.head_dim;
   const int64_t nq = p.num_heads, nkv = p.num_kv_heads;
-  auto qkv = torch::nn::functional::linear(x, L.wqkv, L.bqkv);
+  auto qkv = L.qkv(x);
   auto q = qkv.narrow(-1, 0, nq * D);
   auto k = qkv.narrow(-1, nq * D, nkv * D);
   auto v = qkv.narrow(-1, (nq + nkv) * D, nkv * D);
@@ -244,17 +294,17 @@ torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tens
                                            arch_.attn_scale, /*enable_gqa=*/nq != nkv);
   }
   out = out.transpose(1, 2).reshape({B, T, nq * D});
-  return torch::nn::functional::linear(out, L.wo, L.bo);
+  return L.o(out);
 }
 
 torch::Tensor Decoder::mlp(const Layer& L, const torch::Tensor& x) const {
   const int64_t I = arch_.pub.intermediate_size;
-  auto gu = torch::nn::functional::linear(x, L.wgu, L.bgu);
+  auto gu = L.gate_up(x);
   auto gate = gu.narrow(-1, 0, I);
   auto up = gu.narrow(-1, I, I);
   auto act = arch_.activation == Activation::kSilu ? torch::silu(gate) : torch::gelu(gate, "tanh");
   act.mul_(up);
-  return torch::nn::functional::linear(act, L.wdown, L.bdown);
+  return L.down(act);
 }
 
 ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
@@ -324,7 +374,7 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
   if (local_rope_differs_)
     std::tie(cos_local, sin_local) = rope(arch_.rope_local, inv_freq_local_, positions, seq_len);
 
-  auto h = torch::embedding(embed_, ids);
+  auto h = embed_(ids);
   if (arch_.embed_scale > 0)
     h = h * torch::scalar_tensor(arch_.embed_scale, torch::TensorOptions().dtype(dtype_));
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -348,7 +398,7 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
   auto hn = final_norm_(h);
   torch::Tensor logits;
   if (head_.defined()) {
-    logits = torch::nn::functional::linear(hn, head_).to(torch::kFloat32);
+    logits = head_(hn).to(torch::kFloat32);
     if (arch_.final_softcap > 0) logits = softcap(logits, arch_.final_softcap);
   }
 

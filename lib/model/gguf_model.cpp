@@ -5,8 +5,12 @@
 
 #include <map>
 #include <regex>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "core/check.hpp"
+#include "io/dequant.hpp"
 #include "io/gguf.hpp"
 #include "model/arch.hpp"
 #include "model/decoder.hpp"
@@ -58,11 +62,40 @@ std::string join_keys(const std::map<std::string, std::string>& m) {
   return out;
 }
 
+// Rows of a block-quantized GGUF tensor, decoded from the mapped file when asked for. Holding the file
+// keeps the mapping; only the pages of rows read become resident.
+class GgufRows final : public EncodedRows {
+ public:
+  GgufRows(std::shared_ptr<const io::GgufFile> file, const io::GgufTensorInfo& t)
+      : file_(std::move(file)), data_(t.data), type_(t.type), rows_(t.shape[1]), cols_(t.shape[0]) {
+    const io::GgmlBlockInfo b = io::ggml_block_info(type_);
+    blocks_ = cols_ / b.block_elems;
+    row_bytes_ = blocks_ * b.block_bytes;
+  }
+  int64_t rows() const override { return rows_; }
+  int64_t cols() const override { return cols_; }
+  void decode(const int64_t* ids, int64_t n, float* out) const override {
+    for (int64_t i = 0; i < n; ++i) {
+      BREADTH_CHECK_ARG(ids[i] >= 0 && ids[i] < rows_, "token id {} is outside the vocabulary [0, {})",
+                        ids[i], rows_);
+      io::dequantize_blocks(type_, data_ + ids[i] * row_bytes_, out + i * cols_, blocks_);
+    }
+  }
+
+ private:
+  std::shared_ptr<const io::GgufFile> file_;
+  const uint8_t* data_;
+  io::GgmlType type_;
+  int64_t rows_, cols_, blocks_ = 0, row_bytes_ = 0;
+};
+
 class GgufSource : public WeightSource {
  public:
-  GgufSource(const io::GgufFile& file, const std::string& arch, bool permute_qk, int64_t heads,
-             int64_t kv_heads)
-      : file_(file), permute_qk_(permute_qk), heads_(heads), kv_heads_(kv_heads) {
+  GgufSource(std::shared_ptr<const io::GgufFile> file_ptr, const std::string& arch, bool permute_qk,
+             int64_t heads, int64_t kv_heads)
+      : keep_(std::move(file_ptr)), file_(*keep_), permute_qk_(permute_qk), heads_(heads),
+        kv_heads_(kv_heads) {
+    const io::GgufFile& file = file_;
     static const std::regex kBlock(R"(blk\.(\d+)\.([a-z_0-9]+)\.(weight|bias))");
     const auto block = block_names(arch);
     for (const auto& t : file.tensors()) {
@@ -93,10 +126,33 @@ class GgufSource : public WeightSource {
     const io::GgufTensorInfo& t = info(name);
     auto out = torch::empty(shape(name), torch::kFloat32);
     file_.dequantize(t, out.data_ptr<float>());
-    const bool is_q = name.find("self_attn.q_proj.") != std::string::npos;
-    const bool is_k = name.find("self_attn.k_proj.") != std::string::npos;
-    if (permute_qk_ && (is_q || is_k)) out = unpermute(out, is_q ? heads_ : kv_heads_);
-    return out.to(dtype);
+    return rows_as_hf(name, out).to(dtype);
+  }
+
+  std::optional<GroupQuantized> load_grouped(const std::string& name) const override {
+    const io::GgufTensorInfo& t = info(name);
+    const int bits = io::ggml_group_bits(t.type);
+    if (bits == 0 || t.shape.size() != 2) return std::nullopt;
+    const int64_t n = t.shape[1], k = t.shape[0];
+    GroupQuantized g;
+    g.bits = bits;
+    g.q = torch::empty({n, k}, bits == 8 ? torch::kInt8 : torch::kUInt8);
+    g.scale = torch::empty({n, k / GroupQuantized::kGroup}, torch::kFloat32);
+    g.offset = torch::empty({n, k / GroupQuantized::kGroup}, torch::kFloat32);
+    io::split_groups(t.type, t.data, t.numel(), static_cast<uint8_t*>(g.q.data_ptr()),
+                     g.scale.data_ptr<float>(), g.offset.data_ptr<float>());
+    g.q = rows_as_hf(name, g.q);
+    g.scale = rows_as_hf(name, g.scale);
+    g.offset = rows_as_hf(name, g.offset);
+    return g;
+  }
+
+  std::shared_ptr<const EncodedRows> encoded_rows(const std::string& name) const override {
+    const io::GgufTensorInfo& t = info(name);
+    if (t.shape.size() != 2 || !io::ggml_can_dequantize(t.type) ||
+        io::ggml_block_info(t.type).block_elems == 1)
+      return nullptr;
+    return std::make_shared<GgufRows>(keep_, t);
   }
 
   std::string describe(const std::string& name) const override {
@@ -122,12 +178,21 @@ class GgufSource : public WeightSource {
     return w.reshape(shape).transpose(1, 2).reshape(w.sizes()).contiguous();
   }
 
+  // q/k rows back in Hugging Face's order (any tensor whose rows are the weight's rows).
+  torch::Tensor rows_as_hf(const std::string& name, const torch::Tensor& rows) const {
+    const bool is_q = name.find("self_attn.q_proj.") != std::string::npos;
+    const bool is_k = name.find("self_attn.k_proj.") != std::string::npos;
+    if (permute_qk_ && (is_q || is_k)) return unpermute(rows, is_q ? heads_ : kv_heads_);
+    return rows;
+  }
+
   const io::GgufTensorInfo& info(const std::string& name) const {
     auto it = names_.find(name);
     if (it == names_.end()) fail<FormatError>("GGUF file '{}' has no tensor for '{}'", file_.path(), name);
     return *it->second;
   }
 
+  std::shared_ptr<const io::GgufFile> keep_;
   const io::GgufFile& file_;
   bool permute_qk_;
   int64_t heads_, kv_heads_;
@@ -138,7 +203,8 @@ class GgufSource : public WeightSource {
 
 std::shared_ptr<CausalLM> load_gguf_model(const std::string& path, const ModelOptions& options) {
   validate_options(options);
-  io::GgufFile file(path);
+  auto file_ptr = std::make_shared<const io::GgufFile>(path);
+  const io::GgufFile& file = *file_ptr;
   const std::string arch = file.architecture();
   auto known = gguf_architectures().find(arch);
   if (known == gguf_architectures().end())
@@ -236,8 +302,17 @@ std::shared_ptr<CausalLM> load_gguf_model(const std::string& path, const ModelOp
   }
   // llama.cpp permutes q/k rows only for its "llama" graph (Llama, Mistral, SmolLM2, ...); the
   // others rotate halves as transformers does.
-  GgufSource src(file, arch, arch == "llama", a.pub.num_heads, a.pub.num_kv_heads);
-  return make_decoder(std::move(a), src, options, path);
+  GgufSource src(file_ptr, arch, arch == "llama", a.pub.num_heads, a.pub.num_kv_heads);
+  auto model = make_decoder(std::move(a), src, options, path);
+  // Every weight is copied out by now; a decoder that keeps the file (a quantized embedding table,
+  // read a few rows per step) should not count the pages loading read as its own.
+  file.release_pages();
+#if defined(__GLIBC__)
+  // Packing goes through large transient expansions (integers as int32, per-half copies); glibc
+  // keeps freed heap memory mapped unless asked, which would count as the model's own.
+  malloc_trim(0);
+#endif
+  return model;
 }
 
 }  // namespace breadth::model

@@ -1,4 +1,4 @@
-// Names of dtypes and devices (breadth/model.hpp).
+// Names of dtypes, devices and weight formats (breadth/model.hpp).
 #include <c10/core/ScalarType.h>
 
 #include <cctype>
@@ -33,6 +33,18 @@ torch::Device parse_device(std::string_view name, std::string_view what) {
   }
   if (!ok) fail("{} must be cpu, cuda or cuda:N, got '{}'", what, name);
   return torch::Device(std::string(name));
+}
+
+WeightFormat parse_weight_format(std::string_view name, std::string_view what) {
+  if (name == "native") return WeightFormat::kNative;
+  if (name == "float") return WeightFormat::kFloat;
+  fail("{} must be native (quantized GGUF weights stay quantized) or float (expanded to the dtype), "
+       "got '{}'",
+       what, name);
+}
+
+const char* weight_format_name(WeightFormat format) {
+  return format == WeightFormat::kNative ? "native" : "float";
 }
 
 }  // namespace breadth

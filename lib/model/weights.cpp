@@ -11,6 +11,29 @@
 
 namespace breadth::model {
 
+torch::Tensor GroupQuantized::dequantize() const {
+  const int64_t n = q.size(0), k = q.size(1);
+  auto qf = q.to(torch::kFloat32).reshape({n, k / kGroup, kGroup});
+  return (qf * scale.unsqueeze(-1) + offset.unsqueeze(-1)).reshape({n, k});
+}
+
+std::optional<GroupQuantized> cat_rows(const std::vector<GroupQuantized>& parts) {
+  if (parts.empty()) return std::nullopt;
+  if (parts.size() == 1) return parts[0];
+  std::vector<torch::Tensor> q, scale, offset;
+  for (const auto& p : parts) {
+    if (p.bits != parts[0].bits || p.q.size(1) != parts[0].q.size(1)) return std::nullopt;
+    q.push_back(p.q);
+    scale.push_back(p.scale);
+    offset.push_back(p.offset);
+  }
+  GroupQuantized out;
+  out.bits = parts[0].bits;
+  out.q = torch::cat(q);
+  out.scale = torch::cat(scale);
+  out.offset = torch::cat(offset);
+  return out;
+}
 
 namespace {
 

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,34 @@ class SafetensorsFile;
 }
 
 namespace breadth::model {
+
+/// A matrix [N, K] stored in blocks of 32 along K, each block an affine map of small integers:
+/// w[n, k] = scale[n, k / 32] * q[n, k] + offset[n, k / 32]. ggml's Q4_0, Q4_1, Q4_K (4 bits) and
+/// Q8_0 (8 bits) are exactly this; the decoder keeps such weights quantized (model/linear.hpp).
+struct GroupQuantized {
+  static constexpr int64_t kGroup = 32;
+  int bits = 4;          ///< 4: q in [0, 15] (uint8); 8: q in [-128, 127] (int8)
+  torch::Tensor q;       ///< [N, K] uint8 (4 bits) or int8 (8 bits)
+  torch::Tensor scale;   ///< [N, K / 32] float32 (the file's half-precision values, exactly)
+  torch::Tensor offset;  ///< [N, K / 32] float32
+
+  /// The float32 matrix these integers and scales stand for.
+  torch::Tensor dequantize() const;
+};
+
+/// Rows of [N, K] stacked in order (q/k/v, gate/up). nullopt when they differ in bits.
+std::optional<GroupQuantized> cat_rows(const std::vector<GroupQuantized>& parts);
+
+/// A table of rows kept in its file's encoding (a GGUF tensor in the mapped file) and decoded a few
+/// rows at a time: an embedding table read a handful of rows per step need not be expanded.
+class EncodedRows {
+ public:
+  virtual ~EncodedRows() = default;
+  virtual int64_t rows() const = 0;
+  virtual int64_t cols() const = 0;
+  /// out[i, :] = row ids[i] as float32, for `n` ids (each in [0, rows())).
+  virtual void decode(const int64_t* ids, int64_t n, float* out) const = 0;
+};
 
 class WeightSource {
  public:
@@ -28,6 +57,18 @@ class WeightSource {
   virtual std::string describe(const std::string& name) const = 0;
   /// The checkpoint, for messages.
   virtual const std::string& origin() const = 0;
+  /// `name` as integers and group scales when the file stores it in a GroupQuantized form (GGUF
+  /// Q4_0, Q4_1, Q4_K, Q8_0), with the same rows `load` would give; nullopt otherwise.
+  virtual std::optional<GroupQuantized> load_grouped(const std::string& name) const {
+    (void)name;
+    return std::nullopt;
+  }
+  /// `name`'s rows decoded on demand from the file (which the result keeps open) when the file
+  /// stores them block-quantized; nullptr otherwise.
+  virtual std::shared_ptr<const EncodedRows> encoded_rows(const std::string& name) const {
+    (void)name;
+    return nullptr;
+  }
 };
 
 /// Safetensors of a Hugging Face directory: model.safetensors, or the shards listed by

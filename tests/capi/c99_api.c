@@ -53,7 +53,8 @@ static void macros_equal_library_defaults(void) {
   breadth_divcov_options dco = BREADTH_DIVCOV_OPTIONS_INIT, dco_lib;
 
   EXPECT(breadth_model_options_init(&mo_lib, BREADTH_MODEL_OPTIONS_VERSION) == BREADTH_OK);
-  EXPECT(mo.version == mo_lib.version && mo.device == mo_lib.device && mo.dtype == mo_lib.dtype);
+  EXPECT(mo.version == mo_lib.version && mo.device == mo_lib.device && mo.dtype == mo_lib.dtype &&
+         mo.weights == mo_lib.weights && mo_lib.weights == BREADTH_WEIGHTS_NATIVE);
   EXPECT(breadth_sampling_options_init(&so_lib, BREADTH_SAMPLING_OPTIONS_VERSION) == BREADTH_OK);
   EXPECT(same_sampling(&so, &so_lib));
   EXPECT(breadth_generate_options_init(&go_lib, BREADTH_GENERATE_OPTIONS_VERSION) == BREADTH_OK);

@@ -158,6 +158,10 @@ TEST_CASE("errors: status codes, messages, thread-local last error", "[capi]") {
   CHECK(std::string(breadth_last_error()).find("NULL") != std::string::npos);
 
   breadth_model_options o = BREADTH_MODEL_OPTIONS_INIT;
+  o.weights = static_cast<breadth_weight_format>(7);
+  CHECK(breadth_model_load((fixture() + "/base").c_str(), &o, &m) == BREADTH_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(breadth_last_error()).find("options->weights") != std::string::npos);
+  o = BREADTH_MODEL_OPTIONS_INIT;
   o.version = 99;
   CHECK(breadth_model_load((fixture() + "/base").c_str(), &o, &m) == BREADTH_ERR_INVALID_ARGUMENT);
   CHECK(std::string(breadth_last_error()).find("BREADTH_MODEL_OPTIONS_INIT") != std::string::npos);

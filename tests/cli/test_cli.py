@@ -189,13 +189,34 @@ def test_logits_gguf_equal_transformers(torch_mod):
 
     torch = torch_mod
     ref = load_file(SMOL_REF)
-    # The 37-token chat prompt (one CLI run: each loads and dequantizes the GGUF).
+    # The 37-token chat prompt (one CLI run: each loads and dequantizes the GGUF). transformers
+    # expands the GGUF to float32: so does --weights float.
     for ids, want in ((ref["prompt_ids"], ref["prompt_logits"][-1]),):
-        got = torch.tensor(run_json("logits", "--model", GGUF, "--ids", ",".join(map(str, ids.tolist()))))
+        got = torch.tensor(run_json("logits", "--model", GGUF, "--weights", "float", "--ids", ",".join(map(str, ids.tolist()))))
         assert got.shape == want.shape
         err = (got.double() - want.double()).abs().max().item()
         assert err <= GGUF_TOL, f"max |breadth - transformers| = {err}"
         assert int(got.argmax()) == int(want.argmax())
+
+
+def test_logits_gguf_native_weights(torch_mod):
+    """--weights native (the default) keeps the Q4_1/Q8_0 blocks quantized and computes the projections
+    in bfloat16: its logits differ from transformers' float32 by no more than the float path run in
+    bfloat16 does (tests/model/test_quantized.cpp derives why), and keep the top token."""
+    from safetensors.torch import load_file
+
+    torch = torch_mod
+    ref = load_file(SMOL_REF)
+    ids = ",".join(map(str, ref["prompt_ids"].tolist()))
+    want = ref["prompt_logits"][-1].double()
+    native = torch.tensor(run_json("logits", "--model", GGUF, "--ids", ids)).double()
+    bf16 = torch.tensor(run_json("logits", "--model", GGUF, "--weights", "float", "--dtype", "bfloat16", "--ids", ids)).double()
+    err_native = (native - want).abs().max().item()
+    err_bf16 = (bf16 - want).abs().max().item()
+    assert 0 < err_native <= err_bf16, (err_native, err_bf16)
+    assert int(native.argmax()) == int(want.argmax())
+    bad = run("logits", "--model", GGUF, "--weights", "int4", "--ids", ids, check=False)
+    assert bad.returncode != 0 and b"--weights" in bad.stderr and b"native" in bad.stderr
 
 
 # ------------------------------------------------------------------------------------ generate
@@ -596,9 +617,9 @@ def test_sample_smollm2_answers():
     """The real model answers (the tiny random one beside it never writes the answer format): every
     answer is non-empty and attributed to the model that gave it; the budget is split in halves.
     Generation-level seeding makes this deterministic; seed 3 gives SmolLM2 a parsable answer within
-    its four generations."""
+    its four generations (with the GGUF expanded to float32: the seed was found on that path)."""
     models = [GGUF, ALIGNED]
-    args = ["sample", "--model", GGUF, "--model", ALIGNED, "--prompt", "Name a primary color.", "--strategy", "one",
+    args = ["sample", "--model", GGUF, "--model", ALIGNED, "--weights", "float", "--prompt", "Name a primary color.", "--strategy", "one",
             "--budget", 2, "--seed", 3, "--temperature", 0.7, "--max-new-tokens", 48, "--max-generations", 4,
             "--batch", 4, "--quiet", "--json"]
     out = run_json(*args)

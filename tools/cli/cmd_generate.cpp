@@ -15,7 +15,8 @@ namespace {
 
 struct Args {
   std::string model, prompt, dtype = breadth::dtype_name(breadth::ModelOptions{}.dtype),
-              device = breadth::ModelOptions{}.device.str();
+              device = breadth::ModelOptions{}.device.str(),
+              weights = breadth::weight_format_name(breadth::ModelOptions{}.weights);
   int64_t max_tokens = breadth::GenerateOptions{}.max_new_tokens;
   bool raw = false;
 };
@@ -29,12 +30,14 @@ std::function<int()> setup(CLI::App& app) {
   sub->add_option("--max-tokens", a->max_tokens, "Most new tokens")->capture_default_str();
   sub->add_option("--dtype", a->dtype, "float32 | bfloat16 (| float16 on CUDA)")->capture_default_str();
   sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
+  sub->add_option("--weights", a->weights, "native (quantized GGUF weights stay quantized) | float (expanded to --dtype)")->capture_default_str();
   sub->add_flag("--raw", a->raw, "Do not apply the chat template");
   return [a] {
     if (a->max_tokens < 1) throw breadth::InvalidArgument("--max-tokens must be at least 1");
     breadth::ModelOptions opt;
     opt.dtype = breadth::parse_dtype(a->dtype, "--dtype");
     opt.device = breadth::parse_device(a->device, "--device");
+    opt.weights = breadth::parse_weight_format(a->weights, "--weights");
     auto model = breadth::CausalLM::load(a->model, opt);
     auto tok = model->tokenizer();
     if (!tok)

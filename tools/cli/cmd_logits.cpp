@@ -14,7 +14,8 @@ namespace {
 
 struct Args {
   std::string model, ids, dtype = breadth::dtype_name(breadth::ModelOptions{}.dtype),
-              device = breadth::ModelOptions{}.device.str();
+              device = breadth::ModelOptions{}.device.str(),
+              weights = breadth::weight_format_name(breadth::ModelOptions{}.weights);
 };
 
 std::vector<int32_t> parse_ids(const std::string& s) {
@@ -44,11 +45,13 @@ std::function<int()> setup(CLI::App& app) {
   sub->add_option("--ids", a->ids, "Comma-separated token ids, e.g. 1,2,3")->required();
   sub->add_option("--dtype", a->dtype, "float32 | bfloat16 (| float16 on CUDA)")->capture_default_str();
   sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
+  sub->add_option("--weights", a->weights, "native (quantized GGUF weights stay quantized) | float (expanded to --dtype)")->capture_default_str();
   return [a] {
     auto ids = parse_ids(a->ids);
     breadth::ModelOptions opt;
     opt.dtype = breadth::parse_dtype(a->dtype, "--dtype");
     opt.device = breadth::parse_device(a->device, "--device");
+    opt.weights = breadth::parse_weight_format(a->weights, "--weights");
     auto model = breadth::CausalLM::load(a->model, opt);
     breadth::KvCache cache;
     auto logits = model->prefill(cache, {ids})[0].to(torch::kCPU).contiguous();

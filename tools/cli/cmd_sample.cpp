@@ -20,7 +20,8 @@ struct Args {
   std::vector<std::string> models;
   std::string prompt, strategy = breadth::strategy_name(kSet.strategy),
                       kind = breadth::question_kind_name(kQuestion.kind), item = kQuestion.item,
-                      items = kQuestion.items, device = breadth::ModelOptions{}.device.str();
+                      items = kQuestion.items, device = breadth::ModelOptions{}.device.str(),
+                      weights = breadth::weight_format_name(breadth::ModelOptions{}.weights);
   std::vector<double> ratios;
   int64_t budget = kSet.budget, batch = kSet.batch, max_generations = kSet.max_generations,
           max_new_tokens = kSet.generation.max_new_tokens;
@@ -53,6 +54,7 @@ std::function<int()> setup(CLI::App& app) {
   sub->add_option("--top-k", a->top_k, "Top-k (0 = off)")->capture_default_str();
   sub->add_option("--min-p", a->min_p, "Min-p (0 = off)")->capture_default_str();
   sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
+  sub->add_option("--weights", a->weights, "native (quantized GGUF weights stay quantized) | float (expanded to --dtype)")->capture_default_str();
   sub->add_flag("--raw", a->raw, "Do not apply the models' chat templates");
   sub->add_flag("--json", a->json, "Print JSON");
   sub->add_flag("--quiet", a->quiet, "No progress bar");
@@ -76,6 +78,7 @@ std::function<int()> setup(CLI::App& app) {
     if (!a->quiet) opt.generation.on_progress = bar.callback();
     breadth::ModelOptions mo;
     mo.device = breadth::parse_device(a->device, "--device");
+    mo.weights = breadth::parse_weight_format(a->weights, "--weights");
     std::vector<std::shared_ptr<const breadth::CausalLM>> models;
     for (const auto& p : a->models) models.push_back(breadth::CausalLM::load(p, mo));
     auto set = breadth::collect_answers(models, q, opt);

@@ -123,10 +123,12 @@ void bind_model(py::module_& m) {
                            c.num_kv_heads);
       });
 
-  auto load = [](const std::string& path, const py::object& device, const py::object& dtype) {
+  auto load = [](const std::string& path, const py::object& device, const py::object& dtype,
+                 const std::string& weights) {
     ModelOptions o;
     o.device = device_of(device);
     o.dtype = dtype_of(dtype);
+    o.weights = parse_weight_format(weights, "weights");
     py::gil_scoped_release nogil;
     return CausalLM::load(path, o);
   };
@@ -142,10 +144,13 @@ Loaded once and immutable afterwards, so one Model may serve several threads and
 torch.Size([..., 49152])
 )doc")
       .def(py::init(load), py::arg("path"), py::arg("device") = kModelDefaults.device.str(), py::arg("dtype") = dtype_name(kModelDefaults.dtype),
+           py::arg("weights") = weight_format_name(kModelDefaults.weights),
            "Loads a checkpoint (HF directory or .gguf). device: 'cpu', 'cuda', 'cuda:1' or a torch.device; "
-           "dtype: 'float32', 'bfloat16', 'float16' or a torch.dtype.")
+           "dtype: 'float32', 'bfloat16', 'float16' or a torch.dtype; weights: 'native' (a GGUF's Q4_0/Q4_1/"
+           "Q4_K/Q8_0 weights stay quantized) or 'float' (expanded to dtype).")
       .def_static("load", load, py::arg("path"), py::arg("device") = kModelDefaults.device.str(), py::arg("dtype") = dtype_name(kModelDefaults.dtype),
-                  "Same as Model(path, device, dtype).")
+                  py::arg("weights") = weight_format_name(kModelDefaults.weights),
+                  "Same as Model(path, device, dtype, weights).")
       .def_property_readonly("config", &CausalLM::config, py::return_value_policy::reference_internal)
       .def_property_readonly("device", [](const CausalLM& lm) { return lm.device(); })
       .def_property_readonly("dtype", [](const CausalLM& lm) { return lm.dtype(); })
