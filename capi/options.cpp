@@ -151,6 +151,17 @@ breadth_routing_data_options defaults_of<breadth_routing_data_options>() {
   return c;
 }
 
+// The BERT router's fields, which the training and the report options both carry.
+template <typename C>
+void put_bert(C& c, const BertRouterOptions& b) {
+  c.bert_max_epochs = b.max_epochs;
+  c.bert_patience = b.patience;
+  c.bert_batch_size = b.batch_size;
+  c.bert_max_length = b.max_length;
+  c.bert_learning_rate = b.learning_rate;
+  c.bert_weight_decay = b.weight_decay;
+}
+
 template <>
 breadth_router_train_options defaults_of<breadth_router_train_options>() {
   const RouterTrainingOptions d{};
@@ -162,12 +173,7 @@ breadth_router_train_options defaults_of<breadth_router_train_options>() {
   c.max_epochs = d.train.grid.max_epochs;
   c.patience = d.train.grid.patience;
   c.batch_size = d.train.grid.batch_size;
-  c.bert_max_epochs = d.bert.max_epochs;
-  c.bert_patience = d.bert.patience;
-  c.bert_batch_size = d.bert.batch_size;
-  c.bert_max_length = d.bert.max_length;
-  c.bert_learning_rate = d.bert.learning_rate;
-  c.bert_weight_decay = d.bert.weight_decay;
+  put_bert(c, d.bert);
   return c;
 }
 
@@ -183,12 +189,7 @@ breadth_routing_report_options defaults_of<breadth_routing_report_options>() {
   c.max_epochs = d.report.grid.max_epochs;
   c.patience = d.report.grid.patience;
   c.batch_size = d.report.grid.batch_size;
-  c.bert_max_epochs = d.bert.max_epochs;
-  c.bert_patience = d.bert.patience;
-  c.bert_batch_size = d.bert.batch_size;
-  c.bert_max_length = d.bert.max_length;
-  c.bert_learning_rate = d.bert.learning_rate;
-  c.bert_weight_decay = d.bert.weight_decay;
+  put_bert(c, d.bert);
   return c;
 }
 

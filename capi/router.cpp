@@ -54,6 +54,16 @@ void bert_of(const C& c, breadth::BertRouterOptions& b) {
   b.learning_rate = c.bert_learning_rate;
   b.weight_decay = c.bert_weight_decay;
 }
+
+// A route's models (as pool indices), budgets and scores into the caller's arrays of length k.
+void write_decision(const breadth::RouteDecision& d, const std::vector<std::string>& pool, size_t k,
+                    size_t* model_indices, int64_t* budgets, double* scores) {
+  for (size_t i = 0; i < d.models.size() && i < k; ++i) {
+    model_indices[i] = static_cast<size_t>(std::find(pool.begin(), pool.end(), d.models[i]) - pool.begin());
+    budgets[i] = d.budgets[i];
+    if (scores) scores[i] = d.scores[i];
+  }
+}
 }  // namespace
 
 extern "C" {
@@ -217,12 +227,7 @@ breadth_status breadth_router_pick(const breadth_router* router, const float* co
     }
     auto d = breadth::route(r, f, 0, static_cast<int64_t>(k), budget,
                             std::vector<double>(ratios, ratios + num_ratios));
-    const auto& pool = r.pool();
-    for (size_t i = 0; i < d.models.size() && i < k; ++i) {
-      model_indices[i] = static_cast<size_t>(std::find(pool.begin(), pool.end(), d.models[i]) - pool.begin());
-      budgets[i] = d.budgets[i];
-      if (scores) scores[i] = d.scores[i];
-    }
+    write_decision(d, r.pool(), k, model_indices, budgets, scores);
   })
 }
 
@@ -237,12 +242,7 @@ breadth_status breadth_router_pick_text(const breadth_router* router, const char
     BREADTH_C_REQUIRE(ratios || num_ratios == 0, "breadth_router_pick_text: ratios is NULL but num_ratios is not 0");
     auto d = breadth::route_text(r, query, static_cast<int64_t>(k), budget,
                                  std::vector<double>(ratios, ratios + num_ratios));
-    const auto& pool = r.pool();
-    for (size_t i = 0; i < d.models.size() && i < k; ++i) {
-      model_indices[i] = static_cast<size_t>(std::find(pool.begin(), pool.end(), d.models[i]) - pool.begin());
-      budgets[i] = d.budgets[i];
-      if (scores) scores[i] = d.scores[i];
-    }
+    write_decision(d, r.pool(), k, model_indices, budgets, scores);
   })
 }
 

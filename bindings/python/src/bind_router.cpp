@@ -316,12 +316,7 @@ RouteDecision(qwen: 25 (score ...), llama: 25 (score ...))
             o.seed = seed;
             o.labels.clear();
             for (const auto& l : labels) o.labels.push_back(parse_label_type(l));
-            o.max_epochs = max_epochs;
-            o.patience = patience;
-            o.batch_size = batch_size;
-            o.learning_rate = learning_rate;
-            o.weight_decay = weight_decay;
-            o.max_length = max_length;
+            set_bert(o, max_epochs, patience, batch_size, max_length, learning_rate, weight_decay);
             auto slot = std::make_shared<ErrorSlot>();
             py::object bar = make_progress(progress, "train bert");
             o.on_progress = progress_fn(bar, slot);
