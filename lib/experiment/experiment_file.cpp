@@ -336,7 +336,7 @@ ExperimentSpec parse_experiment_json(const std::string& json_text, const std::st
   Json j;
   try {
     j = Json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for an overflowing number
     fail("{}: not valid JSON: {}", where, e.what());
   }
   check_keys(j, where,

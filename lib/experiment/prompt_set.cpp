@@ -60,7 +60,7 @@ PromptSet load_prompt_set(const std::string& path, int64_t limit) {
       nlohmann::json j;
       try {
         j = nlohmann::json::parse(line);
-      } catch (const nlohmann::json::parse_error&) {
+      } catch (const nlohmann::json::exception&) {
         set.skipped.push_back(where + ": not a JSON object");
         continue;
       }

@@ -41,8 +41,9 @@ std::string space_svg(const SpaceReport& s) {
       xs.push_back(x);
       ys.push_back(y);
     }
-  const auto [x0, x1] = axis_range(xs);
-  const auto [y0, y1] = axis_range(ys);
+  // Plain variables, not structured bindings: lambdas may capture those only from C++20 (clang).
+  const auto xr = axis_range(xs), yr = axis_range(ys);
+  const double x0 = xr.first, x1 = xr.second, y0 = yr.first, y1 = yr.second;
   auto X = [&](double x) { return L + (x - x0) / (x1 - x0) * pw; };
   auto Y = [&](double y) { return T + (1 - (y - y0) / (y1 - y0)) * ph; };
   std::string o = fmt::format(

@@ -105,6 +105,11 @@ TEST_CASE("bad experiment files name the key at fault", "[experiment]") {
              Catch::Contains("evaluate.spaces[0].diversity: unknown figure 'zzz'"));
   CHECK_THAT(error_of(Json::parse("[1]"), dir), Catch::Contains("expected a JSON object"));
   CHECK_THROWS_WITH(parse_experiment("{\"prompts\": ", dir), Catch::Contains("not valid JSON"));
+  // A number too large for a double is nlohmann's out_of_range, not a parse_error (found by
+  // fuzz_experiment): still a clear error, never an escaping exception.
+  CHECK_THROWS_AS(parse_experiment("{\"n\": 777777e00000000000000000000000000031203651324448312}", dir),
+                  InvalidArgument);
+  CHECK_THROWS_WITH(parse_experiment("{\"n\": 1e999999}", dir), Catch::Contains("not valid JSON"));
   CHECK_THROWS_AS(load_experiment(files::join(dir, "absent.json")), IoError);
 }
 
