@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Decode benchmark: breadth's native decoder beside transformers on SmolLM2-135M-Instruct (the GGUF
 # Q4_1 dequantized to float32, then cast), same dtype, batch, lengths and threads, in the same run;
-# and breadth with the GGUF's Q4_1/Q8_0 blocks kept quantized (--weights native), which transformers
-# cannot do.
+# breadth with the GGUF's Q4_1/Q8_0 blocks kept quantized (--weights native), which transformers
+# cannot do; and llama.cpp on the same file and on F32/BF16 files made from it (llamacpp.sh, which
+# builds it once into ~/.cache/breadth/llama.cpp; LLAMACPP=0 leaves it out).
 #   benchmarks/decode/run.sh BUILD_DIR [MODEL.gguf]
 # Env: THREADS (2), PROMPT (128), NEW (64), REPEATS (3), BATCHES (1,10), DTYPES ("float32 bfloat16").
 set -euo pipefail
@@ -29,6 +30,10 @@ for dt in $dtypes; do
   "$py" "$here/bench_hf.py" "$model" --dtype "$dt" --batches "$batches" --prompt "$prompt" --new "$new" \
         --repeats "$repeats" --threads "$threads" 2>/dev/null | tee -a "$out"
 done
+if [ "${LLAMACPP:-1}" != 0 ]; then
+  THREADS="$threads" PROMPT="$prompt" NEW="$new" REPEATS="$repeats" BATCHES="$batches" DTYPES="$dtypes" \
+    BREADTH_PYTHON="$py" bash "$here/llamacpp.sh" "$model" | tee -a "$out"
+fi
 echo
 echo "SmolLM2-135M, prompt $prompt tokens, $new decode steps, $threads threads, median of $repeats runs:"
 "$py" "$here/table.py" < "$out"

@@ -1,34 +1,48 @@
-"""Reads bench_decode / bench_hf JSON lines on stdin and prints the comparison table (Markdown)."""
+"""Reads bench_decode / bench_hf / llamacpp.sh JSON lines on stdin and prints the comparison table."""
 import json
 import sys
 
 rows = [json.loads(l) for l in sys.stdin if l.strip().startswith("{")]
 bw = next((r for r in rows if r["kind"] == "bandwidth"), None)
-runs = {(r["impl"], r["dtype"], r["batch"]): r for r in rows if r["kind"] == "run" and r.get("weights", "float") == "float"}
-native = {(r["dtype"], r["batch"]): r for r in rows if r["kind"] == "run" and r.get("weights") == "native"}
+runs = {(r["impl"], r["dtype"], r.get("weights", "float"), r["batch"]): r for r in rows if r["kind"] == "run"}
 params = next((r["params"] for r in rows if r.get("params")), None)
 
-print("| dtype | batch | phase | breadth tok/s | transformers tok/s | breadth / transformers | breadth native Q4_1 tok/s | native / transformers |")
-print("|---|---:|---|---:|---:|---:|---:|---:|")
-for (impl, dtype, batch), b in sorted(runs.items(), key=lambda kv: (kv[0][1] != "float32", kv[0][1], kv[0][2])):
-    if impl != "breadth":
-        continue
-    h = runs.get(("transformers", dtype, batch))
+
+def cell(r, key):
+    return f"{r[key]:.1f}" if r else "-"
+
+
+def ratio(a, b, key):
+    return f"{a[key] / b[key]:.2f}x" if a and b else "-"
+
+
+print("| weights | dtype | batch | phase | breadth tok/s | transformers tok/s | llama.cpp tok/s | "
+      "breadth / transformers | breadth / llama.cpp |")
+print("|---|---|---:|---|---:|---:|---:|---:|---:|")
+order = sorted({k[1:] for k in runs if k[0] == "breadth"}, key=lambda k: (k[1] != "float", k[0] != "float32", k[0], k[2]))
+for dtype, weights, batch in order:
+    b = runs[("breadth", dtype, weights, batch)]
+    # transformers only expands; llama.cpp runs the shipped blocks (its own activation quantization)
+    # for native, and an F32/BF16 file made from them for float.
+    h = runs.get(("transformers", dtype, "float", batch))
+    l = runs.get(("llama.cpp", "float32", "native", batch)) if weights == "native" else \
+        runs.get(("llama.cpp", dtype, "float", batch))
+    label = "GGUF blocks" if weights == "native" else "expanded"
     for phase, key in (("prefill", "prefill_tok_s"), ("decode", "decode_tok_s")):
-        hv = h[key] if h else float("nan")
-        n = native.get((dtype, batch))
-        nv = n[key] if n else float("nan")
-        print(f"| {dtype} | {batch} | {phase} | {b[key]:.1f} | {hv:.1f} | {b[key] / hv:.2f}x | {nv:.1f} | {nv / hv:.2f}x |")
-for (dtype, batch), n in sorted(native.items()):
-    if batch == 1 and "model_resident_mib" in n:
-        f = runs.get(("breadth", dtype, 1), {})
-        print(f"\nResident model memory ({dtype}): native {n['model_resident_mib']:.1f} MiB, float "
-              f"{f.get('model_resident_mib', float('nan')):.1f} MiB.")
+        print(f"| {label} | {dtype} | {batch} | {phase} | {cell(b, key)} | {cell(h, key)} | {cell(l, key)} | "
+              f"{ratio(b, h, key)} | {ratio(b, l, key)} |")
+
+for dtype in ("float32", "bfloat16"):
+    n = runs.get(("breadth", dtype, "native", 1))
+    f = runs.get(("breadth", dtype, "float", 1))
+    if n and f and "model_resident_mib" in n:
+        print(f"\nResident model memory ({dtype}): native {n['model_resident_mib']:.1f} MiB, "
+              f"float {f.get('model_resident_mib', float('nan')):.1f} MiB.")
 if bw and params:
     print()
     print(f"Memory bandwidth: copy {bw['copy_gb_s']:.1f} GB/s (read+write), read-only sum {bw['read_gb_s']:.1f} GB/s.")
     for dtype, size in (("float32", 4), ("bfloat16", 2)):
-        b = runs.get(("breadth", dtype, 1))
+        b = runs.get(("breadth", dtype, "float", 1))
         if not b:
             continue
         bound = bw["read_gb_s"] * 1e9 / (params * size)
