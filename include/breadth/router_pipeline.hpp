@@ -126,8 +126,10 @@ struct FeatureSources {
 /// models of `pool` (specific: one matrix per pool model, in pool order). From the features file
 /// when given; else computed and cached: agnostic from `sources.encoder`, specific from the
 /// checkpoint among `sources.models` whose pool_model_name is each pool model's (loaded one at a
-/// time). Extractors are named by the checkpoints' absolute paths, so the cache serves every run over
-/// the same checkpoints. InvalidArgument when the sources cannot give `kind` for this pool.
+/// time). Extractors are named by the checkpoints' absolute paths plus a fingerprint of their files
+/// (name, size, modification time), so the cache serves every run over the same checkpoints and
+/// never a checkpoint rewritten in place. InvalidArgument when the sources cannot give `kind` for
+/// this pool.
 Features query_features(const FeatureSources& sources, FeatureKind kind, const std::vector<std::string>& query_ids,
                         const std::vector<std::string>& queries, const std::vector<std::string>& pool);
 /// query_features for every query of `table`, for its models.

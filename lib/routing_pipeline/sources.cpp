@@ -4,6 +4,9 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <initializer_list>
@@ -11,6 +14,7 @@
 
 #include "breadth/router_pipeline.hpp"
 #include "core/check.hpp"
+#include "core/files.hpp"
 
 namespace breadth {
 
@@ -24,6 +28,31 @@ std::string absolute(const std::string& path) {
   std::string out(r);
   std::free(r);
   return out;
+}
+
+/// What feature extractors are named by, and so what the persistent feature cache keys on: the
+/// checkpoint's absolute path and a fingerprint of its files (name, size and modification time of the
+/// file, or of each file directly in the folder). A checkpoint rewritten at the same path (a retrained
+/// encoder, a regenerated fixture) then gets new cache rows instead of its predecessor's features.
+std::string checkpoint_identity(const std::string& path) {
+  const std::string abs = absolute(path);
+  std::vector<std::string> entries;
+  auto add = [&](const std::string& name, const std::string& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+    entries.push_back(fmt::format("{}:{}:{}.{}", name, static_cast<long long>(st.st_size),
+                                  static_cast<long long>(st.st_mtim.tv_sec), static_cast<long>(st.st_mtim.tv_nsec)));
+  };
+  if (files::is_directory(abs)) {
+    for (const auto& name : files::list_dir(abs)) add(name, files::join(abs, name));
+    std::sort(entries.begin(), entries.end());
+  } else {
+    add("", abs);
+  }
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+  for (const auto& e : entries)
+    for (char c : e + '\n') h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return fmt::format("{}@{:016x}", abs, h);
 }
 
 }  // namespace
@@ -88,7 +117,7 @@ Features query_features(const FeatureSources& sources, FeatureKind kind, const s
                       "agnostic features: give --features-file (precomputed) or --encoder PATH (a text encoder)");
     FeatureCache cache(sources.cache_dir.empty() ? FeatureCache::default_dir() : sources.cache_dir);
     EmbedderFeatureExtractor ex(std::shared_ptr<const Encoder>(Encoder::load(sources.encoder, sources.encoder_options)),
-                                absolute(sources.encoder));
+                                checkpoint_identity(sources.encoder));
     Features f;
     f.kind = kind;
     f.mats.push_back(compute(ex, cache, "features (encoder)"));
@@ -107,7 +136,7 @@ Features query_features(const FeatureSources& sources, FeatureKind kind, const s
   for (const auto& name : pool) {
     // One model loaded at a time: each is released before the next loads.
     const auto& path = checkpoints.path(name);
-    ModelFeatureExtractor ex(CausalLM::load(path, sources.model_options), absolute(path));
+    ModelFeatureExtractor ex(CausalLM::load(path, sources.model_options), checkpoint_identity(path));
     f.mats.push_back(compute(ex, cache, "features (" + name + ")"));
   }
   return f;
