@@ -151,7 +151,15 @@ breadth_routing_data_options defaults_of<breadth_routing_data_options>() {
   return c;
 }
 
-// The BERT router's fields, which the training and the report options both carry.
+// The MLP grid's training fields and the BERT router's fields, which the training and the report
+// options both carry.
+template <typename C>
+void put_grid(C& c, const MlpGrid& g) {
+  c.max_epochs = g.max_epochs;
+  c.patience = g.patience;
+  c.batch_size = g.batch_size;
+}
+
 template <typename C>
 void put_bert(C& c, const BertRouterOptions& b) {
   c.bert_max_epochs = b.max_epochs;
@@ -170,9 +178,7 @@ breadth_router_train_options defaults_of<breadth_router_train_options>() {
   c.knn_k = d.train.knn_k;
   c.seed = d.train.seed;
   c.split_seed = d.split_seed;
-  c.max_epochs = d.train.grid.max_epochs;
-  c.patience = d.train.grid.patience;
-  c.batch_size = d.train.grid.batch_size;
+  put_grid(c, d.train.grid);
   put_bert(c, d.bert);
   return c;
 }
@@ -186,9 +192,7 @@ breadth_routing_report_options defaults_of<breadth_routing_report_options>() {
   c.first_seed = d.report.first_seed;
   c.budget = d.report.budget;
   c.split_seed = d.split_seed;
-  c.max_epochs = d.report.grid.max_epochs;
-  c.patience = d.report.grid.patience;
-  c.batch_size = d.report.grid.batch_size;
+  put_grid(c, d.report.grid);
   put_bert(c, d.bert);
   return c;
 }

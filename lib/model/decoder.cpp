@@ -6,8 +6,8 @@
 
 #include "core/check.hpp"
 #include "model/kv_cache_state.hpp"
-#include "model/projection.hpp"
 #include "model/ops.hpp"
+#include "model/projection.hpp"
 #include "breadth/tokenizer.hpp"
 
 namespace breadth::model {
@@ -73,11 +73,13 @@ class Decoder final : public CausalLM {
 
  private:
   void load(const WeightSource& src);
-  /// The rows of `names` (each with its expected [rows, in] shape) stacked into one projection:
-  /// kept quantized when native and all of them are group-quantized alike, else in dtype_.
-  Projection load_projection(const WeightSource& src,
-                     const std::vector<std::pair<std::string, std::vector<int64_t>>>& names,
-                     torch::Tensor bias) const;
+  using Named = std::vector<std::pair<std::string, std::vector<int64_t>>>;
+  /// The rows of `names` (each with its expected [rows, in] shape) stacked into one packed
+  /// projection, when native and all of them are group-quantized alike in a shape the kernel takes.
+  std::optional<Projection> packed_projection(const WeightSource& src, const Named& names,
+                                              torch::Tensor bias) const;
+  /// The same rows kept quantized when packed_projection can, else expanded to dtype_.
+  Projection load_projection(const WeightSource& src, const Named& names, torch::Tensor bias) const;
   Norm load_norm(const WeightSource& src, const std::string& name, int64_t dim) const;
   torch::Tensor attention(const Layer& L, size_t index, const torch::Tensor& x,
                           KvCacheAccess::State& st, int64_t past, const Attn& attn,
@@ -113,23 +115,22 @@ Norm Decoder::load_norm(const WeightSource& src, const std::string& name, int64_
   return n;
 }
 
-Projection Decoder::load_projection(const WeightSource& src,
-                            const std::vector<std::pair<std::string, std::vector<int64_t>>>& names,
-                            torch::Tensor bias) const {
-  if (native_) {
-    std::vector<GroupQuantized> parts;
-    for (const auto& [name, shape] : names) {
-      if (!src.has(name) || src.shape(name) != shape) break;  // load_checked below says what is wrong
-      auto g = src.load_grouped(name);
-      if (!g) break;
-      parts.push_back(std::move(*g));
-    }
-    if (parts.size() == names.size()) {
-      if (auto all = cat_rows(parts)) {
-        if (auto l = Projection::packed(*all, bias)) return std::move(*l);
-      }
-    }
+std::optional<Projection> Decoder::packed_projection(const WeightSource& src, const Named& names,
+                                                    torch::Tensor bias) const {
+  if (!native_) return std::nullopt;
+  std::vector<GroupQuantized> parts;
+  for (const auto& [name, shape] : names) {
+    if (!src.has(name) || src.shape(name) != shape) return std::nullopt;  // load_checked says what is wrong
+    auto g = src.load_grouped(name);
+    if (!g) return std::nullopt;
+    parts.push_back(std::move(*g));
   }
+  auto all = cat_rows(parts);
+  return all ? Projection::packed(*all, std::move(bias)) : std::nullopt;
+}
+
+Projection Decoder::load_projection(const WeightSource& src, const Named& names, torch::Tensor bias) const {
+  if (auto p = packed_projection(src, names, bias)) return std::move(*p);
   std::vector<torch::Tensor> rows;
   for (const auto& [name, shape] : names) rows.push_back(load_checked(src, name, shape, dtype_));
   auto w = rows.size() == 1 ? rows[0] : torch::cat(rows);
@@ -148,10 +149,8 @@ void Decoder::load(const WeightSource& src) {
   const std::string embed_name = "model.embed_tokens.weight";
   const bool tied_head = !arch_.no_head && !arch_.classifier() && p.tie_embeddings;
   std::optional<Projection> tied;
+  if (tied_head) tied = packed_projection(src, {{embed_name, {p.vocab_size, H}}}, {});
   if (native_) {
-    if (tied_head && src.has(embed_name) && src.shape(embed_name) == std::vector<int64_t>{p.vocab_size, H}) {
-      if (auto g = src.load_grouped(embed_name)) tied = Projection::packed(*g);
-    }
     // The table is read a few rows per step: decoded from the file unless a tied head needs it as
     // a float matrix anyway.
     auto rows = src.has(embed_name) ? src.encoded_rows(embed_name) : nullptr;

@@ -20,6 +20,7 @@
 #include "breadth/router_pipeline.hpp"
 #include "common/require_input.hpp"
 #include "common/test_env.hpp"
+#include "routing_pipeline/bert_reference.hpp"
 #include "core/files.hpp"
 
 using nlohmann::json;
@@ -730,17 +731,7 @@ TEST_CASE("a fine-tuned BERT router loads and routes query texts through the C A
   REQUIRE(in);
   auto ref = nlohmann::json::parse(in);
   auto table = breadth::load_routing_table(fx + "/table.jsonl");
-  const auto& ro = ref["options"];
-  breadth::BertRouterOptions o;
-  o.encoder = fx + "/encoder";
-  o.max_length = ro["max_length"];
-  o.learning_rate = ro["learning_rate"];
-  o.weight_decay = ro["weight_decay"];
-  o.batch_size = ro["batch_size"];
-  o.max_epochs = ro["max_epochs"];
-  o.patience = ro["patience"];
-  o.seed = ro["seed"];
-  o.labels = {breadth::LabelType::kSoft};
+  auto o = breadth::test::bert_reference_options(ref["options"], fx + "/encoder");
   breadth::Split split{ref["split"]["train"].get<std::vector<int64_t>>(), ref["split"]["val"].get<std::vector<int64_t>>(),
                        ref["split"]["test"].get<std::vector<int64_t>>()};
   auto dir = temp_dir("bert-router") + "/router";

@@ -11,6 +11,7 @@
 #include "common/fixture_json.hpp"
 #include "common/test_env.hpp"
 #include "io/safetensors.hpp"
+#include "routing_pipeline/bert_reference.hpp"
 #include "routing_pipeline/pipeline_test_util.hpp"
 
 using namespace breadth;
@@ -34,17 +35,7 @@ TEST_CASE("the BERT router trains as PyTorch does (AdamW, same batches, early st
   auto table = load_routing_table(ref_dir() + "/table.jsonl");
   REQUIRE(table.models == ref["models"].get<std::vector<std::string>>());
   Split split{ints(ref["split"]["train"]), ints(ref["split"]["val"]), ints(ref["split"]["test"])};
-  const auto& ro = ref["options"];
-  BertRouterOptions o;
-  o.encoder = ref_dir() + "/encoder";
-  o.max_length = ro["max_length"];
-  o.learning_rate = ro["learning_rate"];
-  o.weight_decay = ro["weight_decay"];
-  o.batch_size = ro["batch_size"];
-  o.max_epochs = ro["max_epochs"];
-  o.patience = ro["patience"];
-  o.seed = ro["seed"];
-  o.labels = {LabelType::kSoft};
+  auto o = test::bert_reference_options(ref["options"], ref_dir() + "/encoder");
   std::vector<double> losses;
   o.on_step = [&](int64_t, int64_t, double loss) { losses.push_back(loss); };
   auto router = train_bert_router(table, split, o);
