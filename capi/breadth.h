@@ -446,7 +446,15 @@ BREADTH_API void breadth_baco_free(breadth_baco* baco);
  * hand-off at word boundaries). */
 BREADTH_API breadth_status breadth_baco_shared_vocabulary(const breadth_baco* baco, int* out);
 
-#define BREADTH_BACO_OPTIONS_VERSION 3
+/* Where a BACO step's decisions are made (breadth::BacoStep): both emit the same tokens. */
+typedef enum breadth_baco_step {
+  BREADTH_BACO_STEP_AUTO = 0,        /* resident where it applies on a GPU, else host-driven */
+  BREADTH_BACO_STEP_HOST_DRIVEN = 1, /* the host reads candidates and routes as decisions need them */
+  BREADTH_BACO_STEP_RESIDENT = 2     /* one host read a step (lazy = 0, a shared vocabulary and a
+                                        rule that reads no text; otherwise an error) */
+} breadth_baco_step;
+
+#define BREADTH_BACO_OPTIONS_VERSION 4
 typedef struct breadth_baco_options {
   unsigned int version;
   breadth_sampling_options base_sampling;    /* default T = 1, top-p = 0.9 (BACO Appendix D) */
@@ -472,6 +480,8 @@ typedef struct breadth_baco_options {
                                 with the base tokenizer's specials (e.g. BOS) as raw text is. NULL:
                                 the library's default (the plain shifting template, BACO Appendix A).
                                 Copied during the call. */
+  /* version 4 */
+  breadth_baco_step step;
 } breadth_baco_options;
 /* Fills the fields of `version` (normally BREADTH_BACO_OPTIONS_VERSION) with the library's defaults
  * (breadth::BacoOptions) and sets options->version. Writes nothing beyond that version's fields. */
@@ -481,7 +491,7 @@ BREADTH_API breadth_status breadth_baco_options_init(breadth_baco_options* optio
 #define BREADTH_BACO_OPTIONS_INIT                                                            \
   {BREADTH_BACO_OPTIONS_VERSION, {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0},        \
    {BREADTH_SAMPLING_OPTIONS_VERSION, 1.0, 0, 0.9, 0.0}, 10, 256, 0, 0, 0, 0, 0, 3, 1, NULL, NULL, NULL, 0, \
-   NULL}
+   NULL, BREADTH_BACO_STEP_AUTO}
 #endif
 
 /* n samples for each prompt with `rule`. On success *out owns the result. */

@@ -73,6 +73,12 @@ BacoOptions baco_options_of(const breadth_baco_options* options) {
   b.max_retries = o.max_retries;
   b.lazy = o.lazy != 0;
   b.ignore_eos = o.ignore_eos != 0;
+  BREADTH_C_REQUIRE(o.step == BREADTH_BACO_STEP_AUTO || o.step == BREADTH_BACO_STEP_HOST_DRIVEN ||
+                        o.step == BREADTH_BACO_STEP_RESIDENT,
+                    "options->step must be BREADTH_BACO_STEP_AUTO, _HOST_DRIVEN or _RESIDENT");
+  b.step = o.step == BREADTH_BACO_STEP_RESIDENT      ? BacoStep::kResident
+           : o.step == BREADTH_BACO_STEP_HOST_DRIVEN ? BacoStep::kHostDriven
+                                                     : BacoStep::kAuto;
   if (o.base_template) b.base_template = ChatTemplate::from_format(o.base_template);
   if (o.on_token) {
     auto fn = o.on_token;

@@ -114,6 +114,9 @@ breadth_baco_options defaults_of<breadth_baco_options>() {
   c.max_retries = b.max_retries;
   c.lazy = b.lazy ? 1 : 0;
   c.ignore_eos = b.ignore_eos ? 1 : 0;
+  c.step = b.step == BacoStep::kResident      ? BREADTH_BACO_STEP_RESIDENT
+           : b.step == BacoStep::kHostDriven ? BREADTH_BACO_STEP_HOST_DRIVEN
+                                             : BREADTH_BACO_STEP_AUTO;
   return c;  // callbacks, user_data and base_template (the library's default prompt) NULL
 }
 

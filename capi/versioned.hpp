@@ -78,7 +78,7 @@ BREADTH_C_STRUCT(breadth_baco_options,
                  "breadth_baco_options_init(&options, BREADTH_BACO_OPTIONS_VERSION) (or the deprecated "
                  "BREADTH_BACO_OPTIONS_INIT)",
                  BREADTH_C_END(breadth_baco_options, user_data), BREADTH_C_END(breadth_baco_options, ignore_eos),
-                 BREADTH_C_END(breadth_baco_options, base_template));
+                 BREADTH_C_END(breadth_baco_options, base_template), BREADTH_C_END(breadth_baco_options, step));
 BREADTH_C_STRUCT(breadth_divcov_options,
                  "breadth_divcov_options_init(&options, BREADTH_DIVCOV_OPTIONS_VERSION) (or the deprecated "
                  "BREADTH_DIVCOV_OPTIONS_INIT)",

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "breadth/baco_rules.hpp"
@@ -99,6 +100,26 @@ BacoSummary summarize(const std::vector<BacoSample>& samples);
 /// false ends that sample (FinishReason::kCallback).
 using BacoTokenCallback = std::function<bool(int64_t row, const TokenRecord& token)>;
 
+/// Where a step's decisions are made. Both places emit the same tokens, records and random streams;
+/// they differ in how often the host waits for the models' device.
+enum class BacoStep : uint8_t {
+  /// kResident where it applies and pays (models on a GPU), kHostDriven otherwise.
+  kAuto,
+  /// The host reads candidates and routes as each decision needs them (several reads a step). Lazy
+  /// decoding needs this: its host decisions are what let it skip a model's forward pass.
+  kHostDriven,
+  /// Candidates (with the redraws a step might need, drawn ahead from the same random streams), the
+  /// rule and the word-boundary and EOS decisions all run on the device; the host reads the step's
+  /// outcome once. Needs lazy = false, models sharing a vocabulary and a rule with reads_text()
+  /// false; a request that asks for it otherwise is an error.
+  kResident,
+};
+
+/// "auto", "host-driven" or "resident" (CLI, Python and experiment files); InvalidArgument naming
+/// `what` otherwise.
+BacoStep parse_baco_step(std::string_view name, std::string_view what = "step");
+const char* baco_step_name(BacoStep step);
+
 struct BacoOptions {
   /// Each model's candidate sampler (BACO Appendix D: T = 1.0, top-p = 0.9 for both).
   SamplingOptions base_sampling{1.0, 0, 0.9, 0.0};
@@ -118,6 +139,7 @@ struct BacoOptions {
   int64_t min_new_tokens = 0;
   int64_t max_retries = 3;
   bool lazy = true;                ///< false: both models advance every step (full provenance)
+  BacoStep step = BacoStep::kAuto;
   /// Benchmarks: EOS is masked from both models' draws, so every sample runs max_new_tokens.
   bool ignore_eos = false;
   /// Prompt rendering. Default: the aligned model's own chat template (one user turn plus the

@@ -91,6 +91,11 @@ class BacoRule {
   virtual torch::Tensor decide(const StepBatch& step) const;
   /// One row. Rules overriding `decide` need not override this (the default calls decide on one row).
   virtual BacoChoice decide_one(const StepView& view) const;
+  /// False for a rule whose `decide` reads only the batch's tensors (no text, no views) and decides
+  /// each row from that row alone: the decoder may then ask it about every row of a step on the
+  /// device, masking out rows it does not concern, and read the step once (BacoStep::kResident).
+  /// Every built-in rule but the judge qualifies; the default is the safe answer for user rules.
+  virtual bool reads_text() const { return true; }
 };
 
 using RulePtr = std::shared_ptr<const BacoRule>;

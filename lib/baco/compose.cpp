@@ -1,6 +1,8 @@
 // Cascades, user function rules and the judge rule.
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include "baco/rule_util.hpp"
 #include "core/check.hpp"
 
@@ -18,7 +20,12 @@ class Cascade final : public BacoRule {
   std::string name() const override { return name_; }
   Needs first_needs() const override { return stages_.front()->first_needs(); }
 
+  bool reads_text() const override {
+    return std::any_of(stages_.begin(), stages_.end(), [](const RulePtr& r) { return r->reads_text(); });
+  }
+
   torch::Tensor decide(const StepBatch& s) const override {
+    if (!reads_text()) return decide_masked(s);
     const int64_t n = s.size();
     // The bookkeeping lives with the batch (a stage may answer on another device: moved here).
     const auto dev = s.device();
@@ -43,6 +50,24 @@ class Cascade final : public BacoRule {
   }
 
  private:
+  /// Row-wise stages: every stage sees every row and the rows it does not concern are masked out,
+  /// so nothing waits for the device (cutting sub-batches reads the open rows' count on the host).
+  torch::Tensor decide_masked(const StepBatch& s) const {
+    const auto dev = s.device();
+    auto out = torch::full({s.size()}, kU, torch::dtype(torch::kInt8).device(dev));
+    auto open = torch::ones({s.size()}, torch::dtype(torch::kBool).device(dev));
+    for (size_t k = 0; k < stages_.size(); ++k) {
+      auto r = stages_[k]->decide(s);
+      BREADTH_CHECK_ARG(r.dim() == 1 && r.size(0) == s.size(), "rule '{}' returned {} routes for {} rows",
+                        stages_[k]->name(), r.dim() == 1 ? r.size(0) : -1, s.size());
+      r = r.to(torch::kInt8);
+      auto stop = k + 1 == stages_.size() ? open : open & (r != kB);
+      out = torch::where(stop, r, out);
+      open = open & ~stop;
+    }
+    return out;
+  }
+
   std::vector<RulePtr> stages_;
   std::string name_;
 };

@@ -52,6 +52,7 @@ struct Lane {
   torch::Tensor word_start;    // starts_word: the aligned word-start redraw's mask
   torch::Tensor punct_of;      // punctuation/formatting, EOS ids included (StepBatch's *_punct)
   torch::Tensor function_of;   // starts a function word (StepBatch's *_function)
+  torch::Tensor eos_of;        // an EOS id (the resident step's invariant-3 checks)
   const baco::FragmentEncoder* frag = nullptr;
 
   KvCache cache;
@@ -111,6 +112,7 @@ struct Shared {
   const BacoOptions* opt;
   const BacoRule* rule;
   bool shared_vocab;
+  bool resident = false;  ///< BacoStep::kResident
   const std::vector<std::string>* prompts;
   std::vector<torch::Generator> gens[2];
   std::vector<torch::Generator> route_gens;
@@ -121,9 +123,13 @@ struct Shared {
   int64_t emitted = 0, possible = 0;
 };
 
+/// Row indices on the host (from_blob and clone: torch::tensor would count as a device move).
 torch::Tensor index_tensor(const std::vector<int64_t>& v) {
-  return torch::tensor(v, torch::kInt64);
+  return torch::from_blob(const_cast<int64_t*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kInt64).clone();
 }
+
+/// A device tensor on `d`, moved only when it is elsewhere.
+torch::Tensor on(const torch::Tensor& t, torch::Device d) { return t.device() == d ? t : t.to(d); }
 
 class Run {
  public:
@@ -212,10 +218,10 @@ class Run {
       p.clear();
     }
     auto dev = L.model->device();
-    auto out = L.model->forward(L.cache, ids.to(dev), valid.to(dev)).logits;
+    auto out = L.model->forward(L.cache, sampling::to_device(ids, dev), sampling::to_device(valid, dev)).logits;
     ++L.forwards;
-    auto idx = index_tensor(fed_rows).to(out.device());
-    L.logits.index_copy_(0, idx.to(L.logits.device()), out.index_select(0, idx).to(L.logits.device()));
+    auto idx = sampling::to_device(index_tensor(fed_rows), out.device());
+    L.logits.index_copy_(0, on(idx, L.logits.device()), on(out.index_select(0, idx), L.logits.device()));
   }
 
   /// Statistics of the untempered distribution for `rows` (catching up first).
@@ -230,7 +236,7 @@ class Run {
     bool stale = false;
     for (auto b : need) stale = stale || !L.pending[static_cast<size_t>(b)].empty();
     if (stale) catch_up(L);
-    auto idx = index_tensor(need).to(L.logits.device());
+    auto idx = sampling::to_device(index_tensor(need), L.logits.device());
     auto lg = L.logits.index_select(0, idx).to(torch::kFloat32);
     auto logp = torch::log_softmax(lg, -1);
     auto p = logp.exp();
@@ -441,6 +447,14 @@ class Run {
   };
 
   void step(const std::vector<int64_t>& live) {
+    begin_step(live);
+    if (sh_.resident) step_resident(live);
+    else step_host_driven(live);
+  }
+
+  /// What both kinds of step start with: the lanes' step state, the routing u and positions, and
+  /// in eager decoding both models' statistics for every live row.
+  void begin_step(const std::vector<int64_t>& live) {
     const size_t B = rows_.size();
     for (int l : {kB, kA}) lanes_[l].reset_step(static_cast<int64_t>(B));
     // The routing u of every live row (drawn whether the rule reads it or not, so that a sample's
@@ -454,13 +468,17 @@ class Run {
         ua[b] = sampling::next_uniform(sh_.route_gens[static_cast<size_t>(rows_[static_cast<size_t>(b)].out)]);
       for (size_t b = 0; b < B; ++b) pa[static_cast<int64_t>(b)] = rows_[b].pos;
     }
-    u_t_ = u.to(device_);
-    pos_t_ = pos.to(device_);
+    u_t_ = sampling::to_device(u, device_);
+    pos_t_ = sampling::to_device(pos, device_);
     if (!sh_.opt->lazy && sh_.shared_vocab) {
       stats(kB, live);
       stats(kA, live);
     }
+  }
 
+  /// BacoStep::kHostDriven: candidates and routes come to the host as each decision needs them.
+  void step_host_driven(const std::vector<int64_t>& live) {
+    const size_t B = rows_.size();
     // 1. Classify: rows at a word boundary whatever the candidate need no owner's candidate.
     std::vector<int64_t> first, owner_rows[2];
     std::vector<uint8_t> mid_char(B, 0);
@@ -552,6 +570,213 @@ class Run {
     }
   }
 
+  // ---------------------------------------------------------------------------- resident step
+
+  /// BacoStep::kResident: step_host_driven's decisions for every live row at once, on tensors on
+  /// the models' device, read by the host once. Each lane draws ahead every candidate the step might
+  /// use, with the uniforms its generator would give (peeked); the host advances each generator by
+  /// the number of draws the decisions used, so the streams are those of the host-driven step.
+  void step_resident(const std::vector<int64_t>& live) {
+    const auto B = static_cast<int64_t>(rows_.size());
+    auto& Lb = lanes_[kB];
+    auto& La = lanes_[kA];
+    const auto dev = device_;
+    const float ninf = -std::numeric_limits<float>::infinity();
+
+    // The host's knowledge of each row: flags [6, B] and peeked uniforms [5, B] (aligned: its
+    // candidate, the EOS-free redraw, the word-start draw after one or two draws; base: its
+    // candidate, the EOS-free redraw).
+    enum { kLive, kFirst, kInWord, kOwnerBase, kPrevEnds, kMid, kFlags };
+    auto flags = torch::zeros({kFlags, B}, torch::kBool);
+    auto unif = torch::zeros({5, B}, torch::kFloat64);
+    {
+      auto f = flags.accessor<bool, 2>();
+      auto u = unif.accessor<double, 2>();
+      for (auto b : live) {
+        const auto& r = rows_[static_cast<size_t>(b)];
+        const bool mid = baco::ends_mid_character(r.text);
+        f[kLive][b] = true;
+        f[kFirst][b] = r.pos == 0;
+        f[kInWord][b] = r.pos > 0 && !baco::starts_new_word(r.prev_ends_word, false, mid);
+        f[kOwnerBase][b] = r.owner == kB;
+        f[kPrevEnds][b] = r.prev_ends_word;
+        f[kMid][b] = mid;
+        const auto out = static_cast<size_t>(r.out);
+        auto ua = sampling::peek_uniforms((*La.gens)[out], 3);
+        auto ub = sampling::peek_uniforms((*Lb.gens)[out], 2);
+        for (int k = 0; k < 3; ++k) u[k][b] = ua[static_cast<size_t>(k)];
+        for (int k = 0; k < 2; ++k) u[3 + k][b] = ub[static_cast<size_t>(k)];
+      }
+    }
+    auto fl = sampling::to_device(flags, dev);
+    auto ut = sampling::to_device(unif, dev);
+    auto live_t = fl[kLive], first = fl[kFirst] & live_t, in_word = fl[kInWord] & live_t;
+    auto owner_base = fl[kOwnerBase], prev_ends = fl[kPrevEnds], mid = fl[kMid];
+
+    auto eos_masked = [&](const Lane& L, const torch::Tensor& lg) {
+      return L.eos_ids.numel() > 0 ? lg.index_fill(1, on(L.eos_ids, lg.device()), ninf) : lg;
+    };
+    auto is_eos = [](const Lane& L, const torch::Tensor& ids) {
+      return L.eos_of.index_select(0, ids.clamp_min(0)) & (ids >= 0);
+    };
+    auto starts = [](const Lane& L, const torch::Tensor& ids) {
+      return L.word_start.index_select(0, ids.clamp_min(0));
+    };
+    auto draw = [](const Lane& L, const torch::Tensor& lg, const torch::Tensor& u) {
+      return sampling::sample_at(*L.sampler, lg, u).to(torch::kInt64);
+    };
+
+    // Aligned: the candidate; its EOS-free redraw where it drew an EOS that is not its top-1
+    // (invariant 3); the word-start draw (raw logits, EOS allowed only as the top-1) after them.
+    const auto& rawA = La.logits;
+    auto lgA = La.mask_eos ? eos_masked(La, rawA) : rawA;
+    auto a_first = draw(La, lgA, ut[0]);
+    auto redo = La.eos.empty() ? torch::zeros_like(live_t) : is_eos(La, a_first) & (a_first != La.top1);
+    auto cand_a = torch::where(redo, draw(La, eos_masked(La, lgA), ut[1]), a_first);
+    auto ok = La.word_start.unsqueeze(0).expand({B, La.word_start.size(0)});
+    if (!La.eos.empty()) ok = ok & ~(La.eos_of.unsqueeze(0) & ~is_eos(La, La.top1).unsqueeze(1));
+    auto lg_ws = rawA.masked_fill(~ok, ninf);
+    auto word_start_a = torch::where(redo, draw(La, lg_ws, ut[2]), draw(La, lg_ws, ut[1]));
+    // Base: the candidate, and the EOS-free redraw of a base owner proposing EOS inside a word.
+    const auto& rawB = Lb.logits;
+    auto cand_b = draw(Lb, Lb.mask_eos ? eos_masked(Lb, rawB) : rawB, ut[3]);
+    auto b_no_eos = draw(Lb, eos_masked(Lb, rawB), ut[4]);
+
+    // 1. Classify: an owner whose candidate starts a word frees the row for the rule.
+    auto owner_starts = torch::where(owner_base, starts(Lb, cand_b), starts(La, cand_a));
+    auto freed = in_word & ~mid & (prev_ends | owner_starts);
+    auto free = (live_t & ~first & ~in_word) | freed;
+    auto forced = in_word & ~freed;
+
+    // 2. The rule: first with what it asks for first (plus an owner's candidate already drawn),
+    // then with both models for the rows it left open.
+    const Needs needs = sh_.rule->first_needs();
+    auto has_b1 = (in_word & owner_base) | (free & static_cast<bool>(needs & kNeedsBase));
+    auto has_a1 = (in_word & ~owner_base) | first | (free & static_cast<bool>(needs & kNeedsAligned));
+    const auto kU = static_cast<int8_t>(BacoChoice::kUndecided);
+    const auto kBase = static_cast<int8_t>(BacoChoice::kBase);
+    const auto kAl = static_cast<int8_t>(BacoChoice::kAligned);
+    auto r1 = ask_resident(has_b1, has_a1, cand_b, cand_a);
+    auto undecided = free & (r1 == kU);
+    auto has_b2 = has_b1 | undecided, has_a2 = has_a1 | undecided;
+    auto r2 = ask_resident(has_b2, has_a2, cand_b, cand_a);
+    auto rule_failed = undecided & (r2 != kBase) & (r2 != kAl);
+    auto to_base = free & (torch::where(undecided, r2, r1) == kBase);
+    auto handoff = to_base & is_eos(Lb, cand_b);  // invariant 3: base EOS hands the step over
+    auto chosen_base = to_base & ~handoff;
+    auto drawn_b = has_b2 | to_base;
+    auto drawn_a = has_a2 | (free & ~chosen_base);
+
+    // 3. What each row emits. A chosen candidate must not continue the other model's word: the
+    // owner continues it, unless that is a base EOS, when aligned draws a word start instead.
+    auto chosen_starts = torch::where(chosen_base, starts(Lb, cand_b), starts(La, cand_a));
+    auto other_owns = torch::where(chosen_base, ~owner_base, owner_base);
+    auto conflict = free & other_owns & (mid | (~prev_ends & ~chosen_starts));
+    auto other_base_eos = ~chosen_base & is_eos(Lb, cand_b);
+    auto keep_other = conflict & ~other_base_eos;
+    auto word_start_case = conflict & other_base_eos;
+    auto forced_b_redraw = forced & owner_base & is_eos(Lb, cand_b);
+    auto forced_id = torch::where(owner_base, torch::where(forced_b_redraw, b_no_eos, cand_b), cand_a);
+    auto free_base_lane = torch::where(keep_other, ~chosen_base, chosen_base);
+    auto free_id = torch::where(keep_other, torch::where(chosen_base, cand_a, cand_b),
+                                torch::where(word_start_case, word_start_a,
+                                             torch::where(chosen_base, cand_b, cand_a)));
+    auto lane_base = torch::where(forced, owner_base, free & free_base_lane);
+    auto id = torch::where(first, cand_a, torch::where(forced, forced_id, free_id));
+    auto reason = torch::where(first, int64_t(static_cast<int>(ChoiceReason::kFirstToken)),
+                  torch::where(forced | keep_other, int64_t(static_cast<int>(ChoiceReason::kInWord)),
+                  torch::where(handoff, int64_t(static_cast<int>(ChoiceReason::kEosHandoff)),
+                               int64_t(static_cast<int>(ChoiceReason::kRule)))));
+    auto redraws_a = (drawn_a & redo).to(torch::kInt64) + word_start_case.to(torch::kInt64);
+    const int64_t per_b = Lb.sampler->options().greedy() ? 0 : 1;
+    const int64_t per_a = La.sampler->options().greedy() ? 0 : 1;
+    auto used_b = (drawn_b.to(torch::kInt64) + forced_b_redraw.to(torch::kInt64)) * per_b;
+    auto used_a = (drawn_a.to(torch::kInt64) + redraws_a) * per_a;
+
+    // The step's one read.
+    enum { kLane, kId, kReason, kDrawnB, kDrawnA, kCandB, kCandA, kRedraws, kUsedB, kUsedA, kForced,
+           kFree, kPB, kHB, kTopB, kPA, kHA, kTopA, kBadRule, kBadB, kBadA, kBadBRedraw, kBadWordStart,
+           kFields };
+    auto d = [](const torch::Tensor& t) { return t.to(torch::kFloat64); };
+    auto host = torch::stack({d(lane_base), d(id), d(reason), d(drawn_b), d(drawn_a), d(cand_b), d(cand_a),
+                              d(redraws_a), d(used_b), d(used_a), d(forced), d(free), d(Lb.pmax), d(Lb.H),
+                              d(Lb.top1), d(La.pmax), d(La.H), d(La.top1), d(rule_failed),
+                              d(drawn_b & (cand_b < 0)), d(drawn_a & (a_first < 0)),
+                              d(forced_b_redraw & (b_no_eos < 0)), d(word_start_case & (word_start_a < 0))})
+                    .cpu()
+                    .contiguous();
+    const double* h = host.data_ptr<double>();
+    auto at = [&](int field, int64_t b) { return h[field * B + b]; };
+    for (auto b : live) {
+      BREADTH_CHECK_ARG(at(kBadRule, b) == 0,
+                        "rule '{}' left a step undecided with both models' information; a rule "
+                        "must return BacoChoice::kBase or BacoChoice::kAligned for a full view",
+                        sh_.rule->name());
+      BREADTH_CHECK_ARG(at(kBadB, b) == 0, "BACO: the base model's sampler found no token to draw (NaN logits?)");
+      BREADTH_CHECK_ARG(at(kBadA, b) == 0, "BACO: the aligned model's sampler found no token to draw (NaN logits?)");
+      BREADTH_CHECK_ARG(at(kBadBRedraw, b) == 0, "BACO: the base model has no token but EOS to draw");
+      BREADTH_CHECK_ARG(at(kBadWordStart, b) == 0, "BACO: the aligned model has no word-starting token to draw");
+    }
+    // The generators advance by the draws used; the host's step state is what emit() reads.
+    for (auto b : live) {
+      const auto bs = static_cast<size_t>(b);
+      const auto out = static_cast<size_t>(rows_[bs].out);
+      for (int64_t k = 0; k < static_cast<int64_t>(at(kUsedB, b)); ++k) sampling::next_uniform((*Lb.gens)[out]);
+      for (int64_t k = 0; k < static_cast<int64_t>(at(kUsedA, b)); ++k) sampling::next_uniform((*La.gens)[out]);
+      Lb.has_cand[bs] = at(kDrawnB, b) != 0;
+      La.has_cand[bs] = at(kDrawnA, b) != 0;
+      Lb.cand[bs] = static_cast<int32_t>(at(kCandB, b));
+      La.cand[bs] = static_cast<int32_t>(at(kCandA, b));
+      La.redraws[bs] = static_cast<int32_t>(at(kRedraws, b));
+    }
+    host_[kB].t = host.narrow(0, kPB, 3).contiguous();
+    host_[kA].t = host.narrow(0, kPA, 3).contiguous();
+    // Emitted in step_host_driven's order: first tokens, in-word rows, then the rule's rows.
+    auto emit_row = [&](int64_t b) {
+      emit(b, at(kLane, b) != 0 ? kB : kA, static_cast<int32_t>(at(kId, b)),
+           static_cast<ChoiceReason>(static_cast<int>(at(kReason, b))));
+    };
+    for (auto b : live)
+      if (rows_[static_cast<size_t>(b)].pos == 0) emit_row(b);
+    for (auto b : live)
+      if (at(kForced, b) != 0) emit_row(b);
+    for (auto b : live)
+      if (at(kFree, b) != 0) emit_row(b);
+  }
+
+  /// The rule over every row of the step with the given information present (rows the step does
+  /// not ask about are decided too and ignored: resident rules decide each row alone).
+  torch::Tensor ask_resident(const torch::Tensor& has_b, const torch::Tensor& has_a,
+                             const torch::Tensor& cand_b, const torch::Tensor& cand_a) {
+    auto& Lb = lanes_[kB];
+    auto& La = lanes_[kA];
+    StepBatch s;
+    s.has_base = has_b;
+    s.has_aligned = has_a;
+    s.p_base_max = torch::where(has_b, Lb.pmax, NAN);
+    s.h_base = torch::where(has_b, Lb.H, NAN);
+    s.p_aligned_max = torch::where(has_a, La.pmax, NAN);
+    s.h_aligned = torch::where(has_a, La.H, NAN);
+    s.base_candidate = torch::where(has_b, cand_b, -1);
+    s.aligned_candidate = torch::where(has_a, cand_a, -1);
+    s.aligned_top1 = torch::where(has_a, La.top1, -1);
+    auto cls = [](const torch::Tensor& table, const torch::Tensor& ids, const torch::Tensor& has) {
+      return table.index_select(0, ids.clamp_min(0)) & has;
+    };
+    s.base_candidate_punct = cls(Lb.punct_of, s.base_candidate, has_b);
+    s.base_candidate_function = cls(Lb.function_of, s.base_candidate, has_b);
+    s.aligned_top1_punct = cls(La.punct_of, s.aligned_top1, has_a);
+    s.aligned_top1_function = cls(La.function_of, s.aligned_top1, has_a);
+    s.u = u_t_;
+    s.position = pos_t_;
+    s.row = out_t_;
+    auto r = sh_.rule->decide(s);
+    BREADTH_CHECK_ARG(r.defined() && r.dim() == 1 && r.size(0) == s.size(),
+                      "rule '{}' returned {} routes for {} rows", sh_.rule->name(),
+                      r.defined() && r.dim() == 1 ? r.size(0) : -1, s.size());
+    return r.to(torch::kInt8);
+  }
+
   void emit(int64_t b64, int l, int32_t id, ChoiceReason why) {
     auto b = static_cast<size_t>(b64);
     auto& r = rows_[b];
@@ -636,6 +861,28 @@ void validate(const BacoOptions& o) {
   BREADTH_CHECK_ARG(o.max_retries >= 0, "BacoOptions::max_retries must be >= 0, got {}", o.max_retries);
 }
 
+}  // namespace
+
+BacoStep parse_baco_step(std::string_view name, std::string_view what) {
+  if (name == "auto") return BacoStep::kAuto;
+  if (name == "host-driven") return BacoStep::kHostDriven;
+  if (name == "resident") return BacoStep::kResident;
+  fail("{} must be auto, host-driven (the host reads candidates and routes as decisions need them) or "
+       "resident (the step stays on the device, read once), got '{}'",
+       what, name);
+}
+
+const char* baco_step_name(BacoStep step) {
+  switch (step) {
+    case BacoStep::kHostDriven: return "host-driven";
+    case BacoStep::kResident: return "resident";
+    case BacoStep::kAuto: break;
+  }
+  return "auto";
+}
+
+namespace {
+
 std::vector<int32_t> render(const CausalLM& model, const Tokenizer& tok, const std::string& prompt,
                             const std::shared_ptr<const ChatTemplate>& tmpl, bool chat) {
   std::vector<int32_t> ids;
@@ -702,6 +949,18 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
   sh.opt = &opt;
   sh.rule = &rule;
   sh.shared_vocab = shared_vocab_;
+  // The resident step needs every decision computable from tensors: eager statistics, one
+  // vocabulary (no text hand-off) and a rule that reads no text. It pays where a host read waits
+  // for a device; on the CPU the host-driven step, which draws only what it uses, is cheaper.
+  const bool resident_ok = shared_vocab_ && !opt.lazy && !rule.reads_text();
+  BREADTH_CHECK_ARG(opt.step != BacoStep::kResident || resident_ok,
+                    "BacoOptions::step = kResident needs lazy = false, models sharing a vocabulary "
+                    "and a rule that does not read text (got lazy = {}, {} vocabularies, rule '{}'{}); "
+                    "use BacoStep::kAuto",
+                    opt.lazy, shared_vocab_ ? "shared" : "different", rule.name(),
+                    rule.reads_text() ? " reads text" : "");
+  sh.resident = opt.step == BacoStep::kResident ||
+                (opt.step == BacoStep::kAuto && resident_ok && !aligned_->device().is_cpu());
   sh.prompts = &prompts;
   sh.samples = &result.samples;
   sh.steps = &result.steps;
@@ -770,6 +1029,10 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
     L.word_start = L.word_start.to(dev);
     L.punct_of = L.punct_of.to(dev);
     L.function_of = L.function_of.to(dev);
+    L.eos_of = torch::zeros({V}, torch::kBool);
+    for (auto e : eos)
+      if (e >= 0 && e < V) L.eos_of[e] = true;
+    L.eos_of = L.eos_of.to(dev);
     // Masking an id beyond the logits would be an index error: keep only those inside.
     if (L.eos_ids.numel() > 0) L.eos_ids = L.eos_ids.index({L.eos_ids < V});
   }

@@ -52,6 +52,7 @@ class TensorRule final : public BacoRule {
     if (s.size() == 0) return torch::empty({0}, torch::kInt8);
     return fn_(s);
   }
+  bool reads_text() const override { return false; }
 
  private:
   std::string name_;

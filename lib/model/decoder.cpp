@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+
 #include <mutex>
 
 #include "core/check.hpp"
@@ -315,15 +317,18 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
   BREADTH_CHECK_ARG(!ids_in.is_floating_point() && !ids_in.is_complex(),
                     "forward: ids must be an integer tensor (got {})", c10::toString(ids_in.scalar_type()));
   const int64_t B = ids_in.size(0), T = ids_in.size(1);
-  auto ids = ids_in.to(device_, torch::kInt64);
+  // Moved only when it is elsewhere: a decode step's ids already live on the device.
+  auto ids = ids_in.device() == device_ ? ids_in.to(torch::kInt64) : ids_in.to(device_, torch::kInt64);
   if (device_.is_cpu()) {
-    // Free on the CPU (no device to wait for): a clear error instead of an index crash.
-    auto lo = ids.min().item<int64_t>(), hi = ids.max().item<int64_t>();
-    BREADTH_CHECK_ARG(lo >= 0 && hi < p.vocab_size,
+    // Free on the CPU (read in place, no device to wait for): a clear error instead of an index crash.
+    auto flat = ids.contiguous();
+    const int64_t* v = flat.data_ptr<int64_t>();
+    const auto [lo, hi] = std::minmax_element(v, v + flat.numel());
+    BREADTH_CHECK_ARG(*lo >= 0 && *hi < p.vocab_size,
                       "forward: token ids must lie in [0, {}) (the vocabulary); got {}..{}",
-                      p.vocab_size, lo, hi);
+                      p.vocab_size, *lo, *hi);
     if (arch_.image_token_id >= 0)
-      BREADTH_CHECK_ARG(!(ids == arch_.image_token_id).any().item<bool>(),
+      BREADTH_CHECK_ARG(std::find(v, v + flat.numel(), arch_.image_token_id) == v + flat.numel(),
                         "forward: token id {} is the image placeholder of '{}'; breadth runs only its "
                         "text tower and cannot take images",
                         arch_.image_token_id, p.architecture);
@@ -332,7 +337,7 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
   if (valid_in.defined()) {
     BREADTH_CHECK_ARG(valid_in.sizes() == ids_in.sizes(),
                       "forward: valid must have the shape of ids ([{}, {}])", B, T);
-    valid = valid_in.to(device_, torch::kBool);
+    valid = valid_in.device() == device_ ? valid_in.to(torch::kBool) : valid_in.to(device_, torch::kBool);
   } else {
     valid = torch::ones({B, T}, torch::TensorOptions().dtype(torch::kBool).device(device_));
   }

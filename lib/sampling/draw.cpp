@@ -61,8 +61,33 @@ torch::Tensor draw(const torch::Tensor& logits, std::vector<torch::Generator>& g
                       "draw: row {} asks for generator {} but {} were given", b, g, gens.size());
     u[static_cast<size_t>(b)] = sampling::next_uniform(gens[static_cast<size_t>(g)]);
   }
-  auto dev = logits.device();
-  auto ut = torch::from_blob(u.data(), {B, 1}, torch::kFloat64).to(dev);
+  return sampling::draw_at(logits, sampling::to_device(torch::from_blob(u.data(), {B}, torch::kFloat64),
+                                                      logits.device()));
+}
+
+torch::Tensor sampling::to_device(const torch::Tensor& host, torch::Device device) {
+  if (device.is_cpu()) return host;
+  // Pinned and non-blocking: the copy is queued behind the device's work instead of waiting for it.
+  return host.pin_memory().to(device, host.scalar_type(), /*non_blocking=*/true);
+}
+
+std::vector<double> sampling::peek_uniforms(torch::Generator gen, int64_t k) {
+  BREADTH_CHECK_ARG(gen.defined() && gen.device().is_cpu(),
+                    "draw: every generator must be a CPU generator (see make_generator)");
+  torch::Generator copy;
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    copy = gen.clone();
+  }
+  std::vector<double> out(static_cast<size_t>(k));
+  for (auto& x : out) x = next_uniform(copy);
+  return out;
+}
+
+torch::Tensor sampling::draw_at(const torch::Tensor& logits, const torch::Tensor& u) {
+  BREADTH_CHECK_ARG(u.defined() && u.dim() == 1 && u.size(0) == logits.size(0),
+                    "draw: {} uniforms for a batch of {}", u.defined() ? u.numel() : 0, logits.size(0));
+  auto ut = u.to(torch::kFloat64).unsqueeze(1);
   // Inverse CDF in float64: token i is drawn when cdf[i-1] <= u * total < cdf[i], so a token of
   // probability 0 (an empty interval) can never be drawn.
   auto cdf = torch::softmax(logits.to(torch::kFloat32), -1).to(torch::kFloat64).cumsum(-1);
@@ -73,6 +98,11 @@ torch::Tensor draw(const torch::Tensor& logits, std::vector<torch::Generator>& g
   // A row without a valid distribution (all -inf, NaN) yields -1 for the caller to report.
   return torch::where((total.squeeze(1) > 0) & total.squeeze(1).isfinite(), ids,
                       torch::full_like(ids, -1));
+}
+
+torch::Tensor sampling::sample_at(const Sampler& sampler, const torch::Tensor& logits, const torch::Tensor& u) {
+  auto t = sampler.transform(logits);
+  return sampler.options().greedy() ? greedy(t) : draw_at(t, u);
 }
 
 torch::Tensor draw(const torch::Tensor& logits, std::vector<torch::Generator>& gens) {

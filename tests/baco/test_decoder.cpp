@@ -12,6 +12,7 @@
 #include "breadth/error.hpp"
 #include "breadth/chat_template.hpp"
 #include "breadth/sampler.hpp"
+#include "common/host_syncs.hpp"
 #include "sampling/uniform.hpp"
 
 using namespace baco_test;
@@ -584,6 +585,119 @@ TEST_CASE("bad requests fail with clear errors") {
   auto undecided = function_rule("never", [](const StepView&) { return BacoChoice::kUndecided; });
   CHECK_THROWS_WITH(P.decoder->generate(kPrompts, *undecided, o), Catch::Contains("undecided"));
   CHECK_THROWS_AS(BacoDecoder(nullptr, P.aligned), InvalidArgument);
+}
+
+namespace {
+
+/// Every field of every record, the text and the finish of two results, compared exactly.
+void check_same_samples(const BacoResult& a, const BacoResult& b) {
+  REQUIRE(a.samples.size() == b.samples.size());
+  for (size_t s = 0; s < a.samples.size(); ++s) {
+    const auto& x = a.samples[s];
+    const auto& y = b.samples[s];
+    INFO("sample " << s << ": " << x.text << " | " << y.text);
+    CHECK(x.text == y.text);
+    CHECK(x.finish == y.finish);
+    CHECK(x.retries == y.retries);
+    REQUIRE(x.tokens.size() == y.tokens.size());
+    for (size_t k = 0; k < x.tokens.size(); ++k) {
+      const auto& t = x.tokens[k];
+      const auto& u = y.tokens[k];
+      INFO("token " << k);
+      CHECK(t.id == u.id);
+      CHECK(t.source == u.source);
+      CHECK(t.reason == u.reason);
+      CHECK(t.eos == u.eos);
+      CHECK(t.base_candidate == u.base_candidate);
+      CHECK(t.aligned_candidate == u.aligned_candidate);
+      CHECK(t.aligned_top1 == u.aligned_top1);
+      CHECK(t.eos_redraws == u.eos_redraws);
+      CHECK(std::memcmp(&t.p_base_max, &u.p_base_max, sizeof(float)) == 0);
+      CHECK(std::memcmp(&t.h_aligned, &u.h_aligned, sizeof(float)) == 0);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the resident step emits what the host-driven step emits, with one host read per step") {
+  const auto& P = pair("shared");
+  struct Config {
+    const char* spec;
+    uint64_t seed;
+    bool ignore_eos;
+    bool greedy_aligned;
+    int64_t min_new;
+  };
+  // Every rule family, cascades, both EOS modes (hand-offs and invariant-3 redraws need EOS), a
+  // greedy lane (draws that use no uniform) and regenerated short samples.
+  const std::vector<Config> configs = {
+      {"p-punc:0.5", 1, false, false, 0}, {"h-fc:1.5", 2, false, false, 0}, {"rand:0.5", 3, false, false, 4},
+      {"p-a:0.4", 4, false, false, 0},    {"hr:1.2", 5, false, true, 0},     {"rand:1", 6, false, false, 0},
+      {"rand:0", 7, true, false, 0},      {"pr:0.9", 8, true, false, 0},     {"p:0.3", 9, false, false, 6},
+      {"base", 10, false, false, 0},      {"punc", 11, false, false, 0},     {"fc", 12, false, true, 0},
+  };
+  int64_t handoffs = 0, redraws = 0, in_word = 0, base_tokens = 0;
+  for (const auto& c : configs) {
+    INFO(c.spec << " seed " << c.seed);
+    auto o = options(4, 24, c.seed);
+    o.lazy = false;
+    o.ignore_eos = c.ignore_eos;
+    o.min_new_tokens = c.min_new;
+    if (c.greedy_aligned) o.aligned_sampling.temperature = 0;
+    o.step = BacoStep::kHostDriven;
+    auto host = P.decoder->generate(kPrompts, c.spec, o);
+    o.step = BacoStep::kResident;
+    std::vector<int64_t> per_step;
+    std::string last_log;
+    test::HostSyncCounter syncs;
+    o.on_progress = [&](int64_t, int64_t, const std::string&) {
+      per_step.push_back(syncs.count());
+      if (syncs.count() != 1) last_log = syncs.log();
+      syncs.reset();
+      return true;
+    };
+    auto resident = P.decoder->generate(kPrompts, c.spec, o);
+    check_same_samples(host, resident);
+    CHECK(host.steps == resident.steps);
+    // Every step but the first of each pass (its setup forks the prompts' caches): the lanes'
+    // forwards, the draws and the rule cost one read. Regenerating short samples adds passes.
+    int64_t passes = 1;
+    for (const auto& s : resident.samples) passes = std::max(passes, 1 + s.retries);
+    REQUIRE(per_step.size() > 2);
+    INFO(last_log);
+    CHECK(per_step[0] > 1);  // the hook sees the setup (a sanity check of the hook itself)
+    CHECK(std::count_if(per_step.begin(), per_step.end(), [](int64_t n) { return n != 1; }) <= passes);
+    for (const auto& s : host.samples)
+      for (const auto& t : s.tokens) {
+        handoffs += t.reason == ChoiceReason::kEosHandoff;
+        in_word += t.reason == ChoiceReason::kInWord;
+        redraws += t.eos_redraws;
+        base_tokens += t.source == TokenSource::kBase;
+      }
+  }
+  // The comparison reached the decisions that are easy to get wrong.
+  CHECK(in_word > 0);
+  CHECK(base_tokens > 0);
+  CHECK(redraws > 0);
+  CHECK(handoffs > 0);
+}
+
+TEST_CASE("the resident step is refused where its decisions need the host") {
+  const auto& P = pair("shared");
+  auto o = options(2, 8, 1);
+  o.step = BacoStep::kResident;
+  o.lazy = true;
+  CHECK_THROWS_WITH(P.decoder->generate(kPrompts, "p:0.3", o), Catch::Contains("lazy = false"));
+  o.lazy = false;
+  auto text_rule = function_rule("mine", [](const StepView&) { return BacoChoice::kBase; });
+  CHECK_THROWS_WITH(P.decoder->generate(kPrompts, *text_rule, o), Catch::Contains("reads text"));
+  CHECK_THROWS_WITH(pair("cross").decoder->generate(kPrompts, "p:0.3", o), Catch::Contains("different"));
+  // kAuto on the CPU keeps the host-driven step (cheaper there); the result is the same either way.
+  o.step = BacoStep::kAuto;
+  auto a = P.decoder->generate(kPrompts, "p:0.3", o);
+  o.step = BacoStep::kResident;
+  check_same_samples(a, P.decoder->generate(kPrompts, "p:0.3", o));
 }
 
 TEST_CASE("different vocabularies: hand-off through text at word boundaries") {

@@ -39,7 +39,7 @@ static int same_baco(const breadth_baco_options* a, const breadth_baco_options* 
          a->base_seed == b->base_seed && a->first_sample_index == b->first_sample_index &&
          a->min_new_tokens == b->min_new_tokens && a->max_retries == b->max_retries && a->lazy == b->lazy &&
          a->on_token == b->on_token && a->on_progress == b->on_progress && a->user_data == b->user_data &&
-         a->ignore_eos == b->ignore_eos && a->base_template == b->base_template;
+         a->ignore_eos == b->ignore_eos && a->base_template == b->base_template && a->step == b->step;
 }
 
 /* The deprecated option _INIT macros against the library's defaults. */

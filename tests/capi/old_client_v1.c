@@ -197,8 +197,8 @@ static void baco_reads_only_version_1(const breadth_model* base, const breadth_m
   } old;
   breadth_baco_options cur;
   breadth_baco* baco = NULL;
-  breadth_baco_options v2;
-  breadth_baco_result *r_old = NULL, *r_cur = NULL, *r_noeos = NULL, *r_v2 = NULL;
+  breadth_baco_options v2, v3;
+  breadth_baco_result *r_old = NULL, *r_cur = NULL, *r_noeos = NULL, *r_v2 = NULL, *r_v3 = NULL;
   enum { N = 6, MAX_TOKENS = 48 };
   breadth_baco_sample a[N], b[N], c[N], d[N];
   size_t i;
@@ -230,6 +230,16 @@ static void baco_reads_only_version_1(const breadth_model* base, const breadth_m
   v2.max_new_tokens = MAX_TOKENS;
   v2.seed = 5;
   EXPECT_OK(breadth_baco_generate_spec(baco, &prompt, 1, "p-punc:0.5", &v2, &r_v2));
+
+  /* Version 3 (no step), with 0xFF where step would be (an invalid value if it were read). */
+  memset(&v3, 0xFF, sizeof v3);
+  EXPECT_OK(breadth_baco_options_init(&v3, 3));
+  EXPECT(all_bytes((const unsigned char*)&v3.step, sizeof v3.step, 0xFF));
+  v3.num_samples = N;
+  v3.max_new_tokens = MAX_TOKENS;
+  v3.seed = 5;
+  EXPECT_OK(breadth_baco_generate_spec(baco, &prompt, 1, "p-punc:0.5", &v3, &r_v3));
+  breadth_baco_result_free(r_v3);
 
   if (r_old && r_cur && r_noeos && r_v2) {
     EXPECT(texts_of(r_old, a, N) && texts_of(r_cur, b, N) && texts_of(r_noeos, c, N) && texts_of(r_v2, d, N));

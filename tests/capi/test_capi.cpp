@@ -501,6 +501,29 @@ TEST_CASE("BACO with named rules, C callback rules, sweeps", "[capi]") {
     CHECK(std::string(breadth_last_error()).find("oops") != std::string::npos);
   }
 
+  SECTION("step: the resident step emits the host-driven step's tokens, and is refused where it cannot run") {
+    auto ids = [&](breadth_baco_step step, int lazy, breadth_status want) {
+      breadth_baco_options b = o;
+      b.step = step;
+      b.lazy = lazy;
+      breadth_baco_result* r = nullptr;
+      REQUIRE(breadth_baco_generate_spec(baco, prompts, 1, "p-punc:0.5", &b, &r) == want);
+      if (!r) return decltype(baco_tokens(r).ids){};
+      auto v = baco_tokens(r).ids;
+      breadth_baco_result_free(r);
+      return v;
+    };
+    CHECK(o.step == BREADTH_BACO_STEP_AUTO);
+    const auto host = ids(BREADTH_BACO_STEP_HOST_DRIVEN, 0, BREADTH_OK);
+    CHECK(!host.empty());
+    CHECK(ids(BREADTH_BACO_STEP_RESIDENT, 0, BREADTH_OK) == host);
+    CHECK(ids(BREADTH_BACO_STEP_AUTO, 0, BREADTH_OK) == host);
+    ids(BREADTH_BACO_STEP_RESIDENT, 1, BREADTH_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(breadth_last_error()).find("lazy = false") != std::string::npos);
+    ids(static_cast<breadth_baco_step>(7), 0, BREADTH_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(breadth_last_error()).find("options->step") != std::string::npos);
+  }
+
   SECTION("a rand sweep: the base share grows with gamma") {
     double gammas[] = {0.0, 1.0};
     breadth_baco_result* out[2] = {nullptr, nullptr};

@@ -667,9 +667,10 @@ def test_baco_gamma_zero_is_all_aligned():
     assert out["summary"]["base_tokens"] == 0
 
 
-def test_baco_rule_p_decisions_follow_recorded_statistics():
+@pytest.mark.parametrize("step", ["host-driven", "resident"])
+def test_baco_rule_p_decisions_follow_recorded_statistics(step):
     gamma = 0.5
-    out = run_json(*baco("--json", "--eager", rule="p", gamma=gamma, n=4, tokens=24))
+    out = run_json(*baco("--json", "--eager", "--step", step, rule="p", gamma=gamma, n=4, tokens=24))
     decided = [t for s in out["samples"] for t in s["tokens"] if t["reason"] == "rule"]
     assert decided, "no rule decision in 4 samples"
     for t in decided:  # SPEC §3: base iff max P_b < γ

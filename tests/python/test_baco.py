@@ -41,6 +41,21 @@ def test_base_template(dec, base):
         dec.generate(PROMPT, base_template="{oops}", **kw)
 
 
+def test_resident_step(dec):
+    """step='resident' emits what the host-driven step emits (the C++ tests check every record and
+    count the host reads); it needs eager decoding."""
+    kw = dict(rule="p-punc:0.5", n=3, max_new_tokens=16, seed=2, lazy=False)
+    recs = lambda res: [[(t.id, t.source, t.reason, t.base_candidate, t.aligned_candidate)  # noqa: E731
+                         for t in s.tokens] for s in res.samples]
+    host = recs(dec.generate(PROMPT, step="host-driven", **kw))
+    assert recs(dec.generate(PROMPT, step="resident", **kw)) == host
+    assert recs(dec.generate(PROMPT, **kw)) == host  # 'auto'
+    with pytest.raises(ValueError, match="lazy = false"):
+        dec.generate(PROMPT, rule="p:0.3", n=1, step="resident")
+    with pytest.raises(ValueError, match="step must be auto"):
+        dec.generate(PROMPT, n=1, step="gpu")
+
+
 def test_named_rule_result(dec):
     res = dec.generate(PROMPT, rule="rand:1.0", n=3, max_new_tokens=10, seed=4, lazy=False)
     assert isinstance(res, breadth.BacoResult) and len(res) == 3 and res.rule == "rand:1"

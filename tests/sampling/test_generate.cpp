@@ -11,6 +11,7 @@
 #include "breadth/model.hpp"
 #include "breadth/sampler.hpp"
 #include "breadth/tokenizer.hpp"
+#include "common/host_syncs.hpp"
 #include "common/test_env.hpp"
 // Last: libtorch's logging header defines its own CHECK, which Catch's must override.
 #include <catch2/catch.hpp>
@@ -343,5 +344,43 @@ TEST_CASE("answer sets: answers parsed from generations, with model and generati
   for (size_t i = 6; i < 9; ++i) {
     CHECK(set.answers[i].model == 1);
     CHECK(set.answers[i].generation == static_cast<int64_t>((i - 6) / 2));
+  }
+}
+
+TEST_CASE("the host syncs with the device once per decode step") {
+  // The hook itself, on hand-worked calls.
+  {
+    test::HostSyncCounter c;
+    auto t = torch::ones({3});
+    (void)(t * 2).sum();
+    CHECK(c.count() == 0);
+    (void)t[0].item<float>();
+    CHECK(c.count() == 1);
+    (void)t.cpu();
+    CHECK(c.count() == 2);
+    (void)t.nonzero();
+    CHECK(c.count() == 3);
+    if ((t > 0).all().item<bool>()) CHECK(c.count() == 4);
+  }
+  // Sampling without stops (no batch compaction): every step after the first costs its decode
+  // forward, its draws and exactly one read of the step's results.
+  auto o = sampling_options(7);
+  o.num_samples = 3;
+  o.max_new_tokens = 12;
+  o.stop_at_eos = false;
+  std::vector<int64_t> per_step;
+  std::vector<std::string> logs;
+  test::HostSyncCounter c;
+  o.on_progress = [&](int64_t, int64_t, const std::string&) {
+    per_step.push_back(c.count());
+    logs.push_back(c.log());
+    c.reset();
+    return true;
+  };
+  auto res = generate(*model(), {prompt(0), prompt(1)}, o);
+  REQUIRE(per_step.size() == 12);
+  for (size_t i = 1; i < per_step.size(); ++i) {
+    INFO("step " << i << ": " << logs[i]);
+    CHECK(per_step[i] == 1);
   }
 }

@@ -31,7 +31,7 @@ struct Args {
   int64_t n = kBaco.num_samples, max_tokens = kBaco.max_new_tokens, min_tokens = kBaco.min_new_tokens,
           retries = kBaco.max_retries;
   uint64_t seed = kBaco.seed;
-  std::string color = "auto";
+  std::string color = "auto", step = breadth::baco_step_name(kBaco.step);
   std::string base_template;
   CLI::Option* base_template_opt = nullptr;  // not given: the library's default
   bool json = false, eager = !kBaco.lazy;
@@ -133,6 +133,9 @@ std::function<int()> setup(CLI::App& app) {
   sub->add_option("--weights", a->weights, "native (quantized GGUF weights stay quantized) | float (expanded to --dtype)")->capture_default_str();
   sub->add_flag("--json", a->json, "Print samples with every token's source and statistics as JSON");
   sub->add_flag("--eager", a->eager, "Advance both models every step (all statistics recorded)");
+  sub->add_option("--step", a->step,
+                  "auto | host-driven | resident (with --eager: the step stays on the device, read once)")
+      ->capture_default_str();
   sub->add_option("--color", a->color, "Colour base-model tokens: auto (on a terminal) | always | never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
@@ -156,6 +159,7 @@ std::function<int()> setup(CLI::App& app) {
     o.min_new_tokens = a->min_tokens;
     o.max_retries = a->retries;
     o.lazy = !a->eager;
+    o.step = breadth::parse_baco_step(a->step, "--step");
     o.base_sampling.temperature = o.aligned_sampling.temperature = a->temperature;
     o.base_sampling.top_p = o.aligned_sampling.top_p = a->top_p;
     auto res = dec.generate({a->prompt}, *rule, o);

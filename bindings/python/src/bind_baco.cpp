@@ -85,6 +85,7 @@ struct BacoArgs {
   py::object base_temperature, base_top_p;
   bool lazy;
   py::object base_template;
+  std::string step;
 };
 
 // A format string ({prompt}, {system}) for the base model's prompt; None: the library's default.
@@ -107,6 +108,7 @@ BacoOptions baco_options(const BacoArgs& a) {
   o.max_retries = a.max_retries;
   o.lazy = a.lazy;
   o.base_template = base_template_of(a.base_template);
+  o.step = parse_baco_step(a.step, "step");
   return o;
 }
 
@@ -138,14 +140,16 @@ const BacoOptions kBacoDefaults;
       py::arg("base_top_p") = py::none(), py::arg("min_new_tokens") = kBacoDefaults.min_new_tokens,             \
       py::arg("max_retries") = kBacoDefaults.max_retries, py::arg("lazy") = kBacoDefaults.lazy,                 \
       py::arg("first_sample_index") = kBacoDefaults.first_sample_index, py::arg("on_token") = py::none(),       \
-      py::arg("progress") = py::none(), py::arg("base_template") = py::none()
+      py::arg("progress") = py::none(), py::arg("base_template") = py::none(),                                 \
+      py::arg("step") = baco_step_name(kBacoDefaults.step)
 
 const char* kOptionsDoc = R"doc(
 Options: n samples per prompt; max_new_tokens (EOS included); seed (the aligned model draws as
 Sampler.generate with this seed would) and base_seed; temperature/top_p/top_k/min_p for both models'
 candidate samplers (BACO's defaults T=1, top-p=0.9), base_temperature/base_top_p to differ for the
 base model; min_new_tokens/max_retries regenerate samples that stop early (BACO §6.2); lazy=False
-computes both models' statistics at every step (full provenance). on_token(row, TokenRecord) streams
+computes both models' statistics at every step (full provenance); step: 'auto', 'host-driven' or
+'resident' (with lazy=False, one host read per step; the same tokens). on_token(row, TokenRecord) streams
 tokens (return False to end that sample); progress=True shows a tqdm bar, or give a
 callable(done, total, label) that returns False to cancel. base_template: the base model's prompt as
 a format string ({prompt}, {system}; e.g. "Question: {prompt}\nAnswer:"), None for the library's
@@ -334,14 +338,14 @@ template; a BACO rule picks which model's candidate is emitted at each word boun
              uint64_t seed, const py::object& base_seed, double temperature, double top_p, int64_t top_k, double min_p,
              const py::object& base_temperature, const py::object& base_top_p, int64_t min_new_tokens,
              int64_t max_retries, bool lazy, int64_t first_sample_index, const py::object& on_token,
-             const py::object& progress, const py::object& base_template) {
+             const py::object& progress, const py::object& base_template, const std::string& step) {
             auto texts = texts_of(prompts, "prompts");
             auto slot = std::make_shared<ErrorSlot>();
             std::vector<std::shared_ptr<ErrorSlot>> slots{slot};
             RulePtr r = rule_of(rule, slots);
             BacoOptions o = baco_options(BacoArgs{n, max_new_tokens, first_sample_index, min_new_tokens, max_retries,
                                                   seed, base_seed, temperature, top_p, min_p, top_k,
-                                                  base_temperature, base_top_p, lazy, base_template});
+                                                  base_temperature, base_top_p, lazy, base_template, step});
             py::object bar = make_progress(progress, "baco");
             attach(o, on_token, bar, slot);
             try {
@@ -365,12 +369,12 @@ template; a BACO rule picks which model's candidate is emitted at each word boun
              double top_p, int64_t top_k, double min_p, const py::object& base_temperature,
              const py::object& base_top_p, int64_t min_new_tokens, int64_t max_retries, bool lazy,
              int64_t first_sample_index, const py::object& on_token, const py::object& progress,
-             const py::object& base_template) {
+             const py::object& base_template, const std::string& step) {
             auto texts = texts_of(prompts, "prompts");
             auto slot = std::make_shared<ErrorSlot>();
             BacoOptions o = baco_options(BacoArgs{n, max_new_tokens, first_sample_index, min_new_tokens, max_retries,
                                                   seed, base_seed, temperature, top_p, min_p, top_k,
-                                                  base_temperature, base_top_p, lazy, base_template});
+                                                  base_temperature, base_top_p, lazy, base_template, step});
             py::object bar = make_progress(progress, "sweep");
             attach(o, on_token, bar, slot);
             try {
