@@ -4,7 +4,9 @@
 
 #include <exception>
 #include <new>
+#include <cstring>
 #include <string>
+#include <type_traits>
 
 // The library itself uses none of the header's deprecated names.
 #ifndef BREADTH_NO_DEPRECATED
@@ -14,6 +16,18 @@
 #include "breadth/error.hpp"
 
 namespace breadth::capi {
+
+/// An enum a C caller passed, as the int it holds. C lets any int live in an enum object, but in C++
+/// loading a value outside the enumerators' range as the enum type is undefined (UBSan's
+/// -fsanitize=enum caught `options->weights = 7`), so every incoming enum is read through its bytes
+/// and validated as an int.
+template <typename E>
+int c_enum(const E& e) {
+  static_assert(std::is_enum_v<E> && sizeof(E) == sizeof(int), "a C API enum");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
 
 void set_last_error(const std::string& message);
 void clear_last_error();

@@ -27,7 +27,7 @@ int breadth_abi_version(void) { return BREADTH_ABI_VERSION; }
 const char* breadth_last_error(void) { return breadth::capi::t_last_error.c_str(); }
 
 const char* breadth_status_name(breadth_status status) {
-  switch (status) {
+  switch (breadth::capi::c_enum(status)) {
     case BREADTH_OK: return "BREADTH_OK";
     case BREADTH_ERR_INVALID_ARGUMENT: return "BREADTH_ERR_INVALID_ARGUMENT";
     case BREADTH_ERR_IO: return "BREADTH_ERR_IO";

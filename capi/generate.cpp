@@ -75,7 +75,7 @@ breadth_status breadth_collect_answers(const breadth_model* const* models, size_
     BREADTH_C_REQUIRE(cq.text, "breadth_collect_answers: question->text must not be NULL");
     breadth::Question q;
     q.text = cq.text;
-    q.kind = question_kind_of(cq.kind);
+    q.kind = question_kind_of(c_enum(cq.kind));
     if (cq.item) q.item = cq.item;
     if (cq.items) q.items = cq.items;
     if (cq.text_one) q.text_one = cq.text_one;
@@ -99,7 +99,7 @@ breadth_status breadth_collect_answers(const breadth_model* const* models, size_
         o = read_options(options, "options");
         if (o.generation) generation = generate_options_of(o.generation, "options->generation");
       }
-      a.strategy = strategy_of(o.strategy);
+      a.strategy = strategy_of(c_enum(o.strategy));
       a.budget = o.budget;
       BREADTH_C_REQUIRE(o.ratios || o.num_ratios == 0, "options->ratios is NULL but num_ratios is not 0");
       a.ratios.assign(o.ratios, o.ratios + o.num_ratios);
@@ -168,9 +168,10 @@ breadth_status breadth_answer_set_parser_count(const breadth_answer_set* set, si
     BREADTH_C_REQUIRE(model < set->set.models.size(),
                       "breadth_answer_set_parser_count: model " + std::to_string(model) + " is out of range; " +
                           std::to_string(set->set.models.size()) + " models were sampled");
-    const auto p = static_cast<size_t>(parser);
-    BREADTH_C_REQUIRE(p < breadth::kAnswerParserCount,
-                      "breadth_answer_set_parser_count: parser " + std::to_string(int(parser)) +
+    const int raw = breadth::capi::c_enum(parser);
+    const auto p = static_cast<size_t>(raw);
+    BREADTH_C_REQUIRE(raw >= 0 && p < breadth::kAnswerParserCount,
+                      "breadth_answer_set_parser_count: parser " + std::to_string(raw) +
                           " is not a breadth_answer_parser (BREADTH_PARSER_NONE .. BREADTH_PARSER_LINE)");
     *out = set->set.models[model].parsed_by[p];
   })

@@ -73,12 +73,13 @@ BacoOptions baco_options_of(const breadth_baco_options* options) {
   b.max_retries = o.max_retries;
   b.lazy = o.lazy != 0;
   b.ignore_eos = o.ignore_eos != 0;
-  BREADTH_C_REQUIRE(o.step == BREADTH_BACO_STEP_AUTO || o.step == BREADTH_BACO_STEP_HOST_DRIVEN ||
-                        o.step == BREADTH_BACO_STEP_RESIDENT,
+  const int step = c_enum(o.step);
+  BREADTH_C_REQUIRE(step == BREADTH_BACO_STEP_AUTO || step == BREADTH_BACO_STEP_HOST_DRIVEN ||
+                        step == BREADTH_BACO_STEP_RESIDENT,
                     "options->step must be BREADTH_BACO_STEP_AUTO, _HOST_DRIVEN or _RESIDENT");
-  b.step = o.step == BREADTH_BACO_STEP_RESIDENT      ? BacoStep::kResident
-           : o.step == BREADTH_BACO_STEP_HOST_DRIVEN ? BacoStep::kHostDriven
-                                                     : BacoStep::kAuto;
+  b.step = step == BREADTH_BACO_STEP_RESIDENT      ? BacoStep::kResident
+           : step == BREADTH_BACO_STEP_HOST_DRIVEN ? BacoStep::kHostDriven
+                                                   : BacoStep::kAuto;
   if (o.base_template) b.base_template = ChatTemplate::from_format(o.base_template);
   if (o.on_token) {
     auto fn = o.on_token;
@@ -103,7 +104,7 @@ breadth_finish finish_of(FinishReason r) {
   return BREADTH_FINISH_LENGTH;
 }
 
-torch::ScalarType scalar_type_of(breadth_dtype d) {
+torch::ScalarType scalar_type_of(int d) {
   switch (d) {
     case BREADTH_DTYPE_FLOAT32: return torch::kFloat32;
     case BREADTH_DTYPE_BFLOAT16: return torch::kBFloat16;
@@ -122,7 +123,7 @@ breadth_dtype dtype_of(torch::ScalarType t) {
   throw Error(std::string("dtype ") + c10::toString(t) + " has no breadth_dtype value");
 }
 
-QuestionKind question_kind_of(breadth_question_kind k) {
+QuestionKind question_kind_of(int k) {
   switch (k) {
     case BREADTH_QUESTION_OPEN: return QuestionKind::kOpen;
     case BREADTH_QUESTION_FIXED: return QuestionKind::kFixed;
@@ -134,7 +135,7 @@ breadth_question_kind question_kind_of(QuestionKind k) {
   return k == QuestionKind::kFixed ? BREADTH_QUESTION_FIXED : BREADTH_QUESTION_OPEN;
 }
 
-AnswerStrategy strategy_of(breadth_answer_strategy s) {
+AnswerStrategy strategy_of(int s) {
   switch (s) {
     case BREADTH_STRATEGY_ONE: return AnswerStrategy::kOne;
     case BREADTH_STRATEGY_TWO: return AnswerStrategy::kTwo;

@@ -30,11 +30,12 @@ ProgressCallback progress_of(breadth_progress_callback fn, void* user_data);
 
 breadth_finish finish_of(FinishReason r);
 
-torch::ScalarType scalar_type_of(breadth_dtype d);
+/// From an incoming enum read by c_enum; InvalidArgument for a value outside it.
+torch::ScalarType scalar_type_of(int d);
 breadth_dtype dtype_of(torch::ScalarType t);
-QuestionKind question_kind_of(breadth_question_kind k);
+QuestionKind question_kind_of(int k);
 breadth_question_kind question_kind_of(QuestionKind k);
-AnswerStrategy strategy_of(breadth_answer_strategy s);
+AnswerStrategy strategy_of(int s);
 breadth_answer_strategy strategy_of(AnswerStrategy s);
 
 }  // namespace breadth::capi

@@ -37,11 +37,12 @@ breadth_status breadth_model_load(const char* path, const breadth_model_options*
     const breadth_model_options o = breadth::capi::read_options(options, "options");
     breadth::ModelOptions mo;
     if (o.device) mo.device = breadth::parse_device(o.device, "options->device");
-    mo.dtype = breadth::capi::scalar_type_of(o.dtype);
-    BREADTH_C_REQUIRE(o.weights == BREADTH_WEIGHTS_NATIVE || o.weights == BREADTH_WEIGHTS_FLOAT,
+    mo.dtype = breadth::capi::scalar_type_of(breadth::capi::c_enum(o.dtype));
+    const int weights = breadth::capi::c_enum(o.weights);
+    BREADTH_C_REQUIRE(weights == BREADTH_WEIGHTS_NATIVE || weights == BREADTH_WEIGHTS_FLOAT,
                       "options->weights must be BREADTH_WEIGHTS_NATIVE or BREADTH_WEIGHTS_FLOAT");
-    mo.weights = o.weights == BREADTH_WEIGHTS_NATIVE ? breadth::WeightFormat::kNative
-                                                     : breadth::WeightFormat::kFloat;
+    mo.weights = weights == BREADTH_WEIGHTS_NATIVE ? breadth::WeightFormat::kNative
+                                                   : breadth::WeightFormat::kFloat;
     auto m = std::make_unique<breadth_model>();
     m->model = breadth::CausalLM::load(path, mo);
     *out = m.release();

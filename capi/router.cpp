@@ -95,8 +95,8 @@ breadth_status breadth_routing_data_build(const char* prompts, const char* const
     o.models = strings_of(models, num_models, "models");
     o.out = out_table;
     auto& a = o.sampler.answers;
-    a.strategy = strategy_of(c.strategy);
-    o.sampler.kind = question_kind_of(c.question_kind);
+    a.strategy = strategy_of(c_enum(c.strategy));
+    o.sampler.kind = question_kind_of(c_enum(c.question_kind));
     a.budget = c.budget;
     a.batch = c.batch;
     a.max_generations = c.max_generations;

@@ -11,11 +11,19 @@
 
 #include "breadth.h"
 
-static char buf[16][1024];
+/* Every path stays valid to the end of main: one slot each (ASan found the 17th call writing past
+ * a 16-slot table). */
+#define MAX_PATHS 32
+static char buf[MAX_PATHS][1024];
 static int nbuf = 0;
 
 static const char* path(const char* dir, const char* name) {
-  char* p = buf[nbuf++];
+  char* p;
+  if (nbuf == MAX_PATHS) {
+    fprintf(stderr, "route_steps: more than %d paths; raise MAX_PATHS\n", MAX_PATHS);
+    exit(2);
+  }
+  p = buf[nbuf++];
   snprintf(p, sizeof buf[0], "%s/%s", dir, name);
   return p;
 }
