@@ -104,6 +104,12 @@ struct ForwardOptions {
   bool want_hidden = false;    ///< also return the final-norm hidden states at the same positions
   /// Throw NumericError when a logit is NaN/Inf. Costs one device->host sync per call.
   bool check_finite = false;
+  /// A decode step whose shapes never change (what a CUDA graph can capture): one token per row on
+  /// a prefilled cache with room left, attending to every column of the cache's capacity through
+  /// its validity mask (an ordinary step attends to the written columns only), written at a column
+  /// the cache counts on the device. Same logits as an ordinary step up to summation order.
+  /// Not for rope types whose frequencies follow the longest position (dynamic, longrope).
+  bool fixed_shape = false;
 };
 
 struct ForwardOutput {

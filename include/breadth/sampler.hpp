@@ -150,6 +150,11 @@ struct GenerateOptions {
   /// When the live rows fall to this fraction of the batch, the cache is compacted to them; above it
   /// finished rows ride along (their outputs are ignored).
   double shrink_fraction = 0.75;
+  /// Decode with the fixed-shape step (ForwardOptions::fixed_shape) on the preallocated cache,
+  /// captured once as a CUDA graph and replayed on a GPU; on the CPU the same step runs eagerly. The
+  /// batch keeps its shape to the end (finished rows ride along; shrink_fraction is not used). Same
+  /// tokens as without, up to summation order in attention.
+  bool cuda_graph = false;
   TokenCallback on_token;
   ProgressCallback on_progress;               ///< (tokens generated so far, max possible, "generate")
 };

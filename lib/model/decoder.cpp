@@ -31,6 +31,8 @@ struct Norm {
 struct Attn {
   torch::Tensor mask;
   bool causal = false;
+  /// Fixed-shape step: the [1] column (on the device) the new keys go to; every column is attended.
+  torch::Tensor column;
 };
 
 struct Layer {
@@ -266,10 +268,18 @@ torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tens
   }
   q = apply_rope(q.transpose(1, 2), cos, sin);  // [B, nq, T, D]
   k = apply_rope(k.transpose(1, 2), cos, sin);
-  st.k[index].narrow(2, past, T).copy_(k);
-  st.v[index].narrow(2, past, T).copy_(v.reshape({B, T, nkv, D}).transpose(1, 2));
-  auto keys = st.k[index].narrow(2, 0, past + T);
-  auto values = st.v[index].narrow(2, 0, past + T);
+  torch::Tensor keys, values;
+  if (attn.column.defined()) {
+    st.k[index].index_copy_(2, attn.column, k);
+    st.v[index].index_copy_(2, attn.column, v.reshape({B, T, nkv, D}).transpose(1, 2));
+    keys = st.k[index];
+    values = st.v[index];
+  } else {
+    st.k[index].narrow(2, past, T).copy_(k);
+    st.v[index].narrow(2, past, T).copy_(v.reshape({B, T, nkv, D}).transpose(1, 2));
+    keys = st.k[index].narrow(2, 0, past + T);
+    values = st.v[index].narrow(2, 0, past + T);
+  }
 
   torch::Tensor out;
   if (arch_.attn_softcap > 0) {
@@ -351,25 +361,57 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
   BREADTH_CHECK_ARG(st.batch == B, "forward: ids has {} rows but the cache has {}", B, st.batch);
 
   const int64_t past = st.columns;
-  st.reserve(past + T);
+  const bool fixed = options.fixed_shape;
+  if (fixed) {
+    BREADTH_CHECK_ARG(T == 1 && past > 0, "forward: fixed_shape is a decode step: one token per row on a "
+                                          "prefilled cache (got {} tokens, {} cached)", T, past);
+    BREADTH_CHECK_ARG(past < st.capacity,
+                      "forward: fixed_shape never grows the cache and its {} columns are full; make it "
+                      "with new_cache(batch, prompt length + new tokens)", st.capacity);
+    BREADTH_CHECK_ARG(!arch_.rope.length_dependent() && !arch_.rope_local.length_dependent(),
+                      "forward: fixed_shape cannot take '{}''s rope scaling (its frequencies follow the "
+                      "longest position, read on the host)", p.architecture);
+  } else {
+    st.reserve(past + T);
+  }
   auto positions = token_positions(st.lengths, valid);
   // Written beyond `columns`: harmless until the commit at the end, so a throw leaves the cache as
   // it was.
-  st.valid.narrow(1, past, T).copy_(valid);
-  st.pos.narrow(1, past, T).copy_(positions);
-  auto key_valid = st.valid.narrow(1, 0, past + T);
-  auto key_pos = st.pos.narrow(1, 0, past + T);
+  torch::Tensor key_valid, key_pos;
+  if (fixed) {
+    // Every shape is the capacity's; where to write is a device count (set from the host's once).
+    if (!st.cursor_synced) st.cursor.fill_(past);
+    st.cursor_synced = true;
+    st.valid.index_copy_(1, st.cursor, valid);
+    st.pos.index_copy_(1, st.cursor, positions);
+    key_valid = st.valid;
+    key_pos = st.pos;
+  } else {
+    st.cursor_synced = false;
+    st.valid.narrow(1, past, T).copy_(valid);
+    st.pos.narrow(1, past, T).copy_(positions);
+    key_valid = st.valid.narrow(1, 0, past + T);
+    key_pos = st.pos.narrow(1, 0, past + T);
+  }
   // Without padding, a single new token sees every column and a first chunk is plainly causal:
   // no mask to build, and SDPA may take its fastest kernel (transformers does the same).
   const bool all_valid = st.all_valid && !valid_in.defined();
   Attn full{};
-  if (all_valid && T == 1) full.mask = torch::Tensor();
-  else if (all_valid && past == 0) full.causal = true;
-  else full.mask = attention_mask(key_valid, key_pos, positions, past, 0);
+  if (fixed) {
+    full.mask = attention_mask_at(key_valid, key_pos, positions, st.cursor, 0);
+    full.column = st.cursor;
+  } else if (all_valid && T == 1) {
+    full.mask = torch::Tensor();
+  } else if (all_valid && past == 0) {
+    full.causal = true;
+  } else {
+    full.mask = attention_mask(key_valid, key_pos, positions, past, 0);
+  }
   Attn local = full;
   if (any_sliding_) {
     local.causal = false;
-    local.mask = attention_mask(key_valid, key_pos, positions, past, arch_.sliding_window);
+    local.mask = fixed ? attention_mask_at(key_valid, key_pos, positions, st.cursor, arch_.sliding_window)
+                       : attention_mask(key_valid, key_pos, positions, past, arch_.sliding_window);
   }
 
   int64_t seq_len = -1;
@@ -406,7 +448,13 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
     if (arch_.final_softcap > 0) logits = softcap(logits, arch_.final_softcap);
   }
 
-  st.lengths = st.lengths + valid.sum(1);
+  if (fixed) {
+    // In place: a captured graph replays into these very tensors.
+    st.lengths.add_(valid.sum(1));
+    st.cursor.add_(1);
+  } else {
+    st.lengths = st.lengths + valid.sum(1);
+  }
   st.columns = past + T;
   st.all_valid = all_valid;
 

@@ -30,6 +30,7 @@ std::shared_ptr<KvCache::State> KvCache::State::create(int64_t batch, int64_t ca
   s->valid = torch::zeros({batch, capacity}, opts.dtype(torch::kBool));
   s->pos = torch::zeros({batch, capacity}, opts.dtype(torch::kInt64));
   s->lengths = torch::zeros({batch}, opts.dtype(torch::kInt64));
+  s->cursor = torch::zeros({1}, opts.dtype(torch::kInt64));
   return s;
 }
 
@@ -76,6 +77,7 @@ KvCache KvCache::select(const torch::Tensor& rows) const {
   s->valid = s->valid.index_select(0, idx);
   s->pos = s->pos.index_select(0, idx);
   s->lengths = s->lengths.index_select(0, idx);
+  s->cursor = s->cursor.clone();
   KvCache out;
   out.state_ = std::move(s);
   return out;

@@ -16,6 +16,10 @@ struct KvCache::State {
   torch::Tensor valid;    ///< [B, capacity] bool: the column holds a real token
   torch::Tensor pos;      ///< [B, capacity] int64: the column's rotary position (sliding windows)
   torch::Tensor lengths;  ///< [B] int64: real tokens per row (= the next token's position)
+  /// [1] int64 on the device: `columns` as the fixed-shape step reads it (a graph replay cannot read
+  /// the host's count). Valid while cursor_synced; other steps leave it stale.
+  torch::Tensor cursor;
+  bool cursor_synced = false;
   /// Host-side: no padding column was ever written (lets attention skip the mask).
   bool all_valid = true;
   int64_t batch = 0;

@@ -126,17 +126,32 @@ torch::Tensor token_positions(const torch::Tensor& lengths, const torch::Tensor&
   return (lengths.unsqueeze(1) + counts - 1).clamp_min(0);
 }
 
-torch::Tensor attention_mask(const torch::Tensor& key_valid, const torch::Tensor& key_pos,
-                             const torch::Tensor& query_pos, int64_t past_columns, int64_t window) {
-  const int64_t total = key_valid.size(1);
-  const int64_t t = query_pos.size(1);
-  auto opts = torch::TensorOptions().dtype(torch::kInt64).device(key_valid.device());
-  auto cols = torch::arange(total, opts).unsqueeze(0);                // [1, K]
-  auto qcols = torch::arange(past_columns, past_columns + t, opts).unsqueeze(1);  // [T, 1]
-  auto mask = key_valid.unsqueeze(1) & (cols <= qcols).unsqueeze(0);  // [B, T, K]
+namespace {
+
+/// The mask of queries at columns `qcols` [T, 1] over every key column.
+torch::Tensor mask_at_columns(const torch::Tensor& key_valid, const torch::Tensor& key_pos,
+                              const torch::Tensor& query_pos, const torch::Tensor& qcols, int64_t window) {
+  auto cols = torch::arange(key_valid.size(1), qcols.options()).unsqueeze(0);  // [1, K]
+  auto mask = key_valid.unsqueeze(1) & (cols <= qcols).unsqueeze(0);           // [B, T, K]
   if (window > 0) mask &= (query_pos.unsqueeze(2) - key_pos.unsqueeze(1)) < window;
   mask |= (cols == qcols).unsqueeze(0);
   return mask.unsqueeze(1);
+}
+
+}  // namespace
+
+torch::Tensor attention_mask(const torch::Tensor& key_valid, const torch::Tensor& key_pos,
+                             const torch::Tensor& query_pos, int64_t past_columns, int64_t window) {
+  auto opts = torch::TensorOptions().dtype(torch::kInt64).device(key_valid.device());
+  auto qcols = torch::arange(past_columns, past_columns + query_pos.size(1), opts).unsqueeze(1);
+  return mask_at_columns(key_valid, key_pos, query_pos, qcols, window);
+}
+
+torch::Tensor attention_mask_at(const torch::Tensor& key_valid, const torch::Tensor& key_pos,
+                                const torch::Tensor& query_pos, const torch::Tensor& first_column,
+                                int64_t window) {
+  auto qcols = (first_column + torch::arange(query_pos.size(1), first_column.options())).unsqueeze(1);
+  return mask_at_columns(key_valid, key_pos, query_pos, qcols, window);
 }
 
 torch::Tensor last_valid_index(const torch::Tensor& valid) {

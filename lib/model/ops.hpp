@@ -46,6 +46,11 @@ torch::Tensor token_positions(const torch::Tensor& lengths, const torch::Tensor&
 /// padding rows never have an empty softmax.
 torch::Tensor attention_mask(const torch::Tensor& key_valid, const torch::Tensor& key_pos,
                              const torch::Tensor& query_pos, int64_t past_columns, int64_t window);
+/// The same with the first new column given on the device ([1] int64; the fixed-shape step's cursor)
+/// over all of key_valid's columns (the cache's capacity), so that nothing depends on a host count.
+torch::Tensor attention_mask_at(const torch::Tensor& key_valid, const torch::Tensor& key_pos,
+                                const torch::Tensor& query_pos, const torch::Tensor& first_column,
+                                int64_t window);
 
 /// Index of each row's last real token among `valid` ([B, T] bool) -> [B] int64; T-1 for a row
 /// with none.

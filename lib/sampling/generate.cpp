@@ -10,6 +10,7 @@
 #include "breadth/sampler.hpp"
 #include "breadth/tokenizer.hpp"
 #include "core/check.hpp"
+#include "model/decode_graph.hpp"
 
 namespace breadth {
 namespace {
@@ -140,6 +141,9 @@ GenerateResult generate_ids(const CausalLM& model, const std::vector<std::vector
   std::vector<int64_t> active(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) active[static_cast<size_t>(b)] = b;
   int64_t live = B;
+  // The fixed-shape step on this cache, from here on (the forks above are its last reshaping).
+  std::unique_ptr<model::DecodeGraph> graph;
+  if (options.cuda_graph) graph = std::make_unique<model::DecodeGraph>(model);
 
   auto finish = [&](int64_t r, FinishReason why) {
     auto& st = rows[static_cast<size_t>(r)];
@@ -201,6 +205,10 @@ GenerateResult generate_ids(const CausalLM& model, const std::vector<std::vector
       if (!options.on_progress(done, total_work, "generate")) fail<Cancelled>("generate: cancelled by the progress callback");
     }
     if (live == 0 || step + 1 >= options.max_new_tokens) break;
+    if (graph) {
+      logits = graph->step(cache, next.clamp_min(0));
+      continue;
+    }
     // Compact the batch once enough rows have finished; otherwise finished rows ride along.
     if (static_cast<double>(live) <= options.shrink_fraction * static_cast<double>(Bc)) {
       std::vector<int64_t> keep_rows, keep_active;

@@ -384,3 +384,46 @@ TEST_CASE("the host syncs with the device once per decode step") {
     CHECK(per_step[i] == 1);
   }
 }
+
+TEST_CASE("cuda_graph: the fixed-shape decode step gives the same samples and waits for nothing") {
+  for (bool stop_at_eos : {false, true}) {
+    INFO("stop_at_eos " << stop_at_eos);
+    auto o = sampling_options(11);
+    o.num_samples = 3;
+    o.max_new_tokens = 20;
+    o.stop_at_eos = stop_at_eos;  // with stops, finished rows ride along in the fixed-shape batch
+    std::vector<std::string> prompts = {prompt(0), prompt(1)};
+    auto plain = generate(*model(), prompts, o);
+    o.cuda_graph = true;
+    auto fixed = generate(*model(), prompts, o);
+    REQUIRE(plain.samples.size() == fixed.samples.size());
+    for (size_t i = 0; i < plain.samples.size(); ++i) {
+      CHECK(plain.samples[i].tokens == fixed.samples[i].tokens);
+      CHECK(plain.samples[i].finish == fixed.samples[i].finish);
+      for (size_t k = 0; k < plain.samples[i].logprobs.size(); ++k)
+        CHECK(plain.samples[i].logprobs[k] == Approx(fixed.samples[i].logprobs[k]).margin(1e-4));
+    }
+  }
+  // A fixed-shape step reads nothing back (what a CUDA graph capture requires), and its logits equal
+  // an ordinary step's on the same cache contents.
+  auto ids = encode_prompt(*model(), prompt(0), true);
+  KvCache a = model()->new_cache(1, static_cast<int64_t>(ids.size()) + 4);
+  KvCache b = model()->new_cache(1, static_cast<int64_t>(ids.size()) + 4);
+  model()->prefill(a, {ids});
+  model()->prefill(b, {ids});
+  auto next = torch::tensor({static_cast<int64_t>(ids[0])}, torch::kInt64).reshape({1, 1});
+  ForwardOptions fixed;
+  fixed.fixed_shape = true;
+  for (int step = 0; step < 4; ++step) {
+    auto want = model()->forward(a, next, {}).logits;
+    test::HostSyncCounter syncs;
+    auto got = model()->forward(b, next, {}, fixed).logits;
+    CHECK(syncs.count() == 0);
+    INFO(syncs.log());
+    CHECK(torch::allclose(got, want, 1e-5, 1e-5));
+    CHECK(a.columns() == b.columns());
+  }
+  // The capacity is used up: a fixed-shape step never grows the cache.
+  CHECK_THROWS_WITH(model()->forward(b, next, {}, fixed), Catch::Contains("never grows the cache"));
+  CHECK_THROWS_WITH(model()->forward(b, next.repeat({1, 2}), {}, fixed), Catch::Contains("one token per row"));
+}
