@@ -17,7 +17,9 @@ foreach(f include/breadth.h include/breadth/baco.hpp lib/cmake/breadth/breadthCo
   endif()
 endforeach()
 step(${CMAKE_COMMAND} -S ${PROJECT_DIR} -B ${WORK_DIR}/build -G ${GENERATOR} -DCMAKE_BUILD_TYPE=Release
-     -DCMAKE_PREFIX_PATH=${prefix} -DTorch_DIR=${TORCH_DIR} -DUSE_CUDA=OFF -DCAFFE2_USE_CUDNN=OFF)
+     -DCMAKE_PREFIX_PATH=${prefix} -DTorch_DIR=${TORCH_DIR} -DUSE_CUDA=OFF -DCAFFE2_USE_CUDNN=OFF
+     "-DCMAKE_C_FLAGS=${SANITIZER_FLAGS}" "-DCMAKE_CXX_FLAGS=${SANITIZER_FLAGS}"
+     "-DCMAKE_EXE_LINKER_FLAGS=${SANITIZER_FLAGS}")
 step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 step(${WORK_DIR}/build/consumer ${FIXTURE}/aligned)
 step(${WORK_DIR}/build/consumer_c ${FIXTURE}/aligned)
