@@ -210,7 +210,7 @@ typedef enum breadth_finish {
   BREADTH_FINISH_CALLBACK = 3  /* the token callback returned 0 */
 } breadth_finish;
 
-#define BREADTH_GENERATE_OPTIONS_VERSION 1
+#define BREADTH_GENERATE_OPTIONS_VERSION 2
 typedef struct breadth_generate_options {
   unsigned int version;
   breadth_sampling_options sampling;
@@ -225,6 +225,9 @@ typedef struct breadth_generate_options {
   breadth_token_callback on_token;       /* may be NULL */
   breadth_progress_callback on_progress; /* may be NULL */
   void* user_data;                       /* passed to both callbacks */
+  /* version 2 */
+  int cuda_graph;            /* nonzero: decode with the fixed-shape step, captured as a CUDA graph
+                                on a GPU (GenerateOptions::cuda_graph; the same tokens) */
 } breadth_generate_options;
 /* Fills the fields of `version` (normally BREADTH_GENERATE_OPTIONS_VERSION) with the library's
  * defaults and sets options->version. Writes nothing beyond that version's fields. */
@@ -234,7 +237,7 @@ BREADTH_API breadth_status breadth_generate_options_init(breadth_generate_option
 /* Deprecated: use breadth_generate_options_init. */
 #define BREADTH_GENERATE_OPTIONS_INIT                                                       \
   {BREADTH_GENERATE_OPTIONS_VERSION, BREADTH_SAMPLING_OPTIONS_INIT, 1, 256, 0, 0, NULL, 0, 1, 1, \
-   NULL, NULL, NULL}
+   NULL, NULL, NULL, 0}
 #endif
 
 typedef struct breadth_generation breadth_generation; /* a generate() result */

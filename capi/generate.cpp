@@ -94,7 +94,9 @@ breadth_status breadth_collect_answers(const breadth_model* const* models, size_
         o.num_ratios = v1.num_ratios;
         o.batch = v1.batch;
         o.max_generations = v1.max_generations;
-        generation = generate_options_of(&v1.generation, "options->generation");
+        // A version 1 struct: read_options takes only its bytes.
+        generation = generate_options_of(reinterpret_cast<const breadth_generate_options*>(&v1.generation),
+                                         "options->generation");
       } else {
         o = read_options(options, "options");
         if (o.generation) generation = generate_options_of(o.generation, "options->generation");

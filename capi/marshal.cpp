@@ -46,6 +46,7 @@ GenerateOptions generate_options_of(const breadth_generate_options* options, con
   g.stop_strings = strings_of(o.stop_strings, o.num_stop_strings, "stop_strings");
   g.stop_at_eos = o.stop_at_eos != 0;
   g.apply_chat_template = o.apply_chat_template != 0;
+  g.cuda_graph = o.cuda_graph != 0;
   if (o.on_token) {
     auto fn = o.on_token;
     void* ud = o.user_data;

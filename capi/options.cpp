@@ -63,6 +63,7 @@ static breadth_generate_options c_generate(const GenerateOptions& g) {
   c.num_stop_strings = 0;
   c.stop_at_eos = g.stop_at_eos ? 1 : 0;
   c.apply_chat_template = g.apply_chat_template ? 1 : 0;
+  c.cuda_graph = g.cuda_graph ? 1 : 0;
   return c;  // callbacks and user_data NULL
 }
 
@@ -235,7 +236,9 @@ breadth_status breadth_answer_set_options_init(breadth_answer_set_options* optio
       v1.num_ratios = d.num_ratios;
       v1.batch = d.batch;
       v1.max_generations = d.max_generations;
-      v1.generation = answer_generation_defaults_c();
+      const auto g = answer_generation_defaults_c();
+      std::memcpy(static_cast<void*>(&v1.generation), &g, sizeof v1.generation);
+      v1.generation.version = 1;
       std::memcpy(static_cast<void*>(options), &v1, sizeof v1);
     } else {
       init_struct(options, version, "breadth_answer_set_options_init");

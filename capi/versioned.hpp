@@ -23,6 +23,23 @@
 
 namespace breadth::capi {
 
+/// breadth_generate_options as version 1 laid it out (frozen: answer_set_options_v1 embeds it).
+struct generate_options_v1 {
+  unsigned int version;
+  breadth_sampling_options sampling;
+  int64_t num_samples;
+  int64_t max_new_tokens;
+  uint64_t seed;
+  int64_t first_sample_index;
+  const char* const* stop_strings;
+  size_t num_stop_strings;
+  int stop_at_eos;
+  int apply_chat_template;
+  breadth_token_callback on_token;
+  breadth_progress_callback on_progress;
+  void* user_data;
+};
+
 /// Version 1 of breadth_answer_set_options embedded its generation options by value (as their
 /// version 1 layout). Still read and written for programs built against that header.
 struct answer_set_options_v1 {
@@ -33,11 +50,8 @@ struct answer_set_options_v1 {
   size_t num_ratios;
   int64_t batch;
   int64_t max_generations;
-  breadth_generate_options generation;
+  generate_options_v1 generation;
 };
-static_assert(BREADTH_GENERATE_OPTIONS_VERSION == 1,
-              "answer_set_options_v1 embeds breadth_generate_options as its version 1 layout: before "
-              "appending to breadth_generate_options, copy that layout here as a frozen struct");
 
 /// Per struct: its name in messages, how to declare it, and ends[v] = the bytes of version v
 /// (ends[0] unused). The current version is std::size(ends) - 1.
@@ -64,7 +78,10 @@ BREADTH_C_STRUCT(breadth_sampling_options,
 BREADTH_C_STRUCT(breadth_generate_options,
                  "breadth_generate_options_init(&options, BREADTH_GENERATE_OPTIONS_VERSION) (or the "
                  "deprecated BREADTH_GENERATE_OPTIONS_INIT)",
-                 BREADTH_C_END(breadth_generate_options, user_data));
+                 BREADTH_C_END(breadth_generate_options, user_data),
+                 BREADTH_C_END(breadth_generate_options, cuda_graph));
+static_assert(sizeof(generate_options_v1) == BREADTH_C_END(breadth_generate_options, user_data),
+              "generate_options_v1 is breadth_generate_options' version 1 prefix");
 BREADTH_C_STRUCT(breadth_question,
                  "breadth_question_init(&question, BREADTH_QUESTION_VERSION) (or the deprecated "
                  "BREADTH_QUESTION_INIT)",

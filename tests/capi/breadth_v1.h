@@ -25,7 +25,7 @@ typedef struct v1_breadth_sample {
   breadth_finish finish;
 } v1_breadth_sample;
 
-/* breadth_generate_options version 1 (still the current layout; embedded below by value as it was). */
+/* breadth_generate_options version 1 (before cuda_graph; embedded below by value as it was). */
 typedef struct v1_breadth_generate_options {
   unsigned int version;
   breadth_sampling_options sampling;

@@ -29,7 +29,7 @@ static int same_generate(const breadth_generate_options* a, const breadth_genera
          a->first_sample_index == b->first_sample_index && a->stop_strings == b->stop_strings &&
          a->num_stop_strings == b->num_stop_strings && a->stop_at_eos == b->stop_at_eos &&
          a->apply_chat_template == b->apply_chat_template && a->on_token == b->on_token &&
-         a->on_progress == b->on_progress && a->user_data == b->user_data;
+         a->on_progress == b->on_progress && a->user_data == b->user_data && a->cuda_graph == b->cuda_graph;
 }
 
 static int same_baco(const breadth_baco_options* a, const breadth_baco_options* b) {

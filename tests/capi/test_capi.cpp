@@ -310,6 +310,14 @@ TEST_CASE("token streaming, stopping a sample, cancelling a run", "[capi]") {
   for (size_t i = 1; i < 3; ++i) CHECK(ids_of(s2[i]) == ids_of(s[i]));
   auto first2 = ids_of(s2[0]);
   CHECK(std::vector<int32_t>(first2.begin(), first2.begin() + 2) == ids_of(s[0]));
+  // cuda_graph (version 2): the fixed-shape step (run eagerly on the CPU) gives the same samples.
+  CHECK(plain.cuda_graph == 0);
+  plain.cuda_graph = 1;
+  breadth_generation* g3 = nullptr;
+  REQUIRE(breadth_generate(ms.aligned, prompts, 1, &plain, &g3) == BREADTH_OK);
+  auto s3 = samples_of(g3);
+  for (size_t i = 0; i < 3; ++i) CHECK(ids_of(s3[i]) == ids_of(s2[i]));
+  breadth_generation_free(g3);
   breadth_generation_free(g2);
   breadth_generation_free(g);
 

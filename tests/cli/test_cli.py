@@ -251,6 +251,7 @@ def test_generate_tiny_equals_transformers_greedy(role, raw, hf_tok, hf_models, 
     # breadth streams bytes; a character split across tokens that never completes becomes U+FFFD,
     # as in transformers' decode.
     assert got[:-1].decode("utf-8") == want
+    assert run(*args, "--cuda-graph").stdout == got  # the fixed-shape step (eager on the CPU)
     if len(new) > 3:  # --max-tokens truncates
         short = run("generate", "--model", path, "--prompt", PROMPT, "--max-tokens", 3,
                     *(["--raw"] if raw else [])).stdout

@@ -28,6 +28,9 @@ def test_seeded_samples_are_independent_of_the_batch(aligned):
     second = smp.generate(aligned, "Name a color, please!", n=1, max_new_tokens=8, seed=5, first_sample_index=1)
     assert second[0].tokens == three[1].tokens and second[0].sample_index == 1
     assert three.texts == [s.text for s in three.samples]
+    # cuda_graph: the fixed-shape decode step (eager on the CPU) gives the same samples.
+    graphed = smp.generate(aligned, "Name a color, please!", n=3, max_new_tokens=8, seed=5, cuda_graph=True)
+    assert [s.tokens for s in graphed.samples] == [s.tokens for s in three.samples]
 
 
 def test_transform_hand_worked():

@@ -18,7 +18,7 @@ struct Args {
               device = breadth::ModelOptions{}.device.str(),
               weights = breadth::weight_format_name(breadth::ModelOptions{}.weights);
   int64_t max_tokens = breadth::GenerateOptions{}.max_new_tokens;
-  bool raw = false;
+  bool raw = false, cuda_graph = breadth::GenerateOptions{}.cuda_graph;
 };
 
 std::function<int()> setup(CLI::App& app) {
@@ -32,6 +32,8 @@ std::function<int()> setup(CLI::App& app) {
   sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
   sub->add_option("--weights", a->weights, "native (quantized GGUF weights stay quantized) | float (expanded to --dtype)")->capture_default_str();
   sub->add_flag("--raw", a->raw, "Do not apply the chat template");
+  sub->add_flag("--cuda-graph", a->cuda_graph,
+                "Decode with the fixed-shape step, captured as a CUDA graph on a GPU (same tokens)");
   return [a] {
     if (a->max_tokens < 1) throw breadth::InvalidArgument("--max-tokens must be at least 1");
     breadth::ModelOptions opt;
@@ -43,23 +45,19 @@ std::function<int()> setup(CLI::App& app) {
     if (!tok)
       throw breadth::InvalidArgument("'" + a->model + "' has no tokenizer (tokenizer.json, tokenizer.model or "
                                      "a GGUF vocabulary); `breadth logits --ids` works without one");
-    // The chat template when there is one (and not --raw), else the raw prompt plus what the
-    // tokenizer's post-processor adds (e.g. BOS): the same ids `breadth sample` and generate() use.
-    std::vector<int32_t> ids = breadth::encode_prompt(*model, a->prompt, /*apply_chat_template=*/!a->raw);
-    if (ids.empty()) throw breadth::InvalidArgument("the prompt encodes to no tokens");
-    const auto& eos = tok->eos_ids();
-    breadth::KvCache cache = model->new_cache(1, static_cast<int64_t>(ids.size()) + a->max_tokens);
-    auto logits = model->prefill(cache, {ids});
-    breadth::IncrementalDecoder out(tok);
-    for (int64_t step = 0; step < a->max_tokens; ++step) {
-      auto next = logits.argmax(-1);  // [1]
-      const auto id = static_cast<int32_t>(next.item<int64_t>());
-      if (std::find(eos.begin(), eos.end(), id) != eos.end()) break;
-      std::fputs(out.push(id).c_str(), stdout);
+    // Greedy generate(), streamed: the chat template when there is one (and not --raw), else the
+    // raw prompt plus what the tokenizer's post-processor adds (e.g. BOS).
+    breadth::GenerateOptions g;
+    g.sampling.temperature = 0;
+    g.max_new_tokens = a->max_tokens;
+    g.apply_chat_template = !a->raw;
+    g.cuda_graph = a->cuda_graph;
+    g.on_token = [](int64_t, int32_t, const std::string& piece) {
+      std::fputs(piece.c_str(), stdout);
       std::fflush(stdout);
-      if (step + 1 < a->max_tokens) logits = model->decode(cache, next);
-    }
-    std::fputs(out.flush().c_str(), stdout);
+      return true;
+    };
+    breadth::generate(*model, {a->prompt}, g);
     std::fputs("\n", stdout);
     return 0;
   };

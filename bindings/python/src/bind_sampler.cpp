@@ -207,10 +207,11 @@ them: n samples per prompt, and answer sets collected until a budget B is met.
           "generate",
           [](const PySampler& s, const std::shared_ptr<CausalLM>& model, const py::object& prompts, int64_t n,
              int64_t max_new_tokens, uint64_t seed, int64_t first_sample_index, const std::vector<std::string>& stop,
-             bool stop_at_eos, bool chat, const py::object& on_token, const py::object& progress) {
+             bool stop_at_eos, bool chat, const py::object& on_token, const py::object& progress, bool cuda_graph) {
             if (!model) throw InvalidArgument("model is None");
             auto texts = texts_of(prompts, "prompts");
             auto g = generate_options(s, n, max_new_tokens, seed, first_sample_index, stop, stop_at_eos, chat);
+            g.cuda_graph = cuda_graph;
             auto slot = std::make_shared<ErrorSlot>();
             py::object bar = make_progress(progress, "generate");
             attach_callbacks(g, on_token, bar, slot);
@@ -228,13 +229,14 @@ them: n samples per prompt, and answer sets collected until a budget B is met.
           py::arg("first_sample_index") = kGenerate.first_sample_index, py::arg("stop") = kGenerate.stop_strings,
           py::arg("stop_at_eos") = kGenerate.stop_at_eos, py::arg("chat") = kGenerate.apply_chat_template,
           py::arg("on_token") = py::none(),
-          py::arg("progress") = py::none(),
+          py::arg("progress") = py::none(), py::arg("cuda_graph") = kGenerate.cuda_graph,
           R"doc(n samples for each prompt (a str or a list of str), all decoded as one batch.
 
 chat=True renders each prompt with the model's chat template (when it has one). Sample i of a prompt
 is the same alone or in any batch for a given seed. on_token(row, token_id, text_piece) is called
 for every token; returning False ends that sample. progress: True for a tqdm bar, or a
-callable(done, total, label) returning False to cancel. The GIL is released while generating.
+callable(done, total, label) returning False to cancel. cuda_graph=True decodes with the fixed-shape
+step, captured as a CUDA graph on a GPU (the same tokens). The GIL is released while generating.
 
 >>> g = breadth.Sampler(top_p=0.9).generate(lm, ["Name a colour."], n=3, max_new_tokens=8, seed=0)
 >>> len(g.samples)
