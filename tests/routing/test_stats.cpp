@@ -12,10 +12,15 @@
 using namespace breadth;
 
 namespace {
-nlohmann::json reference() {
-  std::ifstream in(test::fixtures_dir() + "/routing_ref/stats.json");
-  REQUIRE(in.good());
-  return nlohmann::json::parse(in);
+// A reference to one parsed copy: `for (c : reference()["x"])` over a returned temporary would
+// iterate a destroyed object (ASan: heap-use-after-free).
+const nlohmann::json& reference() {
+  static const nlohmann::json j = [] {
+    std::ifstream in(test::fixtures_dir() + "/routing_ref/stats.json");
+    REQUIRE(in.good());
+    return nlohmann::json::parse(in);
+  }();
+  return j;
 }
 }  // namespace
 
