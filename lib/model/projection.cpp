@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/check.hpp"
+#include "model/gemv.hpp"
 
 namespace breadth::model {
 
@@ -50,8 +51,33 @@ std::optional<Projection> Projection::packed(const GroupQuantized& g, torch::Ten
   return l;
 }
 
+std::optional<torch::Tensor> Projection::few_rows(const torch::Tensor& x) const {
+  // A few rows on the CPU (a decode step): reading the weight is the whole cost, and gemv_* read
+  // it faster than libtorch's linear (MKL's sgemv; benchmarks/RESULTS.md).
+  const int64_t rows = in_ > 0 ? x.numel() / in_ : 0;
+  const auto wt = weight_.scalar_type();
+  if (!weight_.is_cpu() || !x.is_cpu() || rows < 1 || rows > kGemvMaxRows || !weight_.is_contiguous() ||
+      x.scalar_type() != wt || (wt != torch::kFloat32 && wt != torch::kBFloat16) || x.requires_grad() ||
+      weight_.requires_grad())
+    return std::nullopt;
+  auto xf = x.to(torch::kFloat32).contiguous();
+  auto shape = x.sizes().vec();
+  shape.back() = out_;
+  auto y = torch::empty(shape, x.options().dtype(torch::kFloat32));
+  const bool ok = wt == torch::kFloat32
+                      ? gemv_f32(xf.data_ptr<float>(), rows, weight_.data_ptr<float>(), in_, out_, y.data_ptr<float>())
+                      : gemv_bf16(xf.data_ptr<float>(), rows, reinterpret_cast<const uint16_t*>(weight_.data_ptr()),
+                                  in_, out_, y.data_ptr<float>());
+  if (!ok) return std::nullopt;
+  if (bias_.defined()) y.add_(bias_);
+  return y.to(wt);
+}
+
 torch::Tensor Projection::operator()(const torch::Tensor& x) const {
-  if (parts_.empty()) return torch::nn::functional::linear(x, weight_, bias_);
+  if (parts_.empty()) {
+    if (auto y = few_rows(x)) return *y;
+    return torch::nn::functional::linear(x, weight_, bias_);
+  }
   auto shape = x.sizes().vec();
   auto x2 = x.reshape({-1, in_}).to(torch::kBFloat16).contiguous();
   auto y = at::_weight_int4pack_mm_for_cpu(x2, parts_[0].packed, kGroup, parts_[0].scales_zeros);

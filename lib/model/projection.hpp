@@ -39,6 +39,10 @@ class Projection {
   };
 
  private:
+  /// A dense float32 or bfloat16 projection of at most kGemvMaxRows rows on the CPU through
+  /// gemv_f32/gemv_bf16; nullopt where those do not apply (the caller uses linear).
+  std::optional<torch::Tensor> few_rows(const torch::Tensor& x) const;
+
   torch::Tensor weight_, bias_;
   std::vector<Part> parts_;
   int64_t in_ = 0, out_ = 0;

@@ -1,0 +1,173 @@
+#include "model/gemv.hpp"
+
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace breadth::model {
+namespace {
+
+// Kernels over weight rows [begin, end), templated on the weight type: float, or bfloat16 bits
+// (uint16_t) widened to float exactly on load (a bfloat16 is the top half of a float32). The
+// activations are float32 and every product and sum is a float32 FMA, as libtorch's bfloat16 linear
+// computes on the CPU. Compiled for their instruction sets by attribute; chosen at run time.
+//
+// One activation row: four accumulators per weight row hide the FMA latency (the loop streams
+// the weights). Several rows: blocks of 4 weight rows x MB activation rows, one accumulator per
+// pair, so that each loaded weight vector feeds MB FMAs.
+
+__attribute__((target("avx512f"))) inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+__attribute__((target("avx512f"))) inline __m512 load16(const uint16_t* p) {
+  auto wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+__attribute__((target("avx2,fma"))) inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+__attribute__((target("avx2,fma"))) inline __m256 load8(const uint16_t* p) {
+  auto wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+inline float scalar(float v) { return v; }
+inline float scalar(uint16_t v) {
+  const uint32_t bits = static_cast<uint32_t>(v) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+template <typename W>
+__attribute__((target("avx512f"))) void one_row_avx512(const float* x, const W* w, int64_t in, int64_t out,
+                                                       float* y, int64_t begin, int64_t end) {
+  for (int64_t o = begin; o < end; ++o) {
+    const W* wr = w + o * in;
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+    int64_t k = 0;
+    for (; k + 64 <= in; k += 64) {
+      a0 = _mm512_fmadd_ps(load16(wr + k), _mm512_loadu_ps(x + k), a0);
+      a1 = _mm512_fmadd_ps(load16(wr + k + 16), _mm512_loadu_ps(x + k + 16), a1);
+      a2 = _mm512_fmadd_ps(load16(wr + k + 32), _mm512_loadu_ps(x + k + 32), a2);
+      a3 = _mm512_fmadd_ps(load16(wr + k + 48), _mm512_loadu_ps(x + k + 48), a3);
+    }
+    for (; k + 16 <= in; k += 16) a0 = _mm512_fmadd_ps(load16(wr + k), _mm512_loadu_ps(x + k), a0);
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    for (; k < in; ++k) s += scalar(wr[k]) * x[k];
+    y[o] = s;
+  }
+  (void)out;
+}
+
+template <typename W, int MB>
+__attribute__((target("avx512f"))) inline void block_avx512(const float* x, const W* w, int64_t in, int64_t out,
+                                                            float* y, int64_t o, int64_t m0) {
+  __m512 acc[4][MB];
+  for (int r = 0; r < 4; ++r)
+    for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= in; k += 16) {
+    __m512 xv[MB];
+    for (int j = 0; j < MB; ++j) xv[j] = _mm512_loadu_ps(x + (m0 + j) * in + k);
+    for (int r = 0; r < 4; ++r) {
+      const __m512 wv = load16(w + (o + r) * in + k);
+      for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_fmadd_ps(wv, xv[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < 4; ++r)
+    for (int j = 0; j < MB; ++j) {
+      float s = _mm512_reduce_add_ps(acc[r][j]);
+      for (int64_t t = k; t < in; ++t) s += scalar(w[(o + r) * in + t]) * x[(m0 + j) * in + t];
+      y[(m0 + j) * out + o + r] = s;
+    }
+}
+
+template <typename W>
+__attribute__((target("avx512f"))) inline void block_tail_avx512(const float* x, const W* wr, int64_t in, float* y) {
+  __m512 a = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= in; k += 16) a = _mm512_fmadd_ps(load16(wr + k), _mm512_loadu_ps(x + k), a);
+  float s = _mm512_reduce_add_ps(a);
+  for (; k < in; ++k) s += scalar(wr[k]) * x[k];
+  *y = s;
+}
+
+template <typename W>
+__attribute__((target("avx512f"))) void rows_avx512(const float* x, int64_t rows, const W* w, int64_t in,
+                                                    int64_t out, float* y, int64_t begin, int64_t end) {
+  if (rows == 1) return one_row_avx512(x, w, in, out, y, begin, end);
+  int64_t o = begin;
+  for (; o + 4 <= end; o += 4) {
+    int64_t m = 0;
+    for (; m + 4 <= rows; m += 4) block_avx512<W, 4>(x, w, in, out, y, o, m);
+    switch (rows - m) {
+      case 3: block_avx512<W, 3>(x, w, in, out, y, o, m); break;
+      case 2: block_avx512<W, 2>(x, w, in, out, y, o, m); break;
+      case 1: block_avx512<W, 1>(x, w, in, out, y, o, m); break;
+      default: break;
+    }
+  }
+  for (; o < end; ++o)
+    for (int64_t m = 0; m < rows; ++m) block_tail_avx512(x + m * in, w + o * in, in, y + m * out + o);
+}
+
+__attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+template <typename W>
+__attribute__((target("avx2,fma"))) void rows_avx2(const float* x, int64_t rows, const W* w, int64_t in,
+                                                   int64_t out, float* y, int64_t begin, int64_t end) {
+  for (int64_t o = begin; o < end; ++o) {
+    const W* wr = w + o * in;
+    for (int64_t m = 0; m < rows; ++m) {
+      const float* xm = x + m * in;
+      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
+             a3 = _mm256_setzero_ps();
+      int64_t k = 0;
+      for (; k + 32 <= in; k += 32) {
+        a0 = _mm256_fmadd_ps(load8(wr + k), _mm256_loadu_ps(xm + k), a0);
+        a1 = _mm256_fmadd_ps(load8(wr + k + 8), _mm256_loadu_ps(xm + k + 8), a1);
+        a2 = _mm256_fmadd_ps(load8(wr + k + 16), _mm256_loadu_ps(xm + k + 16), a2);
+        a3 = _mm256_fmadd_ps(load8(wr + k + 24), _mm256_loadu_ps(xm + k + 24), a3);
+      }
+      for (; k + 8 <= in; k += 8) a0 = _mm256_fmadd_ps(load8(wr + k), _mm256_loadu_ps(xm + k), a0);
+      float s = sum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+      for (; k < in; ++k) s += scalar(wr[k]) * xm[k];
+      y[m * out + o] = s;
+    }
+  }
+}
+
+template <typename W>
+using RowsFn = void (*)(const float*, int64_t, const W*, int64_t, int64_t, float*, int64_t, int64_t);
+
+template <typename W>
+RowsFn<W> pick(GemvIsa isa) {
+  __builtin_cpu_init();
+  if (isa == GemvIsa::kBest && __builtin_cpu_supports("avx512f")) return rows_avx512<W>;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return rows_avx2<W>;
+  return nullptr;
+}
+
+template <typename W>
+bool run(const float* x, int64_t rows, const W* w, int64_t in, int64_t out, float* y, GemvIsa isa) {
+  static const RowsFn<W> kBest = pick<W>(GemvIsa::kBest), kAvx2 = pick<W>(GemvIsa::kAvx2);
+  const RowsFn<W> kernel = isa == GemvIsa::kBest ? kBest : kAvx2;
+  if (kernel == nullptr || rows < 1 || rows > kGemvMaxRows) return false;
+  // Grains of 32 weight rows: enough work per task to amortize the split, and every thread gets some.
+  at::parallel_for(0, out, 32, [&](int64_t b, int64_t e) { kernel(x, rows, w, in, out, y, b, e); });
+  return true;
+}
+
+}  // namespace
+
+bool gemv_f32(const float* x, int64_t rows, const float* w, int64_t in, int64_t out, float* y, GemvIsa isa) {
+  return run(x, rows, w, in, out, y, isa);
+}
+
+bool gemv_bf16(const float* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, float* y, GemvIsa isa) {
+  return run(x, rows, w, in, out, y, isa);
+}
+
+}  // namespace breadth::model

@@ -1,0 +1,84 @@
+// The decode step's float32 projection kernel (lib/model/gemv.cpp) against a float64 reference,
+// with the textbook bound of a float32 dot product: |fl(x.w) - x.w| <= n u / (1 - n u) sum |x_k w_k|
+// (u = 2^-24) whatever the summation order, since each partial sum rounds once per addition and
+// no term passes through more than n additions.
+#include <cmath>
+
+#include "model/gemv.hpp"
+#include "model/projection.hpp"
+#include "model_test_util.hpp"
+
+using namespace breadth;
+
+namespace {
+
+void check_against_float64(int64_t rows, int64_t in, int64_t out, model::GemvIsa isa, bool bf16) {
+  INFO("rows " << rows << " in " << in << " out " << out << " isa " << static_cast<int>(isa) << " bf16 " << bf16);
+  auto x = torch::randn({rows, in});
+  auto w = torch::randn({out, in});
+  auto y = torch::full({rows, out}, NAN);
+  if (bf16) {
+    auto wb = w.to(torch::kBFloat16);
+    w = wb.to(torch::kFloat32);  // the reference sees exactly the weights the kernel widens
+    REQUIRE(model::gemv_bf16(x.data_ptr<float>(), rows, reinterpret_cast<const uint16_t*>(wb.data_ptr()), in, out,
+                             y.data_ptr<float>(), isa));
+  } else {
+    REQUIRE(model::gemv_f32(x.data_ptr<float>(), rows, w.data_ptr<float>(), in, out, y.data_ptr<float>(), isa));
+  }
+  auto ref = torch::matmul(x.to(torch::kDouble), w.to(torch::kDouble).t());
+  auto mass = torch::matmul(x.abs().to(torch::kDouble), w.abs().to(torch::kDouble).t());
+  const double u = std::ldexp(1.0, -24), n = static_cast<double>(in);
+  auto bound = mass * (n * u / (1 - n * u));
+  auto err = (y.to(torch::kDouble) - ref).abs();
+  CHECK((err <= bound).all().item<bool>());
+  CHECK(torch::isfinite(y).all().item<bool>());  // every element written
+}
+
+}  // namespace
+
+TEST_CASE("gemv_f32 equals a float64 reference within the float32 dot-product bound") {
+  torch::manual_seed(3);
+  for (bool bf16 : {false, true})
+    for (auto isa : {model::GemvIsa::kBest, model::GemvIsa::kAvx2})
+      for (int64_t rows : {1, 2, 5, 7, 16})
+        for (int64_t in : {1, 15, 64, 100, 576})
+          for (int64_t out : {1, 6, 33, 577}) check_against_float64(rows, in, out, isa, bf16);
+}
+
+TEST_CASE("gemv_f32 declines more rows than it is built for") {
+  float x = 1, w = 1, y = 0;
+  CHECK_FALSE(model::gemv_f32(&x, model::kGemvMaxRows + 1, &w, 1, 1, &y));
+  CHECK_FALSE(model::gemv_f32(&x, 0, &w, 1, 1, &y));
+}
+
+TEST_CASE("a bfloat16 projection: the kernel for a few rows, linear for many, within bfloat16's rounding") {
+  torch::manual_seed(5);
+  auto w = torch::randn({96, 200}).to(torch::kBFloat16);
+  auto b = torch::randn({96}).to(torch::kBFloat16);
+  auto p = model::Projection::dense(w, b);
+  for (int64_t rows : {1, 3, 16, 17}) {
+    INFO("rows " << rows);
+    auto x = torch::randn({rows, 200}).to(torch::kBFloat16);
+    auto want = torch::nn::functional::linear(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble));
+    auto got = p(x);
+    CHECK(got.scalar_type() == torch::kBFloat16);
+    // One rounding of the float32 result to bfloat16 (2^-8 of it) dominates the float32 sums' error.
+    auto err = (got.to(torch::kDouble) - want).abs();
+    CHECK((err <= want.abs() * std::ldexp(1.0, -8) + 1e-3).all().item<bool>());
+  }
+}
+
+TEST_CASE("a float32 projection: the kernel for a few rows, linear for many, the same numbers") {
+  torch::manual_seed(4);
+  auto w = torch::randn({96, 200});
+  auto b = torch::randn({96});
+  auto p = model::Projection::dense(w, b);
+  for (int64_t rows : {1, 3, 16, 17, 40}) {
+    INFO("rows " << rows);
+    auto x = torch::randn({rows, 200});
+    auto want = torch::nn::functional::linear(x.to(torch::kDouble), w.to(torch::kDouble), b.to(torch::kDouble));
+    auto got = p(x.reshape({1, rows, 200}));
+    CHECK(got.sizes() == torch::IntArrayRef({1, rows, 96}));
+    CHECK(torch::allclose(got.reshape({rows, 96}).to(torch::kDouble), want, 1e-5, 1e-4));
+  }
+}
