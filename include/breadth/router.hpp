@@ -276,12 +276,19 @@ struct RouteDecision {
   std::vector<int64_t> budgets;     ///< answers each model should produce
   std::vector<double> scores;       ///< the router's scores of `models`
 };
+/// A routing request's defaults, in one place for every face: one model, the router paper's budget
+/// of 50 answers per query, split evenly.
+struct RouteDefaults {
+  static constexpr int64_t k = 1;
+  static constexpr int64_t budget = 50;
+  static constexpr uint64_t seed = 0;  ///< evaluate_router's random and frequency baselines
+};
 /// Routes row `row` of `features` to the router's top-k models.
-RouteDecision route(const Router& router, const Features& features, int64_t row, int64_t k = 1,
-                    int64_t budget = 50, const std::vector<double>& ratios = {});
+RouteDecision route(const Router& router, const Features& features, int64_t row, int64_t k = RouteDefaults::k,
+                    int64_t budget = RouteDefaults::budget, const std::vector<double>& ratios = {});
 /// Routes a query text with a text router (kBert; InvalidArgument for the others).
-RouteDecision route_text(const Router& router, const std::string& query, int64_t k = 1, int64_t budget = 50,
-                         const std::vector<double>& ratios = {});
+RouteDecision route_text(const Router& router, const std::string& query, int64_t k = RouteDefaults::k,
+                         int64_t budget = RouteDefaults::budget, const std::vector<double>& ratios = {});
 
 // ============================================================================ evaluation
 
@@ -473,7 +480,8 @@ struct RoutingReport {
 /// Frequency from the training wins), Random and the oracles. One run: spreads are 0. The router's
 /// pool must be the table's models (InvalidArgument naming both otherwise).
 RoutingReport evaluate_router(const Router& router, const RoutingTable& table, const Features& features,
-                              int64_t budget = 50, uint64_t seed = 0, const SetScorer& scorer = {},
+                              int64_t budget = RouteDefaults::budget, uint64_t seed = RouteDefaults::seed,
+                              const SetScorer& scorer = {},
                               int64_t permutations = 10000);
 
 /// The Table 3 experiment: for each feature set (name -> features for all table rows), trains KNN,

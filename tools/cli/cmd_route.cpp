@@ -38,8 +38,8 @@ struct RouteArgs {
   std::vector<std::string> models;
   std::string feature_cache, device = "cpu";
   std::vector<double> ratios;
-  int64_t budget = 50, top_k = 1;
-  uint64_t seed = 0, split_seed = 0;
+  int64_t budget = RouteDefaults::budget, top_k = RouteDefaults::k;
+  uint64_t seed = RouteDefaults::seed, split_seed = 0;
   bool json = false, all = false;
 };
 

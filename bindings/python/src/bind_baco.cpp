@@ -346,16 +346,10 @@ template; a BACO rule picks which model's candidate is emitted at each word boun
             BacoOptions o = baco_options(BacoArgs{n, max_new_tokens, first_sample_index, min_new_tokens, max_retries,
                                                   seed, base_seed, temperature, top_p, min_p, top_k,
                                                   base_temperature, base_top_p, lazy, base_template, step});
-            py::object bar = make_progress(progress, "baco");
-            attach(o, on_token, bar, slot);
-            try {
-              auto res = run_without_gil(slots, [&] { return d.generate(texts, *r, o); });
-              close_progress(bar);
-              return res;
-            } catch (...) {
-              close_progress(bar);
-              throw;
-            }
+            ProgressBar bar(progress, "baco");
+            attach(o, on_token, bar.object(), slot);
+            auto res = run_without_gil(slots, [&] { return d.generate(texts, *r, o); });
+            return res;
           },
           py::arg("prompts"), py::arg("rule") = default_rule_spec(), BACO_KWARGS,
           (std::string("n samples for each prompt (a str or a list), all decoded as one batch. rule: a spec "
@@ -375,16 +369,10 @@ template; a BACO rule picks which model's candidate is emitted at each word boun
             BacoOptions o = baco_options(BacoArgs{n, max_new_tokens, first_sample_index, min_new_tokens, max_retries,
                                                   seed, base_seed, temperature, top_p, min_p, top_k,
                                                   base_temperature, base_top_p, lazy, base_template, step});
-            py::object bar = make_progress(progress, "sweep");
-            attach(o, on_token, bar, slot);
-            try {
-              auto res = run_without_gil(slot, [&] { return d.sweep(texts, rule, gammas, o); });
-              close_progress(bar);
-              return res;
-            } catch (...) {
-              close_progress(bar);
-              throw;
-            }
+            ProgressBar bar(progress, "sweep");
+            attach(o, on_token, bar.object(), slot);
+            auto res = run_without_gil(slot, [&] { return d.sweep(texts, rule, gammas, o); });
+            return res;
           },
           py::arg("prompts"), py::arg("rule"), py::arg("gammas"), BACO_KWARGS,
           (std::string("A γ sweep (BACO Fig. 1B): the rule `rule` (a name without ':GAMMA', e.g. 'p-punc') at each "

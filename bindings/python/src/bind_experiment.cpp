@@ -76,20 +76,12 @@ InvalidArgumentError naming the key, before any model is loaded.)");
           [](const Experiment& e, const std::string& out, const std::string& shard, bool evaluate,
              const py::object& progress) {
             auto slot = std::make_shared<ErrorSlot>();
-            py::object bar = make_progress(progress, "experiment");
+            ProgressBar bar(progress, "experiment");
             RunOptions o;
             o.shard = Shard::parse(shard, "shard");
             o.evaluate = evaluate;
-            o.on_progress = progress_fn(bar, slot);
-            ExperimentSummary s;
-            try {
-              s = run_without_gil(slot, [&] { return e.run(out, o); });
-            } catch (...) {
-              close_progress(bar);
-              throw;
-            }
-            close_progress(bar);
-            return summary_rows(s);
+            o.on_progress = progress_fn(bar.object(), slot);
+            return summary_rows(run_without_gil(slot, [&] { return e.run(out, o); }));
           },
           py::arg("out"), py::arg("shard") = "0/1", py::arg("evaluate") = true, py::arg("progress") = py::none(),
           "Generates (resuming), evaluates and reports into `out`; returns one dict per point (a point that "

@@ -45,16 +45,9 @@ void set_base_template(TwoModelOptions& o, const py::object& t) {
 template <typename O, typename F>
 auto run(O o, const py::object& progress, const std::string& label, F&& f) {
   auto slot = std::make_shared<ErrorSlot>();
-  py::object bar = make_progress(progress, label);
-  o.on_progress = progress_fn(bar, slot);
-  try {
-    auto r = run_without_gil(slot, [&] { return f(o); });
-    close_progress(bar);
-    return r;
-  } catch (...) {
-    close_progress(bar);
-    throw;
-  }
+  ProgressBar bar(progress, label);
+  o.on_progress = progress_fn(bar.object(), slot);
+  return run_without_gil(slot, [&] { return f(o); });
 }
 
 ModelPtr need(const ModelPtr& m, const char* what) {

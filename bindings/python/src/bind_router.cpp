@@ -60,16 +60,9 @@ template <typename F>
 auto run_step(const py::object& progress, const std::string& label, ProgressCallback& on_progress, F&& f)
     -> decltype(f()) {
   auto slot = std::make_shared<ErrorSlot>();
-  py::object bar = make_progress(progress, label);
-  on_progress = progress_fn(bar, slot);
-  try {
-    auto r = run_without_gil(slot, std::forward<F>(f));
-    close_progress(bar);
-    return r;
-  } catch (...) {
-    close_progress(bar);
-    throw;
-  }
+  ProgressBar bar(progress, label);
+  on_progress = progress_fn(bar.object(), slot);
+  return run_without_gil(slot, std::forward<F>(f));
 }
 
 /// A step's FEATURES arguments as the library's feature sources (None: the library's).
@@ -318,16 +311,9 @@ RouteDecision(qwen: 25 (score ...), llama: 25 (score ...))
             for (const auto& l : labels) o.labels.push_back(parse_label_type(l));
             set_bert(o, max_epochs, patience, batch_size, max_length, learning_rate, weight_decay);
             auto slot = std::make_shared<ErrorSlot>();
-            py::object bar = make_progress(progress, "train bert");
-            o.on_progress = progress_fn(bar, slot);
-            try {
-              auto r = run_without_gil(slot, [&] { return train_bert_router(table, split, o); });
-              close_progress(bar);
-              return r;
-            } catch (...) {
-              close_progress(bar);
-              throw;
-            }
+            ProgressBar bar(progress, "train bert");
+            o.on_progress = progress_fn(bar.object(), slot);
+            return run_without_gil(slot, [&] { return train_bert_router(table, split, o); });
           },
           py::arg("table"), py::arg("encoder"), py::arg("seed") = BertRouterOptions{}.seed,
           py::arg("split_seed") = 0,
@@ -361,20 +347,14 @@ RouteDecision(qwen: 25 (score ...), llama: 25 (score ...))
             o.grid.hidden = hidden;
             o.grid.max_epochs = max_epochs;
             auto slot = std::make_shared<ErrorSlot>();
-            py::object bar = make_progress(progress, "train");
-            o.on_progress = progress_fn(bar, slot);
-            try {
-              auto r = run_without_gil(slot, [&] { return train_router(table, f, split, o); });
-              close_progress(bar);
-              return r;
-            } catch (...) {
-              close_progress(bar);
-              throw;
-            }
+            ProgressBar bar(progress, "train");
+            o.on_progress = progress_fn(bar.object(), slot);
+            return run_without_gil(slot, [&] { return train_router(table, f, split, o); });
           },
-          py::arg("table"), py::arg("features"), py::arg("kind") = "binary_mlp", py::arg("knn_k") = 5,
-          py::arg("seed") = 0, py::arg("split_seed") = 0, py::arg("hidden") = std::vector<int64_t>{64, 256},
-          py::arg("max_epochs") = 200, py::arg("progress") = py::none(),
+          py::arg("table"), py::arg("features"), py::arg("kind") = router_kind_name(TrainOptions{}.kind),
+          py::arg("knn_k") = TrainOptions{}.knn_k, py::arg("seed") = TrainOptions{}.seed, py::arg("split_seed") = 0,
+          py::arg("hidden") = TrainOptions{}.grid.hidden, py::arg("max_epochs") = TrainOptions{}.grid.max_epochs,
+          py::arg("progress") = py::none(),
           "Trains on the 70/10/20 split of `table` (seeded by split_seed). features: [Q, D] tensor (agnostic) or "
           "a list of [Q, D_m] tensors, one per model (specific), rows in table order. kind: 'knn', 'mway_mlp', "
           "'binary_mlp'.")
@@ -405,13 +385,13 @@ RouteDecision(qwen: 25 (score ...), llama: 25 (score ...))
             py::gil_scoped_release nogil;
             return route_text(r, query, k, budget, ratios);
           },
-          py::arg("query"), py::arg("k") = 1, py::arg("budget") = 50, py::arg("ratios") = std::vector<double>{},
+          py::arg("query"), py::arg("k") = RouteDefaults::k, py::arg("budget") = RouteDefaults::budget, py::arg("ratios") = std::vector<double>{},
           "The top-k models for a query text (a 'bert' router) and their share of the budget.")
       .def(
           "pick",
           [](const Router& r, const py::object& features, int64_t k, int64_t budget, const std::vector<double>& ratios,
              int64_t row) { return route(r, features_of(r, features), row, k, budget, ratios); },
-          py::arg("features"), py::arg("k") = 1, py::arg("budget") = 50, py::arg("ratios") = std::vector<double>{},
+          py::arg("features"), py::arg("k") = RouteDefaults::k, py::arg("budget") = RouteDefaults::budget, py::arg("ratios") = std::vector<double>{},
           py::arg("row") = 0,
           "The top-k models for one query (row `row` of the features) and their share of the budget.")
       .def("__repr__", [](const Router& r) {

@@ -213,16 +213,9 @@ them: n samples per prompt, and answer sets collected until a budget B is met.
             auto g = generate_options(s, n, max_new_tokens, seed, first_sample_index, stop, stop_at_eos, chat);
             g.cuda_graph = cuda_graph;
             auto slot = std::make_shared<ErrorSlot>();
-            py::object bar = make_progress(progress, "generate");
-            attach_callbacks(g, on_token, bar, slot);
-            try {
-              auto r = run_without_gil(slot, [&] { return generate(*model, texts, g); });
-              close_progress(bar);
-              return r;
-            } catch (...) {
-              close_progress(bar);
-              throw;
-            }
+            ProgressBar bar(progress, "generate");
+            attach_callbacks(g, on_token, bar.object(), slot);
+            return run_without_gil(slot, [&] { return generate(*model, texts, g); });
           },
           py::arg("model"), py::arg("prompts"), py::arg("n") = kGenerate.num_samples,
           py::arg("max_new_tokens") = kGenerate.max_new_tokens, py::arg("seed") = kGenerate.seed,
@@ -264,16 +257,9 @@ step, captured as a CUDA graph on a GPU (the same tokens). The GIL is released w
             a.max_generations = max_generations;
             a.generation = generate_options(s, 1, max_new_tokens, seed, 0, {}, true, chat);
             auto slot = std::make_shared<ErrorSlot>();
-            py::object bar = make_progress(progress, "answers");
-            a.generation.on_progress = progress_fn(bar, slot);
-            try {
-              auto r = run_without_gil(slot, [&] { return collect_answers(ms, q, a); });
-              close_progress(bar);
-              return r;
-            } catch (...) {
-              close_progress(bar);
-              throw;
-            }
+            ProgressBar bar(progress, "answers");
+            a.generation.on_progress = progress_fn(bar.object(), slot);
+            return run_without_gil(slot, [&] { return collect_answers(ms, q, a); });
           },
           py::arg("models"), py::arg("question"), py::arg("kind") = question_kind_name(kQuestion.kind),
           py::arg("strategy") = strategy_name(kAnswerSet.strategy), py::arg("budget") = kAnswerSet.budget,

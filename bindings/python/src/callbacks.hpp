@@ -98,9 +98,27 @@ inline ProgressCallback progress_fn(const py::object& bar, std::shared_ptr<Error
   };
 }
 
-/// Closes a progress bar made by make_progress (no-op for None).
-inline void close_progress(const py::object& bar) {
-  if (!bar.is_none() && py::hasattr(bar, "close")) bar.attr("close")();
-}
+/// The progress display of one call (make_progress), closed when the call's scope ends, whether it
+/// returns or throws. Destroyed with the GIL held (after run_without_gil gave it back); an error of
+/// the bar's own close() is dropped rather than replace the call's result or exception.
+class ProgressBar {
+ public:
+  ProgressBar(const py::object& progress, const std::string& label) : bar_(make_progress(progress, label)) {}
+  ~ProgressBar() {
+    if (bar_.is_none()) return;
+    try {
+      if (py::hasattr(bar_, "close")) bar_.attr("close")();
+    } catch (py::error_already_set& e) {
+      e.discard_as_unraisable("closing a breadth progress bar");
+    }
+  }
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+  /// The Python object to call (None when there is no bar).
+  const py::object& object() const { return bar_; }
+
+ private:
+  py::object bar_;
+};
 
 }  // namespace breadth::python
