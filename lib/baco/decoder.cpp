@@ -348,29 +348,8 @@ class Run {
   StepBatch batch_for(const std::vector<int64_t>& rows) {
     auto& Lb = lanes_[kB];
     auto& La = lanes_[kA];
-    auto idx = index_tensor(rows).to(device_);
-    auto take = [&idx](const torch::Tensor& t) { return t.index_select(0, idx); };
-    StepBatch s;
-    s.has_base = take(Lb.has_cand_t);
-    s.has_aligned = take(La.has_cand_t);
-    s.p_base_max = torch::where(s.has_base, take(Lb.pmax), NAN);
-    s.h_base = torch::where(s.has_base, take(Lb.H), NAN);
-    s.p_aligned_max = torch::where(s.has_aligned, take(La.pmax), NAN);
-    s.h_aligned = torch::where(s.has_aligned, take(La.H), NAN);
-    s.base_candidate = take(Lb.cand_t);  // -1 where not drawn
-    s.aligned_candidate = take(La.cand_t);
-    s.aligned_top1 = torch::where(s.has_aligned, take(La.top1), -1);
-    // Token classes by table lookup; an id of -1 (not drawn) looks up id 0 and is masked off.
-    auto cls = [](const torch::Tensor& table, const torch::Tensor& ids, const torch::Tensor& has) {
-      return table.index_select(0, ids.clamp_min(0)) & has;
-    };
-    s.base_candidate_punct = cls(Lb.punct_of, s.base_candidate, s.has_base);
-    s.base_candidate_function = cls(Lb.function_of, s.base_candidate, s.has_base);
-    s.aligned_top1_punct = cls(La.punct_of, s.aligned_top1, s.has_aligned);
-    s.aligned_top1_function = cls(La.function_of, s.aligned_top1, s.has_aligned);
-    s.u = take(u_t_);
-    s.position = take(pos_t_);
-    s.row = take(out_t_);
+    auto s = step_tensors(Lb.has_cand_t, La.has_cand_t, Lb.cand_t, La.cand_t)
+                 .select(sampling::to_device(index_tensor(rows), device_));
     // Text for rules that read it: views into this step's state.
     const auto n = rows.size();
     s.prompt.reserve(n);
@@ -389,13 +368,49 @@ class Run {
     return s;
   }
 
+  /// Every row of the step as the rule sees it, with a model's information present where `has_*`
+  /// says so: its statistics (NaN elsewhere), its candidate and the aligned top-1 (-1 elsewhere),
+  /// token classes by table lookup (an id of -1 looks up id 0 and is masked off). On the models'
+  /// device, no text.
+  StepBatch step_tensors(const torch::Tensor& has_b, const torch::Tensor& has_a, const torch::Tensor& cand_b,
+                         const torch::Tensor& cand_a) const {
+    const auto& Lb = lanes_[kB];
+    const auto& La = lanes_[kA];
+    StepBatch s;
+    s.has_base = has_b;
+    s.has_aligned = has_a;
+    s.p_base_max = torch::where(has_b, Lb.pmax, NAN);
+    s.h_base = torch::where(has_b, Lb.H, NAN);
+    s.p_aligned_max = torch::where(has_a, La.pmax, NAN);
+    s.h_aligned = torch::where(has_a, La.H, NAN);
+    s.base_candidate = torch::where(has_b, cand_b, -1);
+    s.aligned_candidate = torch::where(has_a, cand_a, -1);
+    s.aligned_top1 = torch::where(has_a, La.top1, -1);
+    auto cls = [](const torch::Tensor& table, const torch::Tensor& ids, const torch::Tensor& has) {
+      return table.index_select(0, ids.clamp_min(0)) & has;
+    };
+    s.base_candidate_punct = cls(Lb.punct_of, s.base_candidate, has_b);
+    s.base_candidate_function = cls(Lb.function_of, s.base_candidate, has_b);
+    s.aligned_top1_punct = cls(La.punct_of, s.aligned_top1, has_a);
+    s.aligned_top1_function = cls(La.function_of, s.aligned_top1, has_a);
+    s.u = u_t_;
+    s.position = pos_t_;
+    s.row = out_t_;
+    return s;
+  }
+
+  /// The rule's routes for a batch ([R] on the batch's device), checked for shape.
+  torch::Tensor routes(const StepBatch& s) const {
+    auto r = sh_.rule->decide(s);
+    BREADTH_CHECK_ARG(r.defined() && r.dim() == 1 && r.size(0) == s.size(),
+                      "rule '{}' returned {} routes for {} rows", sh_.rule->name(),
+                      r.defined() && r.dim() == 1 ? r.size(0) : -1, s.size());
+    return r;
+  }
+
   /// The rule's routes for `rows`: one batch in, one copy of the routes back to the host.
   std::vector<BacoChoice> ask(const std::vector<int64_t>& rows) {
-    auto r = sh_.rule->decide(batch_for(rows));
-    BREADTH_CHECK_ARG(r.defined() && r.dim() == 1 && r.size(0) == static_cast<int64_t>(rows.size()),
-                      "rule '{}' returned {} routes for {} rows", sh_.rule->name(),
-                      r.defined() && r.dim() == 1 ? r.size(0) : -1, rows.size());
-    auto host = r.to(torch::kCPU, torch::kInt8).contiguous();
+    auto host = routes(batch_for(rows)).to(torch::kCPU, torch::kInt8).contiguous();
     auto a = host.accessor<int8_t, 1>();
     std::vector<BacoChoice> v(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) v[i] = static_cast<BacoChoice>(a[static_cast<int64_t>(i)]);
@@ -641,6 +656,7 @@ class Run {
     const auto& rawB = Lb.logits;
     auto cand_b = draw(Lb, Lb.mask_eos ? eos_masked(Lb, rawB) : rawB, ut[3]);
     auto b_no_eos = draw(Lb, eos_masked(Lb, rawB), ut[4]);
+    const auto b_eos = is_eos(Lb, cand_b);
 
     // 1. Classify: an owner whose candidate starts a word frees the row for the rule.
     auto owner_starts = torch::where(owner_base, starts(Lb, cand_b), starts(La, cand_a));
@@ -656,13 +672,14 @@ class Run {
     const auto kU = static_cast<int8_t>(BacoChoice::kUndecided);
     const auto kBase = static_cast<int8_t>(BacoChoice::kBase);
     const auto kAl = static_cast<int8_t>(BacoChoice::kAligned);
-    auto r1 = ask_resident(has_b1, has_a1, cand_b, cand_a);
+    // Every row is asked (resident rules decide each row alone); only the free rows' answers count.
+    auto r1 = routes(step_tensors(has_b1, has_a1, cand_b, cand_a)).to(torch::kInt8);
     auto undecided = free & (r1 == kU);
     auto has_b2 = has_b1 | undecided, has_a2 = has_a1 | undecided;
-    auto r2 = ask_resident(has_b2, has_a2, cand_b, cand_a);
+    auto r2 = routes(step_tensors(has_b2, has_a2, cand_b, cand_a)).to(torch::kInt8);
     auto rule_failed = undecided & (r2 != kBase) & (r2 != kAl);
     auto to_base = free & (torch::where(undecided, r2, r1) == kBase);
-    auto handoff = to_base & is_eos(Lb, cand_b);  // invariant 3: base EOS hands the step over
+    auto handoff = to_base & b_eos;  // invariant 3: base EOS hands the step over
     auto chosen_base = to_base & ~handoff;
     auto drawn_b = has_b2 | to_base;
     auto drawn_a = has_a2 | (free & ~chosen_base);
@@ -672,10 +689,10 @@ class Run {
     auto chosen_starts = torch::where(chosen_base, starts(Lb, cand_b), starts(La, cand_a));
     auto other_owns = torch::where(chosen_base, ~owner_base, owner_base);
     auto conflict = free & other_owns & (mid | (~prev_ends & ~chosen_starts));
-    auto other_base_eos = ~chosen_base & is_eos(Lb, cand_b);
+    auto other_base_eos = ~chosen_base & b_eos;
     auto keep_other = conflict & ~other_base_eos;
     auto word_start_case = conflict & other_base_eos;
-    auto forced_b_redraw = forced & owner_base & is_eos(Lb, cand_b);
+    auto forced_b_redraw = forced & owner_base & b_eos;
     auto forced_id = torch::where(owner_base, torch::where(forced_b_redraw, b_no_eos, cand_b), cand_a);
     auto free_base_lane = torch::where(keep_other, ~chosen_base, chosen_base);
     auto free_id = torch::where(keep_other, torch::where(chosen_base, cand_a, cand_b),
@@ -742,39 +759,6 @@ class Run {
       if (at(kForced, b) != 0) emit_row(b);
     for (auto b : live)
       if (at(kFree, b) != 0) emit_row(b);
-  }
-
-  /// The rule over every row of the step with the given information present (rows the step does
-  /// not ask about are decided too and ignored: resident rules decide each row alone).
-  torch::Tensor ask_resident(const torch::Tensor& has_b, const torch::Tensor& has_a,
-                             const torch::Tensor& cand_b, const torch::Tensor& cand_a) {
-    auto& Lb = lanes_[kB];
-    auto& La = lanes_[kA];
-    StepBatch s;
-    s.has_base = has_b;
-    s.has_aligned = has_a;
-    s.p_base_max = torch::where(has_b, Lb.pmax, NAN);
-    s.h_base = torch::where(has_b, Lb.H, NAN);
-    s.p_aligned_max = torch::where(has_a, La.pmax, NAN);
-    s.h_aligned = torch::where(has_a, La.H, NAN);
-    s.base_candidate = torch::where(has_b, cand_b, -1);
-    s.aligned_candidate = torch::where(has_a, cand_a, -1);
-    s.aligned_top1 = torch::where(has_a, La.top1, -1);
-    auto cls = [](const torch::Tensor& table, const torch::Tensor& ids, const torch::Tensor& has) {
-      return table.index_select(0, ids.clamp_min(0)) & has;
-    };
-    s.base_candidate_punct = cls(Lb.punct_of, s.base_candidate, has_b);
-    s.base_candidate_function = cls(Lb.function_of, s.base_candidate, has_b);
-    s.aligned_top1_punct = cls(La.punct_of, s.aligned_top1, has_a);
-    s.aligned_top1_function = cls(La.function_of, s.aligned_top1, has_a);
-    s.u = u_t_;
-    s.position = pos_t_;
-    s.row = out_t_;
-    auto r = sh_.rule->decide(s);
-    BREADTH_CHECK_ARG(r.defined() && r.dim() == 1 && r.size(0) == s.size(),
-                      "rule '{}' returned {} routes for {} rows", sh_.rule->name(),
-                      r.defined() && r.dim() == 1 ? r.size(0) : -1, s.size());
-    return r.to(torch::kInt8);
   }
 
   void emit(int64_t b64, int l, int32_t id, ChoiceReason why) {
@@ -1016,22 +1000,22 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
     L.word_start = torch::empty({V}, torch::kBool);
     L.punct_of = torch::empty({V}, torch::kBool);
     L.function_of = torch::empty({V}, torch::kBool);
+    L.eos_of = torch::empty({V}, torch::kBool);
     auto ws = L.word_start.accessor<bool, 1>();
     auto pu = L.punct_of.accessor<bool, 1>();
     auto fn = L.function_of.accessor<bool, 1>();
+    auto eo = L.eos_of.accessor<bool, 1>();
     for (int64_t v = 0; v < V; ++v) {
       // The tokens that may follow a token that does not end a word.
       ws[v] = baco::starts_new_word(/*prev_ends_word=*/false, L.starts_word(v), /*mid_character=*/false);
       pu[v] = L.cls->punct(v) || L.is_eos(v);
       fn[v] = L.cls->function(v);
+      eo[v] = L.is_eos(v);
     }
     const auto dev = sh.prompt_logits[l].device();
     L.word_start = L.word_start.to(dev);
     L.punct_of = L.punct_of.to(dev);
     L.function_of = L.function_of.to(dev);
-    L.eos_of = torch::zeros({V}, torch::kBool);
-    for (auto e : eos)
-      if (e >= 0 && e < V) L.eos_of[e] = true;
     L.eos_of = L.eos_of.to(dev);
     // Masking an id beyond the logits would be an index error: keep only those inside.
     if (L.eos_ids.numel() > 0) L.eos_ids = L.eos_ids.index({L.eos_ids < V});

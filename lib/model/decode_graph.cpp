@@ -56,9 +56,7 @@ torch::Tensor DecodeGraph::step(KvCache& cache, const torch::Tensor& next_ids) {
     BREADTH_CHECK_ARG(state.get() == captured_->state && ids.sizes() == captured_->ids.sizes(),
                       "DecodeGraph::step: the cache or the batch changed since the step was captured; "
                       "make a new DecodeGraph");
-    BREADTH_CHECK_ARG(state->columns < state->capacity,
-                      "forward: fixed_shape never grows the cache and its {} columns are full; make it "
-                      "with new_cache(batch, prompt length + new tokens)", state->capacity);
+    state->require_room_without_growing();
     captured_->ids.copy_(ids);
     captured_->graph.replay();
     // The host side of forward() that a replay does not run.

@@ -268,15 +268,16 @@ torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tens
   }
   q = apply_rope(q.transpose(1, 2), cos, sin);  // [B, nq, T, D]
   k = apply_rope(k.transpose(1, 2), cos, sin);
+  auto vt = v.reshape({B, T, nkv, D}).transpose(1, 2);
   torch::Tensor keys, values;
   if (attn.column.defined()) {
     st.k[index].index_copy_(2, attn.column, k);
-    st.v[index].index_copy_(2, attn.column, v.reshape({B, T, nkv, D}).transpose(1, 2));
+    st.v[index].index_copy_(2, attn.column, vt);
     keys = st.k[index];
     values = st.v[index];
   } else {
     st.k[index].narrow(2, past, T).copy_(k);
-    st.v[index].narrow(2, past, T).copy_(v.reshape({B, T, nkv, D}).transpose(1, 2));
+    st.v[index].narrow(2, past, T).copy_(vt);
     keys = st.k[index].narrow(2, 0, past + T);
     values = st.v[index].narrow(2, 0, past + T);
   }
@@ -365,9 +366,7 @@ ForwardOutput Decoder::forward(KvCache& cache, const torch::Tensor& ids_in,
   if (fixed) {
     BREADTH_CHECK_ARG(T == 1 && past > 0, "forward: fixed_shape is a decode step: one token per row on a "
                                           "prefilled cache (got {} tokens, {} cached)", T, past);
-    BREADTH_CHECK_ARG(past < st.capacity,
-                      "forward: fixed_shape never grows the cache and its {} columns are full; make it "
-                      "with new_cache(batch, prompt length + new tokens)", st.capacity);
+    st.require_room_without_growing();
     BREADTH_CHECK_ARG(!arch_.rope.length_dependent() && !arch_.rope_local.length_dependent(),
                       "forward: fixed_shape cannot take '{}''s rope scaling (its frequencies follow the "
                       "longest position, read on the host)", p.architecture);

@@ -51,6 +51,12 @@ void KvCache::State::reserve(int64_t needed) {
   capacity = cap;
 }
 
+void KvCache::State::require_room_without_growing() const {
+  BREADTH_CHECK_ARG(columns < capacity,
+                    "forward: fixed_shape never grows the cache and its {} columns are full; make it "
+                    "with new_cache(batch, prompt length + new tokens)", capacity);
+}
+
 int64_t KvCache::batch() const { return state_ ? state_->batch : 0; }
 int64_t KvCache::columns() const { return state_ ? state_->columns : 0; }
 int64_t KvCache::capacity() const { return state_ ? state_->capacity : 0; }

@@ -37,6 +37,8 @@ struct KvCache::State {
                                        torch::Device device);
   /// Grows the buffers (amortized doubling) so that `needed` columns fit.
   void reserve(int64_t needed);
+  /// For the fixed-shape step, which never grows the buffers: InvalidArgument when no column is free.
+  void require_room_without_growing() const;
 };
 
 /// The model implementation's access to a KvCache's state (KvCache befriends this struct alone; it
