@@ -302,8 +302,19 @@ torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tens
   } else {
     std::optional<torch::Tensor> mask;
     if (attn.mask.defined()) mask = attn.mask;
-    out = at::scaled_dot_product_attention(q, keys, values, mask, 0.0, attn.causal,
-                                           arch_.attn_scale, /*enable_gqa=*/nq != nkv);
+    if (T == 1 && device_.is_cpu() && dtype_ != torch::kFloat32) {
+      // A decode step on the CPU: libtorch's reduced-precision attention kernel runs one small
+      // MKL GEMM per (row, head), several times slower than the float32 one at one query
+      // (SmolLM2, 192 columns, batch 10: 705 vs 155 us per layer with these copies included,
+      // benchmarks/RESULTS.md). Widening is exact, and the float32 result is rounded once.
+      out = at::scaled_dot_product_attention(q.to(torch::kFloat32), keys.to(torch::kFloat32),
+                                             values.to(torch::kFloat32), mask, 0.0, attn.causal,
+                                             arch_.attn_scale, /*enable_gqa=*/nq != nkv)
+                .to(dtype_);
+    } else {
+      out = at::scaled_dot_product_attention(q, keys, values, mask, 0.0, attn.causal,
+                                             arch_.attn_scale, /*enable_gqa=*/nq != nkv);
+    }
   }
   out = out.transpose(1, 2).reshape({B, T, nq * D});
   return L.o(out);

@@ -172,6 +172,24 @@ TEST_CASE("bfloat16 stays within transformers' own bfloat16 error", "[model][par
       CHECK(ours <= 2 * theirs + 0.05);
       auto agree = (got.argmax(-1) == ref["single_logits"].argmax(-1)).to(torch::kFloat32).mean();
       CHECK(agree.item<double>() >= 0.8);
+
+      // Cached decoding (on the CPU a bfloat16 model keeps bfloat16-rounded keys and values in a
+      // float32 cache) lands as close to transformers' float32 decode, step by step.
+      auto prompt = to_ids(ref["decode_prompt"]);
+      KvCache dc;
+      auto logits = model->prefill(dc, {prompt});
+      const auto steps = ref["decode_tokens"].size(0);
+      double worst = max_abs_diff(logits[0], ref["decode_logits"][0]);
+      int64_t same_top1 = 0;
+      for (int64_t s = 0; s < steps; ++s) {
+        auto tok = ref["decode_tokens"].narrow(0, s, 1);
+        logits = model->decode(dc, tok);
+        worst = std::max(worst, max_abs_diff(logits[0], ref["decode_logits"][s + 1]));
+        same_top1 += logits[0].argmax().item<int64_t>() == ref["decode_logits"][s + 1].argmax().item<int64_t>();
+      }
+      INFO("breadth bf16 decode error " << worst << ", transformers bf16 prefill error " << theirs);
+      CHECK(worst <= 2 * theirs + 0.05);
+      CHECK(same_top1 >= (8 * steps) / 10);
     }
   }
 }
