@@ -23,5 +23,10 @@ bool gemv_f32(const float* x, int64_t rows, const float* w, int64_t in, int64_t 
 /// CPU also multiplies and sums in float32). The caller rounds y to bfloat16 when its model is.
 bool gemv_bf16(const float* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, float* y,
                GemvIsa isa = GemvIsa::kBest);
+/// Activations and weights both bfloat16 (bits): AVX512-BF16's pairwise dot product, exact products
+/// summed in float32, twice the products per instruction of gemv_bf16 and no widening; what a
+/// bfloat16 model's decode step runs, since its activations are bfloat16 already. Returns false
+/// (and writes nothing) on a CPU without AVX512-BF16; the caller then widens and uses gemv_bf16.
+bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, float* y);
 
 }  // namespace breadth::model

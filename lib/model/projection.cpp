@@ -60,10 +60,19 @@ std::optional<torch::Tensor> Projection::few_rows(const torch::Tensor& x) const 
       x.scalar_type() != wt || (wt != torch::kFloat32 && wt != torch::kBFloat16) || x.requires_grad() ||
       weight_.requires_grad())
     return std::nullopt;
-  auto xf = x.to(torch::kFloat32).contiguous();
   auto shape = x.sizes().vec();
   shape.back() = out_;
   auto y = torch::empty(shape, x.options().dtype(torch::kFloat32));
+  if (wt == torch::kBFloat16) {
+    // A bfloat16 model's activations are bfloat16: multiplied as they are where the CPU can.
+    auto xb = x.contiguous();
+    if (gemv_bf16_bf16(reinterpret_cast<const uint16_t*>(xb.data_ptr()), rows,
+                       reinterpret_cast<const uint16_t*>(weight_.data_ptr()), in_, out_, y.data_ptr<float>())) {
+      if (bias_.defined()) y.add_(bias_);
+      return y.to(wt);
+    }
+  }
+  auto xf = x.to(torch::kFloat32).contiguous();
   const bool ok = wt == torch::kFloat32
                       ? gemv_f32(xf.data_ptr<float>(), rows, weight_.data_ptr<float>(), in_, out_, y.data_ptr<float>())
                       : gemv_bf16(xf.data_ptr<float>(), rows, reinterpret_cast<const uint16_t*>(weight_.data_ptr()),

@@ -45,6 +45,38 @@ TEST_CASE("gemv_f32 equals a float64 reference within the float32 dot-product bo
           for (int64_t out : {1, 6, 33, 577}) check_against_float64(rows, in, out, isa, bf16);
 }
 
+TEST_CASE("gemv_bf16_bf16 equals a float64 reference within the float32 dot-product bound") {
+  // Both operands bfloat16: every product is exact in float32, so the same bound holds. The kernel
+  // runs exactly where the CPU has AVX512-BF16 (this project's test machines do; elsewhere it must
+  // decline, and the caller widens).
+  __builtin_cpu_init();
+  const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512bf16");
+  torch::manual_seed(6);
+  for (int64_t rows : {1, 2, 5, 6, 7, 10, 13, 16})
+    for (int64_t in : {1, 31, 32, 33, 64, 100, 576})
+      for (int64_t out : {1, 3, 4, 6, 33, 577}) {
+        INFO("rows " << rows << " in " << in << " out " << out);
+        auto x = torch::randn({rows, in}).to(torch::kBFloat16);
+        auto w = torch::randn({out, in}).to(torch::kBFloat16);
+        auto y = torch::full({rows, out}, NAN);
+        const bool ran = model::gemv_bf16_bf16(reinterpret_cast<const uint16_t*>(x.data_ptr()), rows,
+                                               reinterpret_cast<const uint16_t*>(w.data_ptr()), in, out,
+                                               y.data_ptr<float>());
+        REQUIRE(ran == has);
+        if (!ran) continue;
+        auto xd = x.to(torch::kDouble), wd = w.to(torch::kDouble);
+        auto ref = torch::matmul(xd, wd.t());
+        auto mass = torch::matmul(xd.abs(), wd.abs().t());
+        const double u = std::ldexp(1.0, -24), n = static_cast<double>(in);
+        CHECK(((y.to(torch::kDouble) - ref).abs() <= mass * (n * u / (1 - n * u))).all().item<bool>());
+        CHECK(torch::isfinite(y).all().item<bool>());
+      }
+  float yf = 0;
+  uint16_t one = 0x3f80;  // 1.0
+  CHECK_FALSE(model::gemv_bf16_bf16(&one, model::kGemvMaxRows + 1, &one, 1, 1, &yf));
+}
+
 TEST_CASE("gemv_f32 declines more rows than it is built for") {
   float x = 1, w = 1, y = 0;
   CHECK_FALSE(model::gemv_f32(&x, model::kGemvMaxRows + 1, &w, 1, 1, &y));
