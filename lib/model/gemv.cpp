@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace breadth::model {
@@ -122,9 +123,18 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline __m512bh load32(co
   return (__m512bh)_mm512_maskz_loadu_epi16(m, p);
 }
 
-template <int R, int MB>
+// The output as float32, or rounded to bfloat16 (to nearest, ties to even: libtorch's rounding) so
+// that a bfloat16 model's projection needs no separate conversion.
+inline void put(float v, float* p) { *p = v; }
+inline void put(float v, uint16_t* p) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  *p = std::isnan(v) ? uint16_t{0x7fc0} : static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+template <int R, int MB, typename Y>
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline void block_dpbf16(
-    const uint16_t* x, const uint16_t* w, int64_t in, int64_t out, float* y, int64_t o, int64_t m0) {
+    const uint16_t* x, const uint16_t* w, int64_t in, int64_t out, Y* y, int64_t o, int64_t m0) {
   __m512 acc[R][MB];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
@@ -150,25 +160,26 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline void block_dpbf16(
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int j = 0; j < MB; ++j) y[(m0 + j) * out + o + r] = _mm512_reduce_add_ps(acc[r][j]);
+    for (int j = 0; j < MB; ++j) put(_mm512_reduce_add_ps(acc[r][j]), y + (m0 + j) * out + o + r);
 }
 
-template <int R>
+template <int R, typename Y>
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline void dpbf16_rows(
-    int64_t mb, const uint16_t* x, const uint16_t* w, int64_t in, int64_t out, float* y, int64_t o, int64_t m) {
+    int64_t mb, const uint16_t* x, const uint16_t* w, int64_t in, int64_t out, Y* y, int64_t o, int64_t m) {
   switch (mb) {
-    case 6: return block_dpbf16<R, 6>(x, w, in, out, y, o, m);
-    case 5: return block_dpbf16<R, 5>(x, w, in, out, y, o, m);
-    case 4: return block_dpbf16<R, 4>(x, w, in, out, y, o, m);
-    case 3: return block_dpbf16<R, 3>(x, w, in, out, y, o, m);
-    case 2: return block_dpbf16<R, 2>(x, w, in, out, y, o, m);
-    default: return block_dpbf16<R, 1>(x, w, in, out, y, o, m);
+    case 6: return block_dpbf16<R, 6, Y>(x, w, in, out, y, o, m);
+    case 5: return block_dpbf16<R, 5, Y>(x, w, in, out, y, o, m);
+    case 4: return block_dpbf16<R, 4, Y>(x, w, in, out, y, o, m);
+    case 3: return block_dpbf16<R, 3, Y>(x, w, in, out, y, o, m);
+    case 2: return block_dpbf16<R, 2, Y>(x, w, in, out, y, o, m);
+    default: return block_dpbf16<R, 1, Y>(x, w, in, out, y, o, m);
   }
 }
 
+template <typename Y>
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) void rows_dpbf16(const uint16_t* x, int64_t rows,
                                                                         const uint16_t* w, int64_t in,
-                                                                        int64_t out, float* y, int64_t begin,
+                                                                        int64_t out, Y* y, int64_t begin,
                                                                         int64_t end) {
   // Blocks of up to 4 weight rows x up to 6 activation rows (24 accumulators, 6 activation vectors
   // and a weight vector: 31 of the 32 registers), the activation rows split into near-equal blocks.
@@ -182,9 +193,9 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void rows_dpbf16(const ui
   };
   int64_t o = begin;
   for (; o + 4 <= end; o += 4)
-    blocks([&](int64_t mb, int64_t m) { dpbf16_rows<4>(mb, x, w, in, out, y, o, m); });
+    blocks([&](int64_t mb, int64_t m) { dpbf16_rows<4, Y>(mb, x, w, in, out, y, o, m); });
   for (; o < end; ++o)
-    blocks([&](int64_t mb, int64_t m) { dpbf16_rows<1>(mb, x, w, in, out, y, o, m); });
+    blocks([&](int64_t mb, int64_t m) { dpbf16_rows<1, Y>(mb, x, w, in, out, y, o, m); });
 }
 
 __attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {
@@ -239,15 +250,23 @@ bool run(const float* x, int64_t rows, const W* w, int64_t in, int64_t out, floa
   return true;
 }
 
-}  // namespace
-
-bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, float* y) {
+template <typename Y>
+bool run_dpbf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, Y* y) {
   __builtin_cpu_init();
   static const bool kHas = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                            __builtin_cpu_supports("avx512bf16");
   if (!kHas || rows < 1 || rows > kGemvMaxRows) return false;
   at::parallel_for(0, out, 32, [&](int64_t b, int64_t e) { rows_dpbf16(x, rows, w, in, out, y, b, e); });
   return true;
+}
+
+}  // namespace
+
+bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, float* y) {
+  return run_dpbf16(x, rows, w, in, out, y);
+}
+bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, uint16_t* y) {
+  return run_dpbf16(x, rows, w, in, out, y);
 }
 
 bool gemv_f32(const float* x, int64_t rows, const float* w, int64_t in, int64_t out, float* y, GemvIsa isa) {

@@ -28,5 +28,8 @@ bool gemv_bf16(const float* x, int64_t rows, const uint16_t* w, int64_t in, int6
 /// bfloat16 model's decode step runs, since its activations are bfloat16 already. Returns false
 /// (and writes nothing) on a CPU without AVX512-BF16; the caller then widens and uses gemv_bf16.
 bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, float* y);
+/// The same with y rounded to bfloat16 (bits; to nearest, ties to even, as libtorch rounds): a
+/// bfloat16 model's projection without a bias, with no separate conversion of its output.
+bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, uint16_t* y);
 
 }  // namespace breadth::model

@@ -62,16 +62,21 @@ std::optional<torch::Tensor> Projection::few_rows(const torch::Tensor& x) const 
     return std::nullopt;
   auto shape = x.sizes().vec();
   shape.back() = out_;
-  auto y = torch::empty(shape, x.options().dtype(torch::kFloat32));
   if (wt == torch::kBFloat16) {
-    // A bfloat16 model's activations are bfloat16: multiplied as they are where the CPU can.
+    // A bfloat16 model's activations are bfloat16: multiplied as they are where the CPU can, and
+    // without a bias the output is rounded in the kernel (the same rounding .to() does).
     auto xb = x.contiguous();
-    if (gemv_bf16_bf16(reinterpret_cast<const uint16_t*>(xb.data_ptr()), rows,
-                       reinterpret_cast<const uint16_t*>(weight_.data_ptr()), in_, out_, y.data_ptr<float>())) {
-      if (bias_.defined()) y.add_(bias_);
-      return y.to(wt);
+    const auto* xp = reinterpret_cast<const uint16_t*>(xb.data_ptr());
+    const auto* wp = reinterpret_cast<const uint16_t*>(weight_.data_ptr());
+    if (!bias_.defined()) {
+      auto yb = torch::empty(shape, x.options());
+      if (gemv_bf16_bf16(xp, rows, wp, in_, out_, reinterpret_cast<uint16_t*>(yb.data_ptr()))) return yb;
+    } else {
+      auto yf = torch::empty(shape, x.options().dtype(torch::kFloat32));
+      if (gemv_bf16_bf16(xp, rows, wp, in_, out_, yf.data_ptr<float>())) return yf.add_(bias_).to(wt);
     }
   }
+  auto y = torch::empty(shape, x.options().dtype(torch::kFloat32));
   auto xf = x.to(torch::kFloat32).contiguous();
   const bool ok = wt == torch::kFloat32
                       ? gemv_f32(xf.data_ptr<float>(), rows, weight_.data_ptr<float>(), in_, out_, y.data_ptr<float>())

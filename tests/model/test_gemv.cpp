@@ -71,6 +71,12 @@ TEST_CASE("gemv_bf16_bf16 equals a float64 reference within the float32 dot-prod
         const double u = std::ldexp(1.0, -24), n = static_cast<double>(in);
         CHECK(((y.to(torch::kDouble) - ref).abs() <= mass * (n * u / (1 - n * u))).all().item<bool>());
         CHECK(torch::isfinite(y).all().item<bool>());
+        // The bfloat16-output overload rounds exactly as libtorch's .to(bfloat16) rounds its sums.
+        auto yb = torch::empty({rows, out}, torch::kBFloat16);
+        REQUIRE(model::gemv_bf16_bf16(reinterpret_cast<const uint16_t*>(x.data_ptr()), rows,
+                                      reinterpret_cast<const uint16_t*>(w.data_ptr()), in, out,
+                                      reinterpret_cast<uint16_t*>(yb.data_ptr())));
+        CHECK(torch::equal(yb, y.to(torch::kBFloat16)));
       }
   float yf = 0;
   uint16_t one = 0x3f80;  // 1.0
