@@ -149,9 +149,11 @@ torch::Tensor on(const torch::Tensor& t, torch::Device d) { return t.device() ==
 /// is the one-device run. Between two devices the copy is a device-to-device copy, non-blocking
 /// where that is legal: GPU -> GPU, and CPU -> GPU from pinned memory (sampling::to_device); a
 /// GPU -> CPU copy must block (the host reads the result), so with base on a GPU and aligned on the
-/// CPU each such group is one more host read. The hook counts each move as one call (aten::to):
-/// with the base lane on another device the resident step counts two a step instead of one, and the
-/// host-driven step one more per rule ask.
+/// CPU each such group is one more host read. tests/common/host_syncs.hpp counts each group's move
+/// as one call (one aten::to: the dtype casts around it are not moves): with the base lane on
+/// another device a resident step counts one call more than the same step with both models on the
+/// aligned model's device (less the base lane's own host-to-device copies, which vanish when base is
+/// on the CPU), and a host-driven step one more per rule ask. With one device it counts the same.
 std::vector<torch::Tensor> move_group(const std::vector<torch::Tensor>& ts, torch::Device d) {
   if (ts.empty() || ts.front().device() == d) return ts;
   std::vector<torch::Tensor> wide;
