@@ -441,7 +441,10 @@ BREADTH_API void breadth_rule_free(breadth_rule* rule);
 /* The rule's name ("p-punc:0.3"); *out is owned by the rule. */
 BREADTH_API breadth_status breadth_rule_name(const breadth_rule* rule, const char** out);
 
-/* A decoder over two loaded models (borrowed: they are shared, so they may be freed afterwards). */
+/* A decoder over two loaded models (borrowed: they are shared, so they may be freed afterwards).
+ * Each model keeps the device and dtype it was loaded with (breadth_model_options): base and aligned
+ * may be on different devices ("cpu" and "cuda", or two GPUs); the step is decided on the aligned
+ * model's device (docs/baco.md, "Two devices"). */
 BREADTH_API breadth_status breadth_baco_create(const breadth_model* base, const breadth_model* aligned,
                                                breadth_baco** out);
 BREADTH_API void breadth_baco_free(breadth_baco* baco);

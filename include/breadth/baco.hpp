@@ -103,7 +103,7 @@ using BacoTokenCallback = std::function<bool(int64_t row, const TokenRecord& tok
 /// Where a step's decisions are made. Both places emit the same tokens, records and random streams;
 /// they differ in how often the host waits for the models' device.
 enum class BacoStep : uint8_t {
-  /// kResident where it applies and pays (models on a GPU), kHostDriven otherwise.
+  /// kResident where it applies and pays (a model on a GPU), kHostDriven otherwise.
   kAuto,
   /// The host reads candidates and routes as each decision needs them (several reads a step). Lazy
   /// decoding needs this: its host decisions are what let it skip a model's forward pass.
@@ -170,7 +170,10 @@ class BacoDecoder {
  public:
   /// Both models must have tokenizers. When their vocabularies are identical (same size and the
   /// same bytes for every id) token ids pass directly; otherwise hand-off goes through text at word
-  /// boundaries, re-tokenized for the receiving model.
+  /// boundaries, re-tokenized for the receiving model. The models may be on different devices
+  /// (CPU + GPU, two GPUs) and in different dtypes: each model's cache, logits and draws stay on its
+  /// own device; the step's shared tensors (the rule's batch, routes, decisions) live on the aligned
+  /// model's device (docs/baco.md, "Two devices").
   BacoDecoder(std::shared_ptr<const CausalLM> base, std::shared_ptr<const CausalLM> aligned);
 
   bool shared_vocabulary() const { return shared_vocab_; }

@@ -13,6 +13,16 @@
 // the drawn candidates (the decision logic and the text branch on them), the rule's routes (one
 // copy per ask) and, once per step before emitting, one copy of each lane's statistics for the
 // provenance records.
+//
+// Two devices. The models may live on different devices (base on the CPU and aligned on a GPU, or
+// two GPUs) and in different dtypes. Each lane's KV cache, the ids fed to it, its logits (float32
+// whatever the model's dtype), statistics (float32) and draws stay on its model's device. The step's
+// shared tensors (the rule's StepBatch, the routing uniforms, positions, routes, the resident step's
+// decisions and emitted ids) live on one step device: the aligned model's (device_). A lane on
+// another device sends its per-step results there as one group (move_group: one copy per group),
+// and the ids fed to a model go to that model's device. A move between two devices is a
+// device-to-device copy queued behind both devices' work, not a host read; only a GPU -> CPU move
+// (base on a GPU, aligned on the CPU) makes the host wait, like any read.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -48,11 +58,12 @@ struct Lane {
   std::vector<torch::Generator>* gens = nullptr;  // indexed by result row
   std::unordered_set<int64_t> eos;
   torch::Tensor eos_ids;       // [E] int64
-  // Per-token tables over the model's vocabulary [V] (bool, on the model's device).
-  torch::Tensor word_start;    // starts_word: the aligned word-start redraw's mask
-  torch::Tensor punct_of;      // punctuation/formatting, EOS ids included (StepBatch's *_punct)
-  torch::Tensor function_of;   // starts a function word (StepBatch's *_function)
-  torch::Tensor eos_of;        // an EOS id (the resident step's invariant-3 checks)
+  // Per-token tables over the model's vocabulary [V] (bool): the draws' tables on the model's
+  // device, the rule's (StepBatch's class flags) on the step device.
+  torch::Tensor word_start;    // starts_word: the aligned word-start redraw's mask (model's device)
+  torch::Tensor punct_of;      // punctuation/formatting, EOS ids included (StepBatch's *_punct; step device)
+  torch::Tensor function_of;   // starts a function word (StepBatch's *_function; step device)
+  torch::Tensor eos_of;        // an EOS id (the resident step's invariant-3 checks; model's device)
   const baco::FragmentEncoder* frag = nullptr;
 
   KvCache cache;
@@ -130,6 +141,34 @@ torch::Tensor index_tensor(const std::vector<int64_t>& v) {
 
 /// A device tensor on `d`, moved only when it is elsewhere.
 torch::Tensor on(const torch::Tensor& t, torch::Device d) { return t.device() == d ? t : t.to(d); }
+
+/// [B] tensors of one lane (any dtypes, one device) on `d`, moved as one group: packed into one
+/// float64 [k, B] tensor (float32 statistics, int64 ids below 2^53 and bools pass through float64
+/// exactly), copied once and unpacked in each tensor's own dtype. Nothing is copied (and the host
+/// sync hook counts nothing) when they are on `d` already, so a run with both models on one device
+/// is the one-device run. Between two devices the copy is a device-to-device copy, non-blocking
+/// where that is legal: GPU -> GPU, and CPU -> GPU from pinned memory (sampling::to_device); a
+/// GPU -> CPU copy must block (the host reads the result), so with base on a GPU and aligned on the
+/// CPU each such group is one more host read. tests/common/host_syncs.hpp counts each group's move
+/// as one call (one aten::to: the dtype casts around it are not moves): with the base lane on
+/// another device a resident step counts one call more than the same step with both models on the
+/// aligned model's device (less the base lane's own host-to-device copies, which vanish when base is
+/// on the CPU), and a host-driven step one more per rule ask. With one device it counts the same.
+std::vector<torch::Tensor> move_group(const std::vector<torch::Tensor>& ts, torch::Device d) {
+  if (ts.empty() || ts.front().device() == d) return ts;
+  std::vector<torch::Tensor> wide;
+  wide.reserve(ts.size());
+  for (const auto& t : ts) wide.push_back(t.to(torch::kFloat64));
+  auto packed = torch::stack(wide);
+  const auto from = packed.device();
+  torch::Tensor moved;
+  if (from.is_cpu()) moved = sampling::to_device(packed, d);
+  else moved = packed.to(d, torch::kFloat64, /*non_blocking=*/!d.is_cpu());
+  std::vector<torch::Tensor> out;
+  out.reserve(ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) out.push_back(moved[static_cast<int64_t>(i)].to(ts[i].scalar_type()));
+  return out;
+}
 
 class Run {
  public:
@@ -341,14 +380,16 @@ class Run {
 
   // ---------------------------------------------------------------------------- decisions
 
-  /// The rule's view of `rows`, cut from the lanes' step tensors with batched ops (on the models'
+  /// The rule's view of `rows`, cut from the lanes' step tensors with batched ops (on the step
   /// device). A model's statistics show only where its candidate was drawn: `has_base` /
   /// `has_aligned` mean "this model's information is present", and eager decoding computes
-  /// statistics before any candidate.
+  /// statistics before any candidate. A base lane on another device sends its step tensors to the
+  /// step device as one group per ask (at most two asks a step).
   StepBatch batch_for(const std::vector<int64_t>& rows) {
     auto& Lb = lanes_[kB];
     auto& La = lanes_[kA];
-    auto s = step_tensors(Lb.has_cand_t, La.has_cand_t, Lb.cand_t, La.cand_t)
+    auto b = move_group({Lb.pmax, Lb.H, Lb.top1, Lb.cand_t, Lb.has_cand_t}, device_);
+    auto s = step_tensors({b[0], b[1], b[2]}, {La.pmax, La.H, La.top1}, b[4], La.has_cand_t, b[3], La.cand_t)
                  .select(sampling::to_device(index_tensor(rows), device_));
     // Text for rules that read it: views into this step's state.
     const auto n = rows.size();
@@ -368,24 +409,29 @@ class Run {
     return s;
   }
 
+  /// A lane's statistics for the step, [B] on the step device.
+  struct LaneStats {
+    torch::Tensor pmax, H, top1;
+  };
+
   /// Every row of the step as the rule sees it, with a model's information present where `has_*`
   /// says so: its statistics (NaN elsewhere), its candidate and the aligned top-1 (-1 elsewhere),
-  /// token classes by table lookup (an id of -1 looks up id 0 and is masked off). On the models'
-  /// device, no text.
-  StepBatch step_tensors(const torch::Tensor& has_b, const torch::Tensor& has_a, const torch::Tensor& cand_b,
-                         const torch::Tensor& cand_a) const {
+  /// token classes by table lookup (an id of -1 looks up id 0 and is masked off). Every argument is
+  /// on the step device, and so is the batch; no text.
+  StepBatch step_tensors(const LaneStats& sb, const LaneStats& sa, const torch::Tensor& has_b,
+                         const torch::Tensor& has_a, const torch::Tensor& cand_b, const torch::Tensor& cand_a) const {
     const auto& Lb = lanes_[kB];
     const auto& La = lanes_[kA];
     StepBatch s;
     s.has_base = has_b;
     s.has_aligned = has_a;
-    s.p_base_max = torch::where(has_b, Lb.pmax, NAN);
-    s.h_base = torch::where(has_b, Lb.H, NAN);
-    s.p_aligned_max = torch::where(has_a, La.pmax, NAN);
-    s.h_aligned = torch::where(has_a, La.H, NAN);
+    s.p_base_max = torch::where(has_b, sb.pmax, NAN);
+    s.h_base = torch::where(has_b, sb.H, NAN);
+    s.p_aligned_max = torch::where(has_a, sa.pmax, NAN);
+    s.h_aligned = torch::where(has_a, sa.H, NAN);
     s.base_candidate = torch::where(has_b, cand_b, -1);
     s.aligned_candidate = torch::where(has_a, cand_a, -1);
-    s.aligned_top1 = torch::where(has_a, La.top1, -1);
+    s.aligned_top1 = torch::where(has_a, sa.top1, -1);
     auto cls = [](const torch::Tensor& table, const torch::Tensor& ids, const torch::Tensor& has) {
       return table.index_select(0, ids.clamp_min(0)) & has;
     };
@@ -588,14 +634,17 @@ class Run {
   // ---------------------------------------------------------------------------- resident step
 
   /// BacoStep::kResident: step_host_driven's decisions for every live row at once, on tensors on
-  /// the models' device, read by the host once. Each lane draws ahead every candidate the step might
-  /// use, with the uniforms its generator would give (peeked); the host advances each generator by
-  /// the number of draws the decisions used, so the streams are those of the host-driven step.
+  /// the step device, read by the host once. Each lane draws ahead every candidate the step might
+  /// use, with the uniforms its generator would give (peeked), on its own model's device; the host
+  /// advances each generator by the number of draws the decisions used, so the streams are those of
+  /// the host-driven step. A base lane on another device sends its draws and statistics to the step
+  /// device as one group (move_group) before the decisions.
   void step_resident(const std::vector<int64_t>& live) {
     const auto B = static_cast<int64_t>(rows_.size());
     auto& Lb = lanes_[kB];
     auto& La = lanes_[kA];
     const auto dev = device_;
+    const auto dev_b = Lb.logits.device();
     const float ninf = -std::numeric_limits<float>::infinity();
 
     // The host's knowledge of each row: flags [6, B] and peeked uniforms [5, B] (aligned: its
@@ -625,6 +674,8 @@ class Run {
     }
     auto fl = sampling::to_device(flags, dev);
     auto ut = sampling::to_device(unif, dev);
+    // The base lane's uniforms on its own device (a host -> device copy where that is not dev's).
+    auto ub = dev_b == dev ? ut.narrow(0, 3, 2) : sampling::to_device(unif.narrow(0, 3, 2).contiguous(), dev_b);
     auto live_t = fl[kLive], first = fl[kFirst] & live_t, in_word = fl[kInWord] & live_t;
     auto owner_base = fl[kOwnerBase], prev_ends = fl[kPrevEnds], mid = fl[kMid];
 
@@ -652,14 +703,22 @@ class Run {
     if (!La.eos.empty()) ok = ok & ~(La.eos_of.unsqueeze(0) & ~is_eos(La, La.top1).unsqueeze(1));
     auto lg_ws = rawA.masked_fill(~ok, ninf);
     auto word_start_a = torch::where(redo, draw(La, lg_ws, ut[2]), draw(La, lg_ws, ut[1]));
-    // Base: the candidate, and the EOS-free redraw of a base owner proposing EOS inside a word.
+    // Base: the candidate, and the EOS-free redraw of a base owner proposing EOS inside a word,
+    // drawn and classified on the base model's device, then on the step device in one group.
     const auto& rawB = Lb.logits;
-    auto cand_b = draw(Lb, Lb.mask_eos ? eos_masked(Lb, rawB) : rawB, ut[3]);
-    auto b_no_eos = draw(Lb, eos_masked(Lb, rawB), ut[4]);
-    const auto b_eos = is_eos(Lb, cand_b);
+    auto cand_b = draw(Lb, Lb.mask_eos ? eos_masked(Lb, rawB) : rawB, ub[0]);
+    auto b_no_eos = draw(Lb, eos_masked(Lb, rawB), ub[1]);
+    auto b_eos = is_eos(Lb, cand_b);
+    auto b_starts = starts(Lb, cand_b);
+    const auto gb = move_group({cand_b, b_no_eos, b_eos, b_starts, Lb.pmax, Lb.H, Lb.top1}, dev);
+    cand_b = gb[0];
+    b_no_eos = gb[1];
+    b_eos = gb[2];
+    b_starts = gb[3];
+    const LaneStats sb{gb[4], gb[5], gb[6]}, sa{La.pmax, La.H, La.top1};
 
     // 1. Classify: an owner whose candidate starts a word frees the row for the rule.
-    auto owner_starts = torch::where(owner_base, starts(Lb, cand_b), starts(La, cand_a));
+    auto owner_starts = torch::where(owner_base, b_starts, starts(La, cand_a));
     auto freed = in_word & ~mid & (prev_ends | owner_starts);
     auto free = (live_t & ~first & ~in_word) | freed;
     auto forced = in_word & ~freed;
@@ -673,10 +732,10 @@ class Run {
     const auto kBase = static_cast<int8_t>(BacoChoice::kBase);
     const auto kAl = static_cast<int8_t>(BacoChoice::kAligned);
     // Every row is asked (resident rules decide each row alone); only the free rows' answers count.
-    auto r1 = routes(step_tensors(has_b1, has_a1, cand_b, cand_a)).to(torch::kInt8);
+    auto r1 = routes(step_tensors(sb, sa, has_b1, has_a1, cand_b, cand_a)).to(torch::kInt8);
     auto undecided = free & (r1 == kU);
     auto has_b2 = has_b1 | undecided, has_a2 = has_a1 | undecided;
-    auto r2 = routes(step_tensors(has_b2, has_a2, cand_b, cand_a)).to(torch::kInt8);
+    auto r2 = routes(step_tensors(sb, sa, has_b2, has_a2, cand_b, cand_a)).to(torch::kInt8);
     auto rule_failed = undecided & (r2 != kBase) & (r2 != kAl);
     auto to_base = free & (torch::where(undecided, r2, r1) == kBase);
     auto handoff = to_base & b_eos;  // invariant 3: base EOS hands the step over
@@ -686,7 +745,7 @@ class Run {
 
     // 3. What each row emits. A chosen candidate must not continue the other model's word: the
     // owner continues it, unless that is a base EOS, when aligned draws a word start instead.
-    auto chosen_starts = torch::where(chosen_base, starts(Lb, cand_b), starts(La, cand_a));
+    auto chosen_starts = torch::where(chosen_base, b_starts, starts(La, cand_a));
     auto other_owns = torch::where(chosen_base, ~owner_base, owner_base);
     auto conflict = free & other_owns & (mid | (~prev_ends & ~chosen_starts));
     auto other_base_eos = ~chosen_base & b_eos;
@@ -716,8 +775,8 @@ class Run {
            kFields };
     auto d = [](const torch::Tensor& t) { return t.to(torch::kFloat64); };
     auto host = torch::stack({d(lane_base), d(id), d(reason), d(drawn_b), d(drawn_a), d(cand_b), d(cand_a),
-                              d(redraws_a), d(used_b), d(used_a), d(forced), d(free), d(Lb.pmax), d(Lb.H),
-                              d(Lb.top1), d(La.pmax), d(La.H), d(La.top1), d(rule_failed),
+                              d(redraws_a), d(used_b), d(used_a), d(forced), d(free), d(sb.pmax), d(sb.H),
+                              d(sb.top1), d(sa.pmax), d(sa.H), d(sa.top1), d(rule_failed),
                               d(drawn_b & (cand_b < 0)), d(drawn_a & (a_first < 0)),
                               d(forced_b_redraw & (b_no_eos < 0)), d(word_start_case & (word_start_a < 0))})
                     .cpu()
@@ -825,7 +884,7 @@ class Run {
   Shared& sh_;
   Lane* lanes_;
   std::vector<Row> rows_;
-  torch::Device device_ = torch::kCPU;  // the models' device: the step's tensors live there
+  torch::Device device_ = torch::kCPU;  // the step device (the aligned model's): the step's shared tensors
   torch::Tensor out_t_;                 // [B] int64: each row's index in the result
   torch::Tensor u_t_, pos_t_;           // this step, [B]: routing u (float64) and position (int64)
   HostStats host_[2];                   // this step's statistics on the host, while emitting
@@ -893,9 +952,8 @@ BacoDecoder::BacoDecoder(std::shared_ptr<const CausalLM> base, std::shared_ptr<c
                     "BacoDecoder: the {} checkpoint has no tokenizer; BACO needs both models' "
                     "tokenizers (tokenizer.json in the directory, or a GGUF with its vocabulary)",
                     base_tok_ ? "aligned" : "base");
-  BREADTH_CHECK_ARG(base_->device() == aligned_->device(),
-                    "BacoDecoder: the base model is on {} and the aligned model on {}; load both on "
-                    "the same device", base_->device().str(), aligned_->device().str());
+  // The models may be on different devices and in different dtypes: each lane's cache, logits and
+  // draws stay on its model's device, the step's shared tensors on the aligned model's (see the top).
   shared_vocab_ = base_tok_ == aligned_tok_ || baco::same_vocabulary(*base_tok_, *aligned_tok_);
 }
 
@@ -944,7 +1002,8 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
                     opt.lazy, shared_vocab_ ? "shared" : "different", rule.name(),
                     rule.reads_text() ? " reads text" : "");
   sh.resident = opt.step == BacoStep::kResident ||
-                (opt.step == BacoStep::kAuto && resident_ok && !aligned_->device().is_cpu());
+                (opt.step == BacoStep::kAuto && resident_ok &&
+                 (!aligned_->device().is_cpu() || !base_->device().is_cpu()));
   sh.prompts = &prompts;
   sh.samples = &result.samples;
   sh.steps = &result.steps;
@@ -1019,6 +1078,13 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
     L.eos_of = L.eos_of.to(dev);
     // Masking an id beyond the logits would be an index error: keep only those inside.
     if (L.eos_ids.numel() > 0) L.eos_ids = L.eos_ids.index({L.eos_ids < V});
+  }
+  // The draws' tables stay on each model's device; the rule's class tables go to the step device
+  // (the aligned model's, as its logits name it: a model loaded on "cuda" computes on cuda:N).
+  const auto step_dev = sh.prompt_logits[kA].device();
+  for (auto& L : lanes) {
+    L.punct_of = on(L.punct_of, step_dev);
+    L.function_of = on(L.function_of, step_dev);
   }
 
   // Decode all samples; regenerate those that stopped under the minimum length.

@@ -43,7 +43,7 @@ MethodResult logit_ensemble(std::shared_ptr<const CausalLM> base, std::shared_pt
   validate_w(opt.w);
   BREADTH_CHECK_ARG(base && aligned, "logit_ensemble: give both models (base and aligned)");
   BREADTH_CHECK_ARG(!prompts.empty(), "logit_ensemble: give at least one prompt");
-  BacoDecoder pair(base, aligned);  // checks tokenizers and devices, compares the vocabularies
+  BacoDecoder pair(base, aligned);  // checks tokenizers, compares the vocabularies
   if (!pair.shared_vocabulary())
     fail<VocabularyMismatch>(
         "logit_ensemble: the base and aligned models have different vocabularies, so their next-token "
@@ -100,7 +100,9 @@ MethodResult logit_ensemble(std::shared_ptr<const CausalLM> base, std::shared_pt
   std::vector<bool> done(static_cast<size_t>(B), false);
   int64_t live = B;
   for (int64_t step = 0; step < opt.max_new_tokens && live > 0; ++step) {
-    auto next = sampler.sample(mix(lb, la, opt.w), gens);
+    // The models may be on two devices: the mix is made on the aligned model's (one
+    // device-to-device copy of the base logits a step; nothing moves when they share one).
+    auto next = sampler.sample(mix(lb.device() == la.device() ? lb : lb.to(la.device()), la, opt.w), gens);
     auto host = next.to(torch::kCPU);
     auto h = host.accessor<int64_t, 1>();
     for (int64_t r = 0; r < B; ++r) {

@@ -41,6 +41,24 @@ inline const Pair& pair(const std::string& name) {
   return cache.emplace(name, std::move(p)).first->second;
 }
 
+/// The pair `name` loaded with its own ModelOptions per model (devices and dtypes), not cached.
+inline Pair load_pair(const std::string& name, const ModelOptions& base, const ModelOptions& aligned) {
+  torch::set_num_threads(1);
+  auto dir = breadth::test::fixtures_dir() + "/baco_pairs/" + name;
+  Pair p;
+  p.base = CausalLM::load(dir + "/base", base);
+  p.aligned = CausalLM::load(dir + "/aligned", aligned);
+  p.decoder = std::make_shared<BacoDecoder>(p.base, p.aligned);
+  return p;
+}
+
+inline ModelOptions model_options(torch::Device device, torch::ScalarType dtype) {
+  ModelOptions o;
+  o.device = device;
+  o.dtype = dtype;
+  return o;
+}
+
 inline bool starts_word(const Tokenizer& t, int32_t id) {
   const auto& c = t.token_classes();
   if (id < 0 || static_cast<size_t>(id) >= c.starts_word.size()) return true;

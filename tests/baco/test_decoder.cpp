@@ -58,8 +58,10 @@ std::unordered_set<int32_t> eos_set(const Tokenizer& t) {
 
 }  // namespace
 
-TEST_CASE("p with gamma = 0 reproduces aligned-only sampling token for token") {
-  const auto& P = pair("shared");
+namespace {
+
+/// p with gamma = 0 (never base) against the aligned model's own generate(): token for token.
+void check_aligned_only(const Pair& P) {
   auto o = options(4, 24, 7);
   auto baco = P.decoder->generate(kPrompts, "p:0", o);
 
@@ -91,8 +93,8 @@ TEST_CASE("p with gamma = 0 reproduces aligned-only sampling token for token") {
   CHECK(identical >= static_cast<int>(ref.samples.size()) - 2);
 }
 
-TEST_CASE("a rule that always picks base reproduces base sampling after the first token") {
-  const auto& P = pair("shared");
+/// The rule "base" against the base model's own prefill, decode and Sampler with BACO's base seed.
+void check_base_only(const Pair& P) {
   auto o = options(6, 20, 3);
   o.base_seed = 99;
   auto baco = P.decoder->generate(kPrompts, "base", o);
@@ -130,6 +132,24 @@ TEST_CASE("a rule that always picks base reproduces base sampling after the firs
     }
   }
   CHECK(compared >= 20);
+}
+
+}  // namespace
+
+TEST_CASE("p with gamma = 0 reproduces aligned-only sampling token for token") { check_aligned_only(pair("shared")); }
+
+TEST_CASE("a rule that always picks base reproduces base sampling after the first token") {
+  check_base_only(pair("shared"));
+}
+
+// Two dtypes: base in bfloat16, aligned in float32 (statistics are float32 either way). Each
+// extreme rule must reproduce its own model's sampling in that model's dtype.
+TEST_CASE("base in bfloat16 and aligned in float32: each extreme reproduces its model's own sampling") {
+  auto P = load_pair("shared", model_options(torch::kCPU, torch::kBFloat16), model_options(torch::kCPU, torch::kFloat32));
+  REQUIRE(P.base->dtype() == torch::kBFloat16);
+  REQUIRE(P.aligned->dtype() == torch::kFloat32);
+  check_aligned_only(P);
+  check_base_only(P);
 }
 
 TEST_CASE("ignore_eos masks EOS before the sampler's chain: a greedy base whose top-1 is EOS takes its best other token") {
@@ -620,23 +640,28 @@ void check_same_samples(const BacoResult& a, const BacoResult& b) {
 
 }  // namespace
 
-TEST_CASE("the resident step emits what the host-driven step emits, with one host read per step") {
-  const auto& P = pair("shared");
-  struct Config {
-    const char* spec;
-    uint64_t seed;
-    bool ignore_eos;
-    bool greedy_aligned;
-    int64_t min_new;
-  };
-  // Every rule family, cascades, both EOS modes (hand-offs and invariant-3 redraws need EOS), a
-  // greedy lane (draws that use no uniform) and regenerated short samples.
-  const std::vector<Config> configs = {
-      {"p-punc:0.5", 1, false, false, 0}, {"h-fc:1.5", 2, false, false, 0}, {"rand:0.5", 3, false, false, 4},
-      {"p-a:0.4", 4, false, false, 0},    {"hr:1.2", 5, false, true, 0},     {"rand:1", 6, false, false, 0},
-      {"rand:0", 7, true, false, 0},      {"pr:0.9", 8, true, false, 0},     {"p:0.3", 9, false, false, 6},
-      {"base", 10, false, false, 0},      {"punc", 11, false, false, 0},     {"fc", 12, false, true, 0},
-  };
+namespace {
+
+struct StepConfig {
+  const char* spec;
+  uint64_t seed;
+  bool ignore_eos;
+  bool greedy_aligned;
+  int64_t min_new;
+};
+
+// Every rule family, cascades, both EOS modes (hand-offs and invariant-3 redraws need EOS), a
+// greedy lane (draws that use no uniform) and regenerated short samples.
+const std::vector<StepConfig> kStepConfigs = {
+    {"p-punc:0.5", 1, false, false, 0}, {"h-fc:1.5", 2, false, false, 0}, {"rand:0.5", 3, false, false, 4},
+    {"p-a:0.4", 4, false, false, 0},    {"hr:1.2", 5, false, true, 0},     {"rand:1", 6, false, false, 0},
+    {"rand:0", 7, true, false, 0},      {"pr:0.9", 8, true, false, 0},     {"p:0.3", 9, false, false, 6},
+    {"base", 10, false, false, 0},      {"punc", 11, false, false, 0},     {"fc", 12, false, true, 0},
+};
+
+/// The resident step against the host-driven step on `P` for each config: identical records, and
+/// one host read per step (the hook's count) but the first step of each pass.
+void check_resident_equals_host_driven(const Pair& P, const std::vector<StepConfig>& configs) {
   int64_t handoffs = 0, redraws = 0, in_word = 0, base_tokens = 0;
   for (const auto& c : configs) {
     INFO(c.spec << " seed " << c.seed);
@@ -681,6 +706,31 @@ TEST_CASE("the resident step emits what the host-driven step emits, with one hos
   CHECK(base_tokens > 0);
   CHECK(redraws > 0);
   CHECK(handoffs > 0);
+}
+
+}  // namespace
+
+TEST_CASE("the resident step emits what the host-driven step emits, with one host read per step") {
+  check_resident_equals_host_driven(pair("shared"), kStepConfigs);
+}
+
+TEST_CASE("base in bfloat16 and aligned in float32: the resident step equals the host-driven step, one read per step") {
+  auto P = load_pair("shared", model_options(torch::kCPU, torch::kBFloat16), model_options(torch::kCPU, torch::kFloat32));
+  check_resident_equals_host_driven(P, kStepConfigs);
+  // The records' statistics are float32 whatever the base model's dtype: a bfloat16 value has 8
+  // significant bits, and the base lane's max-probabilities here have more.
+  auto o = options(2, 12, 5);
+  o.lazy = false;
+  auto res = P.decoder->generate(kPrompts, "rand:0.5", o);
+  int64_t finer = 0, seen = 0;
+  for (const auto& s : res.samples)
+    for (const auto& t : s.tokens) {
+      if (std::isnan(t.p_base_max)) continue;
+      ++seen;
+      finer += static_cast<float>(static_cast<c10::BFloat16>(t.p_base_max)) != t.p_base_max;
+    }
+  REQUIRE(seen > 0);
+  CHECK(finer > 0);
 }
 
 TEST_CASE("the resident step is refused where its decisions need the host") {

@@ -354,6 +354,49 @@ int baco_stop(const breadth_token_event* e, void* ud) {
 }
 }  // namespace
 
+TEST_CASE("BACO's two models each with their own options: a bfloat16 base beside a float32 aligned model", "[capi]") {
+  // Each breadth_model carries its own breadth_model_options (device, dtype), so a C caller puts the
+  // two models on different devices ("cpu" and "cuda") or dtypes; breadth_baco_create takes both.
+  breadth_model_options bo = BREADTH_MODEL_OPTIONS_INIT;
+  bo.device = "cpu";
+  bo.dtype = BREADTH_DTYPE_BFLOAT16;
+  breadth_model* base16 = nullptr;
+  REQUIRE(breadth_model_load((fixture() + "/base").c_str(), &bo, &base16) == BREADTH_OK);
+  Models ms;
+  breadth_baco *mixed = nullptr, *plain = nullptr;
+  REQUIRE(breadth_baco_create(base16, ms.aligned, &mixed) == BREADTH_OK);
+  REQUIRE(breadth_baco_create(ms.base, ms.aligned, &plain) == BREADTH_OK);
+  const char* prompts[] = {"Tell me a story about a cat."};
+  breadth_baco_options o = BREADTH_BACO_OPTIONS_INIT;
+  o.num_samples = 2;
+  o.max_new_tokens = 10;
+  o.seed = 4;
+  o.lazy = 0;
+  breadth_baco_result *a = nullptr, *b = nullptr;
+  // p at gamma 0 never routes to base: the tokens are the float32 aligned model's either way.
+  REQUIRE(breadth_baco_generate_spec(plain, prompts, 1, "p:0", &o, &a) == BREADTH_OK);
+  REQUIRE(breadth_baco_generate_spec(mixed, prompts, 1, "p:0", &o, &b) == BREADTH_OK);
+  const auto ta = baco_tokens(a);
+  CHECK(ta.ids == baco_tokens(b).ids);
+  // The base model's recorded statistics are the bfloat16 model's: close, not equal.
+  double most = 0;
+  for (size_t i = 0; i < ta.ids.size(); ++i)
+    for (size_t j = 0; j < ta.ids[i].size(); ++j) {
+      breadth_token_record x = BREADTH_TOKEN_RECORD_INIT, y = BREADTH_TOKEN_RECORD_INIT;
+      REQUIRE(breadth_baco_result_token(a, i, j, &x) == BREADTH_OK);
+      REQUIRE(breadth_baco_result_token(b, i, j, &y) == BREADTH_OK);
+      CHECK(x.p_aligned_max == y.p_aligned_max);
+      most = std::max(most, static_cast<double>(std::fabs(x.p_base_max - y.p_base_max)));
+    }
+  CHECK(most > 0);
+  CHECK(most < 0.1);
+  breadth_baco_result_free(a);
+  breadth_baco_result_free(b);
+  breadth_baco_free(mixed);
+  breadth_baco_free(plain);
+  breadth_model_free(base16);
+}
+
 TEST_CASE("BACO with named rules, C callback rules, sweeps", "[capi]") {
   Models ms;
   breadth_baco* baco = nullptr;

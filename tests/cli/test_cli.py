@@ -708,6 +708,26 @@ def test_baco_statistics_equal_transformers(hf_tok, hf_models, torch_mod, base_t
             assert abs(t[f"h_{role}"] - ent[k].item()) <= 1e-4, (role, k)
 
 
+def test_baco_per_model_dtype_and_device():
+    """--base-dtype / --aligned-dtype / --base-device / --aligned-device reach their own model. With rule
+    p at gamma 0 every token is the aligned model's, so a bfloat16 base keeps the tokens and the aligned
+    statistics of the all-float32 run while its own recorded statistics move (within bfloat16's
+    precision); --dtype with one override the other way round is the same pair."""
+    ref = run_json(*baco("--json", "--eager", rule="p", gamma=0.0, n=3))
+    mixed = run_json(*baco("--json", "--eager", "--base-dtype", "bfloat16", "--base-device", "cpu",
+                           "--aligned-device", "cpu", rule="p", gamma=0.0, n=3))
+    toks = lambda out: [t for s in out["samples"] for t in s["tokens"]]
+    assert [t["id"] for t in toks(mixed)] == [t["id"] for t in toks(ref)]
+    assert [(t["p_aligned_max"], t["h_aligned"]) for t in toks(mixed)] == \
+        [(t["p_aligned_max"], t["h_aligned"]) for t in toks(ref)]
+    diffs = [abs(a["p_base_max"] - b["p_base_max"]) for a, b in zip(toks(mixed), toks(ref))]
+    assert max(diffs) > 0  # the base model ran in bfloat16
+    assert max(diffs) < 0.1  # the same weights, rounded to 8 significant bits
+    other = run_json(*baco("--json", "--eager", "--dtype", "bfloat16", "--aligned-dtype", "float32",
+                           rule="p", gamma=0.0, n=3))
+    assert other == mixed
+
+
 def test_baco_terminal_colour():
     """Base-model tokens are cyan on a terminal (--color auto), or always / never when asked."""
     plain = run(*baco(rule="p", gamma=1.0, n=2)).stdout  # piped: --color auto is off
@@ -759,6 +779,10 @@ BAD = [
     (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--gamma", "0.3", "--n", "0"], "num_samples"),
     (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--gamma", "0.3", "--device", "cuda:x"],
      "--device"),
+    (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--gamma", "0.3", "--base-device", "gpu"],
+     "--base-device"),
+    (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--gamma", "0.3", "--aligned-dtype", "int8"],
+     "--aligned-dtype"),
     (["baco", "--base", BASE, "--aligned", ALIGNED, "--prompt", "hi", "--gamma", "0.3", "--color", "pink"],
      "--color"),
     (["bogus"], "subcommand"),

@@ -56,6 +56,22 @@ def test_resident_step(dec):
         dec.generate(PROMPT, n=1, step="gpu")
 
 
+def test_models_with_their_own_device_and_dtype(fx, dec):
+    """Each Model carries its own device and dtype, so BacoDecoder takes a bfloat16 base beside a
+    float32 aligned model (on a GPU machine, e.g. Model(base, device="cpu") beside
+    Model(aligned, device="cuda")). With rule p at gamma 0 every token is the aligned model's: the
+    tokens and aligned statistics are the all-float32 run's, the base statistics are bfloat16's."""
+    import os
+    base16 = breadth.Model(os.path.join(fx, "base"), device="cpu", dtype="bfloat16")
+    mixed = breadth.BacoDecoder(base16, breadth.Model(os.path.join(fx, "aligned"), device="cpu", dtype="float32"))
+    kw = dict(rule="p:0", n=2, max_new_tokens=12, seed=6, lazy=False)
+    toks = lambda res: [t for s in res.samples for t in s.tokens]  # noqa: E731
+    a, b = toks(dec.generate(PROMPT, **kw)), toks(mixed.generate(PROMPT, **kw))
+    assert [(t.id, t.p_aligned_max) for t in b] == [(t.id, t.p_aligned_max) for t in a]
+    diffs = [abs(x.p_base_max - y.p_base_max) for x, y in zip(a, b)]
+    assert 0 < max(diffs) < 0.1
+
+
 def test_named_rule_result(dec):
     res = dec.generate(PROMPT, rule="rand:1.0", n=3, max_new_tokens=10, seed=4, lazy=False)
     assert isinstance(res, breadth.BacoResult) and len(res) == 3 and res.rule == "rand:1"

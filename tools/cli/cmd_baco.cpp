@@ -34,6 +34,8 @@ struct Args {
   std::string color = "auto", step = breadth::baco_step_name(kBaco.step);
   std::string base_template;
   CLI::Option* base_template_opt = nullptr;  // not given: the library's default
+  // Per model; empty: --device / --dtype.
+  std::string base_device, aligned_device, base_dtype, aligned_dtype;
   bool json = false, eager = !kBaco.lazy;
 };
 
@@ -130,6 +132,11 @@ std::function<int()> setup(CLI::App& app) {
   sub->add_option("--top-p", a->top_p, "Both models' nucleus")->capture_default_str();
   sub->add_option("--dtype", a->dtype, "float32 | bfloat16 (| float16 on CUDA)")->capture_default_str();
   sub->add_option("--device", a->device, "cpu | cuda | cuda:N")->capture_default_str();
+  sub->add_option("--base-device", a->base_device, "The base model's device (default: --device)");
+  sub->add_option("--aligned-device", a->aligned_device,
+                  "The aligned model's device (default: --device); BACO's step runs there");
+  sub->add_option("--base-dtype", a->base_dtype, "The base model's dtype (default: --dtype)");
+  sub->add_option("--aligned-dtype", a->aligned_dtype, "The aligned model's dtype (default: --dtype)");
   sub->add_option("--weights", a->weights, "native (quantized GGUF weights stay quantized) | float (expanded to --dtype)")->capture_default_str();
   sub->add_flag("--json", a->json, "Print samples with every token's source and statistics as JSON");
   sub->add_flag("--eager", a->eager, "Advance both models every step (all statistics recorded)");
@@ -149,8 +156,19 @@ std::function<int()> setup(CLI::App& app) {
     mo.dtype = breadth::parse_dtype(a->dtype, "--dtype");
     mo.device = breadth::parse_device(a->device, "--device");
     mo.weights = breadth::parse_weight_format(a->weights, "--weights");
-    auto base = breadth::CausalLM::load(a->base, mo);
-    auto aligned = a->aligned == a->base ? base : breadth::CausalLM::load(a->aligned, mo);
+    // Each model may have its own device and dtype (base on one GPU, aligned on another, or CPU + GPU).
+    auto for_model = [&](const std::string& device, const std::string& dtype, const char* device_opt,
+                         const char* dtype_opt) {
+      auto m = mo;
+      if (!device.empty()) m.device = breadth::parse_device(device, device_opt);
+      if (!dtype.empty()) m.dtype = breadth::parse_dtype(dtype, dtype_opt);
+      return m;
+    };
+    const auto mo_base = for_model(a->base_device, a->base_dtype, "--base-device", "--base-dtype");
+    const auto mo_aligned = for_model(a->aligned_device, a->aligned_dtype, "--aligned-device", "--aligned-dtype");
+    const bool same = mo_base.device == mo_aligned.device && mo_base.dtype == mo_aligned.dtype;
+    auto base = breadth::CausalLM::load(a->base, mo_base);
+    auto aligned = a->aligned == a->base && same ? base : breadth::CausalLM::load(a->aligned, mo_aligned);
     breadth::BacoDecoder dec(base, aligned);
 
     o.num_samples = a->n;

@@ -318,9 +318,12 @@ A BACO rule: which model's candidate is emitted at a word boundary.
   py::class_<BacoDecoder, std::shared_ptr<BacoDecoder>>(m, "BacoDecoder", R"doc(
 BACO decoding: a base and an aligned model write each sample together, token by token. The base
 model sees the prompt and a newline (base_template changes it), the aligned model its chat
-template; a BACO rule picks which model's candidate is emitted at each word boundary.
+template; a BACO rule picks which model's candidate is emitted at each word boundary. The two
+models may be on different devices and dtypes (each Model keeps its own); the step is decided on
+the aligned model's device.
 
 >>> dec = breadth.BacoDecoder(base, aligned)
+>>> two = breadth.BacoDecoder(breadth.Model(b, device="cpu"), breadth.Model(a, device="cuda"))
 >>> res = dec.generate("Write a short poem about the sea.", rule="p-punc:0.3", n=4, max_new_tokens=64)
 >>> res.summary.base_share, res.texts[0]
 >>> res                                    # in a notebook: a table with base tokens highlighted
