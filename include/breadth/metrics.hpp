@@ -24,8 +24,11 @@ enum class WordTokenizer {
   kWhitespace,  ///< Python str.split()
 };
 
+/// The word tokenizer every lexical metric uses unless told otherwise (vendi-score's and NoveltyBench's).
+constexpr WordTokenizer kDefaultWordTokenizer = WordTokenizer::kWordPunct;
+
 std::vector<std::string> word_tokenize(std::string_view text,
-                                       WordTokenizer tokenizer = WordTokenizer::kWordPunct);
+                                       WordTokenizer tokenizer = kDefaultWordTokenizer);
 /// rouge-score's default tokenizer without stemming: lowercase, every run of characters outside
 /// [a-z0-9] is a separator (as Python's str.lower() then re.sub("[^a-z0-9]+", " ")).
 std::vector<std::string> rouge_tokenize(std::string_view text);
@@ -44,7 +47,7 @@ RougeScore rouge_l(const std::vector<std::string>& target, const std::vector<std
 
 /// Distinct-n: unique n-grams / all n-grams over the group (0 when there are none).
 double distinct_n(const std::vector<std::string>& texts, int n,
-                  WordTokenizer tokenizer = WordTokenizer::kWordPunct);
+                  WordTokenizer tokenizer = kDefaultWordTokenizer);
 /// The same on already tokenized texts.
 double distinct_n_tokens(const std::vector<std::vector<std::string>>& tokens, int n);
 
@@ -57,16 +60,20 @@ enum class BleuSmoothing {
   kMethod1,  ///< nltk method1: zero counts get epsilon = 0.1 (vendi-score's self_bleu uses this)
 };
 
+/// BLEU-4's uniform weights (nltk's default) and vendi-score's smoothing: every BLEU default.
+inline const std::vector<double> kDefaultBleuWeights = {0.25, 0.25, 0.25, 0.25};
+constexpr BleuSmoothing kDefaultBleuSmoothing = BleuSmoothing::kMethod1;
+
 /// nltk.translate.bleu_score.sentence_bleu(references, hypothesis, weights, smoothing), exactly.
 double sentence_bleu(const std::vector<std::vector<std::string>>& references,
                      const std::vector<std::string>& hypothesis,
-                     const std::vector<double>& weights = {0.25, 0.25, 0.25, 0.25},
-                     BleuSmoothing smoothing = BleuSmoothing::kMethod1);
+                     const std::vector<double>& weights = kDefaultBleuWeights,
+                     BleuSmoothing smoothing = kDefaultBleuSmoothing);
 
 struct SelfBleuOptions {
-  std::vector<double> weights = {0.25, 0.25, 0.25, 0.25};
-  BleuSmoothing smoothing = BleuSmoothing::kMethod1;
-  WordTokenizer tokenizer = WordTokenizer::kWordPunct;
+  std::vector<double> weights = kDefaultBleuWeights;
+  BleuSmoothing smoothing = kDefaultBleuSmoothing;
+  WordTokenizer tokenizer = kDefaultWordTokenizer;
 };
 /// Mean over i of sentence_bleu(others, text_i). Lower is more diverse. 0 for fewer than 2 texts.
 double self_bleu(const std::vector<std::string>& texts, const SelfBleuOptions& options = {});
@@ -76,8 +83,9 @@ enum class PairAggregate {
   kMeanOfMax,      ///< mean over i of max_{j != i} F (rouge-score's score_multi with the others)
 };
 /// Self-ROUGE-L: rougeL F between outputs (rouge-score tokenizer). Lower is more diverse.
+constexpr PairAggregate kDefaultPairAggregate = PairAggregate::kMeanOverPairs;
 double self_rouge_l(const std::vector<std::string>& texts,
-                    PairAggregate aggregate = PairAggregate::kMeanOverPairs);
+                    PairAggregate aggregate = kDefaultPairAggregate);
 
 // ------------------------------------------------------------------------------------ semantic
 
@@ -97,14 +105,30 @@ enum class NgramKernel {
 /// The n-gram kernel averaged over n in `orders`. Texts with no n-gram of an order contribute 0 to
 /// that order's entries, diagonal included (as vendi-score does); with the Jaccard kernel two
 /// empty sets have similarity 0 too.
+constexpr NgramKernel kDefaultNgramKernel = NgramKernel::kJaccard;
+/// n-gram orders 1..4, as vendi-score's ngram_vendi_score.
+inline const std::vector<int> kDefaultNgramOrders = {1, 2, 3, 4};
 torch::Tensor ngram_kernel(const std::vector<std::string>& texts, const std::vector<int>& orders,
-                           NgramKernel kind = NgramKernel::kJaccard,
-                           WordTokenizer tokenizer = WordTokenizer::kWordPunct);
-/// Vendi score with the n-gram kernel (default orders 1..4 as vendi-score).
+                           NgramKernel kind = kDefaultNgramKernel,
+                           WordTokenizer tokenizer = kDefaultWordTokenizer);
+/// Vendi score with the n-gram kernel.
 double vendi_score_ngram(const std::vector<std::string>& texts,
-                         const std::vector<int>& orders = {1, 2, 3, 4},
-                         NgramKernel kind = NgramKernel::kJaccard,
-                         WordTokenizer tokenizer = WordTokenizer::kWordPunct);
+                         const std::vector<int>& orders = kDefaultNgramOrders,
+                         NgramKernel kind = kDefaultNgramKernel,
+                         WordTokenizer tokenizer = kDefaultWordTokenizer);
+
+// ------------------------------------------------------------------------------------- names
+// The names every face (Python keywords, experiment files, the CLI) gives these choices, in one
+// place. parse_* throws InvalidArgument naming `what` (the caller's argument) and the accepted names.
+
+std::string_view word_tokenizer_name(WordTokenizer t);  ///< "wordpunct", "whitespace"
+WordTokenizer parse_word_tokenizer(std::string_view name, std::string_view what = "tokenizer");
+std::string_view bleu_smoothing_name(BleuSmoothing s);  ///< "none" (also parsed: "method0"), "method1"
+BleuSmoothing parse_bleu_smoothing(std::string_view name, std::string_view what = "smoothing");
+std::string_view pair_aggregate_name(PairAggregate a);  ///< "mean" (over pairs), "max" (mean of each's best)
+PairAggregate parse_pair_aggregate(std::string_view name, std::string_view what = "aggregate");
+std::string_view ngram_kernel_name(NgramKernel k);      ///< "jaccard", "cosine"
+NgramKernel parse_ngram_kernel(std::string_view name, std::string_view what = "kernel");
 
 /// NLI diversity: mean over i < j of P(entailment | premise y_i, hypothesis y_j) from an [n, n]
 /// matrix (only the upper triangle is read). Lower is more diverse.

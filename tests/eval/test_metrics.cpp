@@ -141,3 +141,29 @@ TEST_CASE("NLI diversity, entailment clusters and semantic entropy") {
   CHECK_THROWS_AS(semantic_entropy({0, -1}), InvalidArgument);
   CHECK(distinct_classes({0, 1, 0, 2}) == 3);
 }
+
+TEST_CASE("the metrics' choices parse from their names and back; a wrong name says what is accepted") {
+  for (auto t : {WordTokenizer::kWordPunct, WordTokenizer::kWhitespace})
+    CHECK(parse_word_tokenizer(word_tokenizer_name(t)) == t);
+  for (auto s : {BleuSmoothing::kNone, BleuSmoothing::kMethod1})
+    CHECK(parse_bleu_smoothing(bleu_smoothing_name(s)) == s);
+  CHECK(parse_bleu_smoothing("method0") == BleuSmoothing::kNone);  // nltk's own name for none
+  for (auto a : {PairAggregate::kMeanOverPairs, PairAggregate::kMeanOfMax})
+    CHECK(parse_pair_aggregate(pair_aggregate_name(a)) == a);
+  for (auto k : {NgramKernel::kJaccard, NgramKernel::kCosine}) CHECK(parse_ngram_kernel(ngram_kernel_name(k)) == k);
+  // The names are the reference packages' (nltk's wordpunct_tokenize, vendi-score's kernels).
+  CHECK(word_tokenizer_name(kDefaultWordTokenizer) == "wordpunct");
+  CHECK(ngram_kernel_name(NgramKernel::kCosine) == "cosine");
+  try {
+    parse_word_tokenizer("nltk", "--tokenizer");
+    FAIL("no exception");
+  } catch (const InvalidArgument& e) {
+    const std::string m = e.what();
+    CHECK(m.find("--tokenizer") != std::string::npos);
+    CHECK(m.find("'nltk'") != std::string::npos);
+    CHECK(m.find("wordpunct") != std::string::npos);
+  }
+  CHECK_THROWS_AS(parse_bleu_smoothing("method2"), InvalidArgument);
+  CHECK_THROWS_AS(parse_pair_aggregate("min"), InvalidArgument);
+  CHECK_THROWS_AS(parse_ngram_kernel("rbf"), InvalidArgument);
+}

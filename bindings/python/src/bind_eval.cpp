@@ -78,16 +78,14 @@ std::vector<std::pair<double, double>> pairs_of(const std::vector<QDPoint>& p) {
   return out;
 }
 
-WordTokenizer word_tokenizer_of(const std::string& s) {
-  if (s == "wordpunct") return WordTokenizer::kWordPunct;
-  if (s == "whitespace") return WordTokenizer::kWhitespace;
-  throw InvalidArgument("tokenizer must be 'wordpunct' (nltk's wordpunct_tokenize) or 'whitespace', got '" + s + "'");
-}
-BleuSmoothing smoothing_of(const std::string& s) {
-  if (s == "none" || s == "method0") return BleuSmoothing::kNone;
-  if (s == "method1") return BleuSmoothing::kMethod1;
-  throw InvalidArgument("smoothing must be 'method1' or 'none', got '" + s + "'");
-}
+WordTokenizer word_tokenizer_of(const std::string& s) { return parse_word_tokenizer(s, "tokenizer"); }
+BleuSmoothing smoothing_of(const std::string& s) { return parse_bleu_smoothing(s, "smoothing"); }
+
+// The library's defaults, by their names (a face restates none).
+const std::string kTokenizer(word_tokenizer_name(kDefaultWordTokenizer));
+const std::string kSmoothing(bleu_smoothing_name(kDefaultBleuSmoothing));
+const std::string kAggregate(pair_aggregate_name(kDefaultPairAggregate));
+const std::string kKernel(ngram_kernel_name(kDefaultNgramKernel));
 
 }  // namespace
 
@@ -203,14 +201,14 @@ denominator (B * q_max for open questions, min(B, |gold|) for a gold set).
   // -------------------------------------------------------------------------------------- metrics
   m.def(
       "word_tokenize", [](const std::string& t, const std::string& tok) { return word_tokenize(t, word_tokenizer_of(tok)); },
-      py::arg("text"), py::arg("tokenizer") = "wordpunct", "nltk's wordpunct_tokenize (or str.split()).");
+      py::arg("text"), py::arg("tokenizer") = kTokenizer, "nltk's wordpunct_tokenize (or str.split()).");
   m.def("rouge_tokenize", &rouge_tokenize, py::arg("text"), "rouge-score's tokenizer (no stemming).");
   m.def(
       "distinct_n",
       [](const std::vector<std::string>& texts, int n, const std::string& tok) {
         return distinct_n(texts, n, word_tokenizer_of(tok));
       },
-      py::arg("texts"), py::arg("n"), py::arg("tokenizer") = "wordpunct",
+      py::arg("texts"), py::arg("n"), py::arg("tokenizer") = kTokenizer,
       R"doc(Unique n-grams / all n-grams over the group.
 
 >>> breadth.distinct_n(["a b a b"], 1)
@@ -223,8 +221,8 @@ denominator (B * q_max for open questions, min(B, |gold|) for a gold set).
          const std::vector<double>& weights, const std::string& smoothing) {
         return sentence_bleu(refs, hyp, weights, smoothing_of(smoothing));
       },
-      py::arg("references"), py::arg("hypothesis"), py::arg("weights") = std::vector<double>{0.25, 0.25, 0.25, 0.25},
-      py::arg("smoothing") = "method1", "nltk's sentence_bleu on tokenized text.");
+      py::arg("references"), py::arg("hypothesis"), py::arg("weights") = kDefaultBleuWeights,
+      py::arg("smoothing") = kSmoothing, "nltk's sentence_bleu on tokenized text.");
   m.def(
       "self_bleu",
       [](const std::vector<std::string>& texts, const std::vector<double>& weights, const std::string& smoothing,
@@ -235,18 +233,15 @@ denominator (B * q_max for open questions, min(B, |gold|) for a gold set).
         o.tokenizer = word_tokenizer_of(tok);
         return self_bleu(texts, o);
       },
-      py::arg("texts"), py::arg("weights") = std::vector<double>{0.25, 0.25, 0.25, 0.25},
-      py::arg("smoothing") = "method1", py::arg("tokenizer") = "wordpunct",
+      py::arg("texts"), py::arg("weights") = kDefaultBleuWeights,
+      py::arg("smoothing") = kSmoothing, py::arg("tokenizer") = kTokenizer,
       "Mean BLEU of each text against the others (lower is more diverse).");
   m.def(
       "self_rouge_l",
       [](const std::vector<std::string>& texts, const std::string& aggregate) {
-        if (aggregate != "mean" && aggregate != "max")
-          throw InvalidArgument("aggregate must be 'mean' (over pairs) or 'max' (mean of each text's best), got '" +
-                                aggregate + "'");
-        return self_rouge_l(texts, aggregate == "mean" ? PairAggregate::kMeanOverPairs : PairAggregate::kMeanOfMax);
+        return self_rouge_l(texts, parse_pair_aggregate(aggregate, "aggregate"));
       },
-      py::arg("texts"), py::arg("aggregate") = "mean", "rougeL F between outputs (lower is more diverse).");
+      py::arg("texts"), py::arg("aggregate") = kAggregate, "rougeL F between outputs (lower is more diverse).");
   auto rouge_tuple = [](const RougeScore& s) { return py::make_tuple(s.precision, s.recall, s.fmeasure); };
   m.def(
       "rouge1",
@@ -268,13 +263,10 @@ denominator (B * q_max for open questions, min(B, |gold|) for a gold set).
       "vendi_score_ngram",
       [](const std::vector<std::string>& texts, const std::vector<int>& orders, const std::string& kernel,
          const std::string& tok) {
-        if (kernel != "jaccard" && kernel != "cosine")
-          throw InvalidArgument("kernel must be 'jaccard' or 'cosine', got '" + kernel + "'");
-        return vendi_score_ngram(texts, orders, kernel == "jaccard" ? NgramKernel::kJaccard : NgramKernel::kCosine,
-                                 word_tokenizer_of(tok));
+        return vendi_score_ngram(texts, orders, parse_ngram_kernel(kernel, "kernel"), word_tokenizer_of(tok));
       },
-      py::arg("texts"), py::arg("orders") = std::vector<int>{1, 2, 3, 4}, py::arg("kernel") = "jaccard",
-      py::arg("tokenizer") = "wordpunct", "Vendi score with an n-gram kernel ('cosine' = vendi-score's ngram_vendi_score).");
+      py::arg("texts"), py::arg("orders") = kDefaultNgramOrders, py::arg("kernel") = kKernel,
+      py::arg("tokenizer") = kTokenizer, "Vendi score with an n-gram kernel ('cosine' = vendi-score's ngram_vendi_score).");
   m.def("nli_diversity", py::overload_cast<const torch::Tensor&>(&nli_diversity), py::arg("entailment"),
         "Mean over i < j of an [n, n] entailment-probability matrix (lower is more diverse).");
   m.def("semantic_entropy", &semantic_entropy, py::arg("clusters"), py::arg("log_likelihoods") = std::vector<double>{},
