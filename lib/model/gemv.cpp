@@ -69,6 +69,8 @@ __attribute__((target("avx512f"))) inline void block_avx512(const float* x, cons
     __m512 xv[MB];
     for (int j = 0; j < MB; ++j) xv[j] = _mm512_loadu_ps(x + (m0 + j) * in + k);
     for (int r = 0; r < 4; ++r) {
+      // The next block's rows as this one's are read (see block_dpbf16).
+      _mm_prefetch(reinterpret_cast<const char*>(w + (o + 4 + r) * in + k), _MM_HINT_T0);
       const __m512 wv = load16(w + (o + r) * in + k);
       for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_fmadd_ps(wv, xv[j], acc[r][j]);
     }
@@ -146,6 +148,9 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline void block_dpbf16(
     for (int j = 0; j < MB; ++j) xv[j] = load(x + (m0 + j) * in + k);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
+      // The next block's rows, one line each per step of 32: short rows (576 inputs) leave the
+      // hardware prefetcher too little of each stream to find it.
+      _mm_prefetch(reinterpret_cast<const char*>(w + (o + R + r) * in + k), _MM_HINT_T0);
       const __m512bh wv = load(w + (o + r) * in + k);
 #pragma GCC unroll 8
       for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_dpbf16_ps(acc[r][j], wv, xv[j]);
