@@ -9,6 +9,7 @@
 #include "core/check.hpp"
 #include "model/kv_cache_state.hpp"
 #include "model/ops.hpp"
+#include "model/decode_attention.hpp"
 #include "model/projection.hpp"
 #include "breadth/tokenizer.hpp"
 
@@ -302,7 +303,12 @@ torch::Tensor Decoder::attention(const Layer& L, size_t index, const torch::Tens
   } else {
     std::optional<torch::Tensor> mask;
     if (attn.mask.defined()) mask = attn.mask;
-    if (T == 1 && device_.is_cpu() && dtype_ != torch::kFloat32) {
+    std::optional<torch::Tensor> fused;
+    if (T == 1 && device_.is_cpu() && (!attn.causal || keys.size(2) == 1))
+      fused = decode_attention(q, keys, values, attn.mask, arch_.attn_scale);
+    if (fused) {
+      out = fused->to(dtype_);
+    } else if (T == 1 && device_.is_cpu() && dtype_ != torch::kFloat32) {
       // A decode step on the CPU: libtorch's reduced-precision attention kernel runs one small
       // MKL GEMM per (row, head), several times slower than the float32 one at one query
       // (SmolLM2, 192 columns, batch 10: 705 vs 155 us per layer with these copies included,

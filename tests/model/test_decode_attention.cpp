@@ -1,0 +1,63 @@
+// The CPU decode-attention kernel (lib/model/decode_attention.cpp) against libtorch's SDPA in
+// float64 on the same (exactly widened) inputs: grouped heads, masked columns, a strided cache
+// narrow, float32 and bfloat16 caches.
+#include <cmath>
+
+#include "model/decode_attention.hpp"
+#include "model_test_util.hpp"
+
+using namespace breadth;
+
+namespace {
+
+torch::Tensor reference(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& mask, double scale) {
+  std::optional<torch::Tensor> m;
+  if (mask.defined()) m = mask;
+  return at::scaled_dot_product_attention(q.to(torch::kDouble), k.to(torch::kDouble), v.to(torch::kDouble), m, 0.0,
+                                          false, scale, /*enable_gqa=*/q.size(1) != k.size(1));
+}
+
+}  // namespace
+
+TEST_CASE("decode_attention equals SDPA in float64 on the same inputs") {
+  torch::manual_seed(11);
+  for (auto dt : {torch::kFloat32, torch::kBFloat16})
+    for (int64_t B : {1, 3})
+      for (auto [nq, nkv] : {std::pair<int64_t, int64_t>{4, 4}, {6, 2}, {9, 3}})
+        for (int64_t D : {16, 64})
+          for (int64_t C : {1, 7, 130})
+            for (bool masked : {false, true}) {
+              INFO("dtype " << dt << " B " << B << " heads " << nq << "/" << nkv << " D " << D << " C " << C
+                            << " masked " << masked);
+              // The cache is a narrow of a longer buffer, as the decoder passes it.
+              auto kbuf = torch::randn({B, nkv, C + 5, D}).to(dt);
+              auto vbuf = torch::randn({B, nkv, C + 5, D}).to(dt);
+              auto k = kbuf.narrow(2, 0, C), v = vbuf.narrow(2, 0, C);
+              auto q = (torch::randn({B, nq, 1, D}) * 2).to(dt);
+              torch::Tensor mask;
+              if (masked) {
+                mask = torch::rand({B, 1, 1, C}) > 0.3;
+                mask.select(3, C - 1).fill_(true);  // a token always sees its own column
+              }
+              const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+              auto got = model::decode_attention(q, k, v, mask, scale);
+              REQUIRE(got.has_value());
+              CHECK(got->scalar_type() == torch::kFloat32);
+              auto want = reference(q, k, v, mask, scale);
+              // float32 sums of at most 130 terms of values of size ~1: 1e-5 absolute is ~100 ulps.
+              CHECK(torch::allclose(got->to(torch::kDouble), want, 1e-5, 1e-5));
+            }
+}
+
+TEST_CASE("decode_attention declines what it is not built for") {
+  auto q = torch::randn({1, 2, 1, 16}), k = torch::randn({1, 2, 4, 16}), v = torch::randn({1, 2, 4, 16});
+  torch::Tensor none;
+  CHECK(model::decode_attention(q, k, v, none, 0.25).has_value());
+  CHECK_FALSE(model::decode_attention(torch::randn({1, 2, 2, 16}), k, v, none, 0.25));  // two query rows
+  CHECK_FALSE(model::decode_attention(torch::randn({1, 2, 1, 12}), torch::randn({1, 2, 4, 12}),
+                                      torch::randn({1, 2, 4, 12}), none, 0.25));  // D not a multiple of 16
+  CHECK_FALSE(model::decode_attention(q, k.transpose(2, 3).contiguous().transpose(2, 3), v, none, 0.25));  // rows strided
+  CHECK_FALSE(model::decode_attention(q, k.to(torch::kDouble), v.to(torch::kDouble), none, 0.25));
+  CHECK_FALSE(model::decode_attention(q, k, v, torch::ones({1, 1, 1, 3}, torch::kBool), 0.25));  // mask of 3 columns
+}
