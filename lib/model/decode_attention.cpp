@@ -8,15 +8,10 @@
 #include <limits>
 #include <vector>
 
+#include "model/simd_load.hpp"
+
 namespace breadth::model {
 namespace {
-
-// A row of D values (float32, or bfloat16 bits widened exactly) as 16-lane vectors.
-__attribute__((target("avx512f"))) inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
-__attribute__((target("avx512f"))) inline __m512 load16(const uint16_t* p) {
-  auto wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
-}
 
 // One (row, key head) pair: its g query heads against the pair's C cached columns.
 // q: g x D float32; s: g x C scratch; out: g x D float32.

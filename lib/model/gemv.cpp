@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/simd_load.hpp"
+
 namespace breadth::model {
 namespace {
 
@@ -19,11 +21,6 @@ namespace {
 // the weights). Several rows: blocks of 4 weight rows x MB activation rows, one accumulator per
 // pair, so that each loaded weight vector feeds MB FMAs.
 
-__attribute__((target("avx512f"))) inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
-__attribute__((target("avx512f"))) inline __m512 load16(const uint16_t* p) {
-  auto wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-  return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
-}
 __attribute__((target("avx2,fma"))) inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
 __attribute__((target("avx2,fma"))) inline __m256 load8(const uint16_t* p) {
   auto wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
