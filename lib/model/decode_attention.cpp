@@ -78,11 +78,7 @@ void run(const torch::Tensor& qf, const torch::Tensor& k, const torch::Tensor& v
 
 std::optional<torch::Tensor> decode_attention(const torch::Tensor& q, const torch::Tensor& k,
                                               const torch::Tensor& v, const torch::Tensor& mask, double scale) {
-  static const bool kAvx512 = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  if (!kAvx512 || !q.is_cpu() || q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || q.size(2) != 1) return std::nullopt;
+  if (!cpu_has_avx512f() || !q.is_cpu() || q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || q.size(2) != 1) return std::nullopt;
   const auto dt = k.scalar_type();
   if ((dt != torch::kFloat32 && dt != torch::kBFloat16) || v.scalar_type() != dt || !k.is_cpu() || !v.is_cpu())
     return std::nullopt;

@@ -7,9 +7,9 @@
 #include <mutex>
 
 #include "core/check.hpp"
+#include "model/decode_attention.hpp"
 #include "model/kv_cache_state.hpp"
 #include "model/ops.hpp"
-#include "model/decode_attention.hpp"
 #include "model/projection.hpp"
 #include "breadth/tokenizer.hpp"
 

@@ -1,10 +1,10 @@
 #include "model/gemv.hpp"
 
 #include <ATen/Parallel.h>
+#include <c10/util/BFloat16.h>
 #include <immintrin.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "model/simd_load.hpp"
@@ -122,14 +122,10 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline __m512bh load32(co
   return (__m512bh)_mm512_maskz_loadu_epi16(m, p);
 }
 
-// The output as float32, or rounded to bfloat16 (to nearest, ties to even: libtorch's rounding) so
-// that a bfloat16 model's projection needs no separate conversion.
+// The output as float32, or rounded to bfloat16 by libtorch's own conversion (to nearest, ties to
+// even) so that a bfloat16 model's projection needs no separate conversion op.
 inline void put(float v, float* p) { *p = v; }
-inline void put(float v, uint16_t* p) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  *p = std::isnan(v) ? uint16_t{0x7fc0} : static_cast<uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-}
+inline void put(float v, uint16_t* p) { *p = c10::BFloat16(v).x; }
 
 template <int R, int MB, typename Y>
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline void block_dpbf16(
@@ -236,8 +232,8 @@ using RowsFn = void (*)(const float*, int64_t, const W*, int64_t, int64_t, float
 
 template <typename W>
 RowsFn<W> pick(GemvIsa isa) {
+  if (isa == GemvIsa::kBest && cpu_has_avx512f()) return rows_avx512<W>;
   __builtin_cpu_init();
-  if (isa == GemvIsa::kBest && __builtin_cpu_supports("avx512f")) return rows_avx512<W>;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return rows_avx2<W>;
   return nullptr;
 }
@@ -254,10 +250,7 @@ bool run(const float* x, int64_t rows, const W* w, int64_t in, int64_t out, floa
 
 template <typename Y>
 bool run_dpbf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, Y* y) {
-  __builtin_cpu_init();
-  static const bool kHas = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                           __builtin_cpu_supports("avx512bf16");
-  if (!kHas || rows < 1 || rows > kGemvMaxRows) return false;
+  if (!cpu_has_avx512bf16() || rows < 1 || rows > kGemvMaxRows) return false;
   at::parallel_for(0, out, 32, [&](int64_t b, int64_t e) { rows_dpbf16(x, rows, w, in, out, y, b, e); });
   return true;
 }

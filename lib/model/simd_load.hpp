@@ -1,6 +1,6 @@
-// Loading 16 weights or cached values as float32 lanes, whatever their storage type: what the
-// decode kernels (gemv.cpp, decode_attention.cpp) read through. bfloat16 is the top half of a
-// float32, so widening it is a shift and exact.
+// What the decode kernels (gemv.cpp, decode_attention.cpp) share: the CPU features they run on,
+// asked once, and loading 16 weights or cached values as float32 lanes whatever their storage type
+// (bfloat16 is the top half of a float32, so widening it is a shift and exact).
 #pragma once
 
 #include <immintrin.h>
@@ -8,6 +8,25 @@
 #include <cstdint>
 
 namespace breadth::model {
+
+/// AVX-512F on this CPU (the widening kernels).
+inline bool cpu_has_avx512f() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return has;
+}
+
+/// AVX512-BF16's dot product and the AVX512-BW masked loads around it (gemv_bf16_bf16).
+inline bool cpu_has_avx512bf16() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512bf16");
+  }();
+  return has;
+}
 
 __attribute__((target("avx512f"))) inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
 __attribute__((target("avx512f"))) inline __m512 load16(const uint16_t* p) {
