@@ -1073,18 +1073,17 @@ BacoResult BacoDecoder::generate(const std::vector<std::string>& prompts, const 
     }
     const auto dev = sh.prompt_logits[l].device();
     L.word_start = L.word_start.to(dev);
-    L.punct_of = L.punct_of.to(dev);
-    L.function_of = L.function_of.to(dev);
     L.eos_of = L.eos_of.to(dev);
     // Masking an id beyond the logits would be an index error: keep only those inside.
     if (L.eos_ids.numel() > 0) L.eos_ids = L.eos_ids.index({L.eos_ids < V});
   }
-  // The draws' tables stay on each model's device; the rule's class tables go to the step device
-  // (the aligned model's, as its logits name it: a model loaded on "cuda" computes on cuda:N).
+  // The draws' tables went to each model's device; the rule's class tables go from the host straight
+  // to the step device (the aligned model's, as its logits name it: a model loaded on "cuda" computes
+  // on cuda:N), known once both prompts are prefilled.
   const auto step_dev = sh.prompt_logits[kA].device();
   for (auto& L : lanes) {
-    L.punct_of = on(L.punct_of, step_dev);
-    L.function_of = on(L.function_of, step_dev);
+    L.punct_of = L.punct_of.to(step_dev);
+    L.function_of = L.function_of.to(step_dev);
   }
 
   // Decode all samples; regenerate those that stopped under the minimum length.

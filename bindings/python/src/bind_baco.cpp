@@ -351,8 +351,7 @@ the aligned model's device.
                                                   base_temperature, base_top_p, lazy, base_template, step});
             ProgressBar bar(progress, "baco");
             attach(o, on_token, bar.object(), slot);
-            auto res = run_without_gil(slots, [&] { return d.generate(texts, *r, o); });
-            return res;
+            return run_without_gil(slots, [&] { return d.generate(texts, *r, o); });
           },
           py::arg("prompts"), py::arg("rule") = default_rule_spec(), BACO_KWARGS,
           (std::string("n samples for each prompt (a str or a list), all decoded as one batch. rule: a spec "
@@ -374,8 +373,7 @@ the aligned model's device.
                                                   base_temperature, base_top_p, lazy, base_template, step});
             ProgressBar bar(progress, "sweep");
             attach(o, on_token, bar.object(), slot);
-            auto res = run_without_gil(slot, [&] { return d.sweep(texts, rule, gammas, o); });
-            return res;
+            return run_without_gil(slot, [&] { return d.sweep(texts, rule, gammas, o); });
           },
           py::arg("prompts"), py::arg("rule"), py::arg("gammas"), BACO_KWARGS,
           (std::string("A γ sweep (BACO Fig. 1B): the rule `rule` (a name without ':GAMMA', e.g. 'p-punc') at each "
