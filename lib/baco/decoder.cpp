@@ -139,9 +139,6 @@ torch::Tensor index_tensor(const std::vector<int64_t>& v) {
   return torch::from_blob(const_cast<int64_t*>(v.data()), {static_cast<int64_t>(v.size())}, torch::kInt64).clone();
 }
 
-/// A device tensor on `d`, moved only when it is elsewhere.
-torch::Tensor on(const torch::Tensor& t, torch::Device d) { return t.device() == d ? t : t.to(d); }
-
 /// [B] tensors of one lane (any dtypes, one device) on `d`, moved as one group: packed into one
 /// float64 [k, B] tensor (float32 statistics, int64 ids below 2^53 and bools pass through float64
 /// exactly), copied once and unpacked in each tensor's own dtype. Nothing is copied (and the host
@@ -260,7 +257,8 @@ class Run {
     auto out = L.model->forward(L.cache, sampling::to_device(ids, dev), sampling::to_device(valid, dev)).logits;
     ++L.forwards;
     auto idx = sampling::to_device(index_tensor(fed_rows), out.device());
-    L.logits.index_copy_(0, on(idx, L.logits.device()), on(out.index_select(0, idx), L.logits.device()));
+    L.logits.index_copy_(0, sampling::on_device(idx, L.logits.device()),
+                         sampling::on_device(out.index_select(0, idx), L.logits.device()));
   }
 
   /// Statistics of the untempered distribution for `rows` (catching up first).
@@ -680,7 +678,7 @@ class Run {
     auto owner_base = fl[kOwnerBase], prev_ends = fl[kPrevEnds], mid = fl[kMid];
 
     auto eos_masked = [&](const Lane& L, const torch::Tensor& lg) {
-      return L.eos_ids.numel() > 0 ? lg.index_fill(1, on(L.eos_ids, lg.device()), ninf) : lg;
+      return L.eos_ids.numel() > 0 ? lg.index_fill(1, sampling::on_device(L.eos_ids, lg.device()), ninf) : lg;
     };
     auto is_eos = [](const Lane& L, const torch::Tensor& ids) {
       return L.eos_of.index_select(0, ids.clamp_min(0)) & (ids >= 0);

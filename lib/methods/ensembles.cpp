@@ -8,6 +8,7 @@
 #include "breadth/tokenizer.hpp"
 #include "core/check.hpp"
 #include "methods/internal.hpp"
+#include "sampling/uniform.hpp"
 
 namespace breadth {
 namespace {
@@ -102,7 +103,7 @@ MethodResult logit_ensemble(std::shared_ptr<const CausalLM> base, std::shared_pt
   for (int64_t step = 0; step < opt.max_new_tokens && live > 0; ++step) {
     // The models may be on two devices: the mix is made on the aligned model's (one
     // device-to-device copy of the base logits a step; nothing moves when they share one).
-    auto next = sampler.sample(mix(lb.device() == la.device() ? lb : lb.to(la.device()), la, opt.w), gens);
+    auto next = sampler.sample(mix(sampling::on_device(lb, la.device()), la, opt.w), gens);
     auto host = next.to(torch::kCPU);
     auto h = host.accessor<int64_t, 1>();
     for (int64_t r = 0; r < B; ++r) {

@@ -71,6 +71,10 @@ torch::Tensor sampling::to_device(const torch::Tensor& host, torch::Device devic
   return host.pin_memory().to(device, host.scalar_type(), /*non_blocking=*/true);
 }
 
+torch::Tensor sampling::on_device(const torch::Tensor& t, torch::Device device) {
+  return t.device() == device ? t : t.to(device);
+}
+
 std::vector<double> sampling::peek_uniforms(torch::Generator gen, int64_t k) {
   BREADTH_CHECK_ARG(gen.defined() && gen.device().is_cpu(),
                     "draw: every generator must be a CPU generator (see make_generator)");

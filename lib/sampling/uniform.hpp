@@ -32,4 +32,8 @@ torch::Tensor sample_at(const Sampler& sampler, const torch::Tensor& logits, con
 /// A host tensor on `device` without waiting for the device (pinned, non-blocking); itself on the CPU.
 torch::Tensor to_device(const torch::Tensor& host, torch::Device device);
 
+/// `t` on `device`, moved only when it is elsewhere: a tensor already there is returned as it is, so
+/// that a run on one device makes no aten::to call (tests/common/host_syncs.hpp counts every one).
+torch::Tensor on_device(const torch::Tensor& t, torch::Device device);
+
 }  // namespace breadth::sampling
