@@ -18,11 +18,11 @@ namespace breadth {
 
 /// How a GGUF file's quantized weights are held in memory.
 enum class WeightFormat {
-  /// As the file stores them where libtorch has a kernel for the format: Q4_0, Q4_1, Q4_K and Q8_0
-  /// projections run through libtorch's 4-bit matmul (Q8_0 as two 4-bit halves), with the file's
-  /// group scales and minimums; a quantized embedding table stays in the mapped file and is decoded
-  /// a row per token. CPU only; every other type, and every weight on CUDA, is expanded to `dtype`
-  /// (docs/runtime.md, "Quantized weights").
+  /// As the file stores them where breadth has a kernel for the format: Q4_0, Q4_1, Q4_K and Q8_0
+  /// projections keep their integer codes and group scales, and compute in float32 what the
+  /// expanded weights compute (each weight made exactly as expanding makes it); a quantized
+  /// embedding table stays in the mapped file and is decoded a row per token. CPU only; every other
+  /// type, and every weight on CUDA, is expanded to `dtype` (docs/runtime.md, "Quantized weights").
   kNative,
   /// Every weight expanded to `dtype` at load (the reference the native path is checked against).
   kFloat,
@@ -134,6 +134,10 @@ class CausalLM {
   virtual const ModelConfig& config() const = 0;
   virtual torch::Device device() const = 0;
   virtual torch::ScalarType dtype() const = 0;
+  /// Bytes of parameters held in memory: float tensors at their dtype, projections kept quantized
+  /// (WeightFormat::kNative) at their integer codes and scales. An embedding table decoded from the
+  /// mapped file row by row counts nothing (its pages belong to the file).
+  virtual int64_t weight_bytes() const = 0;
   /// The tokenizer stored with the checkpoint (nullptr if the directory holds none).
   virtual std::shared_ptr<const Tokenizer> tokenizer() const = 0;
 

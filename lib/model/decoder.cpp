@@ -47,7 +47,7 @@ class Decoder final : public CausalLM {
  public:
   Decoder(ArchConfig arch, const WeightSource& src, const ModelOptions& opt, std::string tok_path)
       : arch_(std::move(arch)), device_(opt.device), dtype_(opt.dtype),
-        // Quantized kernels are libtorch's CPU ones; on CUDA every weight is expanded.
+        // The grouped kernels are CPU ones (lib/model/gemv_grouped.cpp); on CUDA every weight is expanded.
         native_(opt.weights == WeightFormat::kNative && opt.device.is_cpu()),
         tokenizer_path_(std::move(tok_path)) {
     c10::InferenceMode guard;
@@ -57,6 +57,16 @@ class Decoder final : public CausalLM {
   const ModelConfig& config() const override { return arch_.pub; }
   torch::Device device() const override { return device_; }
   torch::ScalarType dtype() const override { return dtype_; }
+
+  int64_t weight_bytes() const override {
+    auto norm = [](const Norm& n) { return n.defined() ? static_cast<int64_t>(n.w.nbytes()) : int64_t{0}; };
+    int64_t b = embed_.table().defined() ? static_cast<int64_t>(embed_.table().nbytes()) : 0;
+    b += (head_is_embedding_ ? 0 : head_.weight_bytes()) + norm(final_norm_);
+    for (const auto& L : layers_)
+      b += L.qkv.weight_bytes() + L.o.weight_bytes() + L.gate_up.weight_bytes() + L.down.weight_bytes() +
+           norm(L.attn_in) + norm(L.attn_out) + norm(L.ff_in) + norm(L.ff_out) + norm(L.q_norm) + norm(L.k_norm);
+    return b;
+  }
 
   std::shared_ptr<const Tokenizer> tokenizer() const override {
     std::call_once(tokenizer_once_, [&] {
@@ -79,11 +89,11 @@ class Decoder final : public CausalLM {
  private:
   void load(const WeightSource& src);
   using Named = std::vector<std::pair<std::string, std::vector<int64_t>>>;
-  /// The rows of `names` (each with its expected [rows, in] shape) stacked into one packed
-  /// projection, when native and all of them are group-quantized alike in a shape the kernel takes.
-  std::optional<Projection> packed_projection(const WeightSource& src, const Named& names,
-                                              torch::Tensor bias) const;
-  /// The same rows kept quantized when packed_projection can, else expanded to dtype_.
+  /// The rows of `names` (each with its expected [rows, in] shape) stacked into one projection kept
+  /// as integers and group scales, when native and all of them are group-quantized alike.
+  std::optional<Projection> grouped_projection(const WeightSource& src, const Named& names,
+                                               torch::Tensor bias) const;
+  /// The same rows kept quantized when grouped_projection can, else expanded to dtype_.
   Projection load_projection(const WeightSource& src, const Named& names, torch::Tensor bias) const;
   Norm load_norm(const WeightSource& src, const std::string& name, int64_t dim) const;
   torch::Tensor attention(const Layer& L, size_t index, const torch::Tensor& x,
@@ -103,6 +113,7 @@ class Decoder final : public CausalLM {
 
   TokenEmbedding embed_;
   Projection head_;
+  bool head_is_embedding_ = false;  // a tied head sharing embed_'s float table
   Norm final_norm_;
   std::vector<Layer> layers_;
   torch::Tensor inv_freq_, inv_freq_local_;
@@ -120,7 +131,7 @@ Norm Decoder::load_norm(const WeightSource& src, const std::string& name, int64_
   return n;
 }
 
-std::optional<Projection> Decoder::packed_projection(const WeightSource& src, const Named& names,
+std::optional<Projection> Decoder::grouped_projection(const WeightSource& src, const Named& names,
                                                     torch::Tensor bias) const {
   if (!native_) return std::nullopt;
   std::vector<GroupQuantized> parts;
@@ -131,11 +142,12 @@ std::optional<Projection> Decoder::packed_projection(const WeightSource& src, co
     parts.push_back(std::move(*g));
   }
   auto all = cat_rows(parts);
-  return all ? Projection::packed(*all, std::move(bias)) : std::nullopt;
+  if (!all || all->q.size(1) % GroupQuantized::kGroup != 0) return std::nullopt;
+  return Projection::grouped(*all, std::move(bias));
 }
 
 Projection Decoder::load_projection(const WeightSource& src, const Named& names, torch::Tensor bias) const {
-  if (auto p = packed_projection(src, names, bias)) return std::move(*p);
+  if (auto p = grouped_projection(src, names, bias)) return std::move(*p);
   std::vector<torch::Tensor> rows;
   for (const auto& [name, shape] : names) rows.push_back(load_checked(src, name, shape, dtype_));
   auto w = rows.size() == 1 ? rows[0] : torch::cat(rows);
@@ -154,7 +166,7 @@ void Decoder::load(const WeightSource& src) {
   const std::string embed_name = "model.embed_tokens.weight";
   const bool tied_head = !arch_.no_head && !arch_.classifier() && p.tie_embeddings;
   std::optional<Projection> tied;
-  if (tied_head) tied = packed_projection(src, {{embed_name, {p.vocab_size, H}}}, {});
+  if (tied_head) tied = grouped_projection(src, {{embed_name, {p.vocab_size, H}}}, {});
   if (native_) {
     // The table is read a few rows per step: decoded from the file unless a tied head needs it as
     // a float matrix anyway.
@@ -216,6 +228,7 @@ void Decoder::load(const WeightSource& src) {
   } else if (arch_.classifier()) {
     head_ = Projection::dense(dev(get("score.weight", {p.num_labels, H})));
   } else if (p.tie_embeddings) {
+    head_is_embedding_ = !tied;
     head_ = tied ? std::move(*tied) : Projection::dense(embed_.table());
   } else {
     if (!src.has("lm_head.weight"))

@@ -1,6 +1,8 @@
 // y = x W^T for a few rows of activations on the CPU: the decode step's projections.
 #pragma once
 
+#include <c10/util/BFloat16.h>
+
 #include <cstdint>
 
 namespace breadth::model {
@@ -31,5 +33,37 @@ bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t 
 /// The same with y rounded to bfloat16 (bits; to nearest, ties to even, as libtorch rounds): a
 /// bfloat16 model's projection without a bias, with no separate conversion of its output.
 bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, uint16_t* y);
+
+/// A weight [out, in] kept as a GGUF file stores it: small integers q with a float scale and offset
+/// per group of 32 along `in`, w = scale * q + offset (GroupQuantized in the kernels' layout).
+struct GroupedWeight {
+  static constexpr int64_t kGroup = 32;
+  int bits = 4;  ///< 4: q in [0, 15]; 8: q in [-128, 127]
+  /// 4 bits: [out, in/2] bytes, byte j of group g holding q_{32g+j} (low nibble) and q_{32g+16+j}
+  /// (high nibble), GGUF's own order; 8 bits: [out, in] int8.
+  const uint8_t* codes = nullptr;
+  /// [out, in/32] each: float16 bits when `half` (what GGUF stores, so exact), else float32.
+  const void* scale = nullptr;
+  const void* offset = nullptr;
+  bool half = false;
+  int64_t in = 0, out = 0;  ///< in a multiple of 32
+};
+
+/// y = x W^T with W's weights made in registers as they are read (scale * q + offset, rounded once:
+/// the float path's dequantized values exactly for Q4_0, Q4_1 and Q8_0), every product and sum in
+/// float32. So a GGUF model keeps its file's size in memory and computes what expanding its weights
+/// to float32 computes, up to the order of the additions; libtorch's own 4-bit kernel is fast only
+/// with bfloat16 activations, scales and output, too coarse for a float32 model's greedy tokens.
+/// x: float32, or bfloat16 bits (a bfloat16 model's activations, widened exactly); y: float32, or
+/// rounded to bfloat16 bits. Returns false (and writes nothing) without AVX-512F or when rows is
+/// outside [1, kGemvMaxRows]; the caller then dequantizes and multiplies.
+bool gemv_grouped(const float* x, int64_t rows, const GroupedWeight& w, float* y);
+bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, float* y);
+bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint16_t* y);
+
+/// Rows [begin, end) of W as float32, or as bfloat16 rounded to nearest (what expanding the
+/// weights to the model's dtype gives), into out [end - begin, in]; the same values gemv_grouped uses.
+void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, float* out);
+void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, c10::BFloat16* out);
 
 }  // namespace breadth::model

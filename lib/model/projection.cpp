@@ -1,8 +1,9 @@
 #include "model/projection.hpp"
 
-#include <ATen/ops/_convert_weight_to_int4pack_for_cpu.h>
-#include <ATen/ops/_weight_int4pack_mm_for_cpu.h>
 #include <torch/torch.h>
+
+#include <algorithm>
+#include <vector>
 
 #include "core/check.hpp"
 #include "model/gemv.hpp"
@@ -11,15 +12,18 @@ namespace breadth::model {
 
 namespace {
 
-constexpr int64_t kGroup = GroupQuantized::kGroup;
+constexpr int64_t kGroup = GroupedWeight::kGroup;
 
-// One 4-bit half: q in [0, 15] as int32 [N, K], and per-group scale and zero [N, K/32] float32.
-Projection::Part pack_part(const torch::Tensor& q, const torch::Tensor& scale, const torch::Tensor& zero) {
-  Projection::Part p;
-  p.packed = at::_convert_weight_to_int4pack_for_cpu(q.to(torch::kInt32).contiguous(), 1);
-  p.scales_zeros = torch::stack({scale.t(), zero.t()}, -1).to(torch::kBFloat16).contiguous();
-  return p;
+// Float16 when every value survives the round trip (a GGUF's Q4_0/Q4_1/Q8_0 scales are float16 to
+// begin with, and Q4_0's offset -8 d is too), else float32 (Q4_K's products of two scales).
+torch::Tensor compact(const torch::Tensor& v) {
+  auto h = v.to(torch::kHalf);
+  return h.to(torch::kFloat32).equal(v) ? h.contiguous() : v.to(torch::kFloat32).contiguous();
 }
+
+// The most weight elements dequantized at once for a prompt (8 MiB in float32): large enough that
+// the multiplication runs at GEMM speed, small enough to stay near the caches.
+constexpr int64_t kScratchElems = int64_t{1} << 21;
 
 }  // namespace
 
@@ -32,23 +36,91 @@ Projection Projection::dense(torch::Tensor weight, torch::Tensor bias) {
   return l;
 }
 
-std::optional<Projection> Projection::packed(const GroupQuantized& g, torch::Tensor bias) {
+Projection Projection::grouped(const GroupQuantized& g, torch::Tensor bias) {
   const int64_t n = g.q.size(0), k = g.q.size(1);
-  if (n % 16 != 0 || k % kGroup != 0) return std::nullopt;
+  BREADTH_CHECK_ARG(g.bits == 4 || g.bits == 8, "Projection::grouped: {} bits (4 or 8)", g.bits);
+  BREADTH_CHECK_ARG(k % kGroup == 0, "Projection::grouped: {} inputs are not whole groups of {}", k, kGroup);
   Projection l;
   l.out_ = n;
   l.in_ = k;
+  l.bits_ = g.bits;
   l.bias_ = std::move(bias);
   if (g.bits == 4) {
-    l.parts_.push_back(pack_part(g.q, g.scale, g.offset + 8.0 * g.scale));
+    auto q = g.q.to(torch::kUInt8).reshape({n, k / kGroup, 2, kGroup / 2});
+    l.codes_ = q.select(2, 0).bitwise_or(q.select(2, 1).bitwise_left_shift(4)).reshape({n, k / 2}).contiguous();
   } else {
-    BREADTH_CHECK_ARG(g.bits == 8, "Projection::packed: {} bits (4 or 8)", g.bits);
-    // q + 128 = 16 hi + lo with hi, lo in [0, 15]:  s q + o = (hi - 8)(16 s) + [(lo - 8) s + (o + 8 s)].
-    auto u = g.q.to(torch::kInt32) + 128;
-    l.parts_.push_back(pack_part(u.div(16, "floor"), 16.0 * g.scale, torch::zeros_like(g.scale)));
-    l.parts_.push_back(pack_part(u.remainder(16), g.scale, g.offset + 8.0 * g.scale));
+    l.codes_ = g.q.to(torch::kInt8).contiguous();
   }
+  auto s = compact(g.scale), z = compact(g.offset);
+  if (s.scalar_type() != z.scalar_type()) {
+    s = s.to(torch::kFloat32);
+    z = z.to(torch::kFloat32);
+  }
+  l.scale_ = std::move(s);
+  l.offset_ = std::move(z);
   return l;
+}
+
+GroupedWeight Projection::view() const {
+  GroupedWeight w;
+  w.bits = bits_;
+  w.codes = static_cast<const uint8_t*>(codes_.data_ptr());
+  w.scale = scale_.data_ptr();
+  w.offset = offset_.data_ptr();
+  w.half = scale_.scalar_type() == torch::kHalf;
+  w.in = in_;
+  w.out = out_;
+  return w;
+}
+
+torch::Tensor Projection::run_grouped(const torch::Tensor& x) const {
+  BREADTH_CHECK_ARG(x.is_cpu(), "a GGUF's grouped weights run on the CPU; input is on {}", x.device().str());
+  auto shape = x.sizes().vec();
+  shape.back() = out_;
+  // bfloat16 activations stay bfloat16 (widened exactly in the kernel); any other dtype computes
+  // in float32.
+  const auto dt = x.scalar_type();
+  const auto ct = dt == torch::kBFloat16 ? torch::kBFloat16 : torch::kFloat32;
+  auto x2 = x.reshape({-1, in_}).to(ct).contiguous();
+  const int64_t rows = x2.size(0);
+  const GroupedWeight w = view();
+  auto finish = [&](torch::Tensor y) {
+    if (bias_.defined()) y = y.add_(bias_);
+    return y.to(dt).reshape(shape);
+  };
+  if (rows >= 1 && rows <= kGemvMaxRows) {
+    auto y = torch::empty({rows, out_}, x2.options().dtype(torch::kFloat32));
+    if (ct == torch::kBFloat16) {
+      const auto* xp = reinterpret_cast<const uint16_t*>(x2.data_ptr());
+      if (!bias_.defined() && dt == ct) {
+        auto yb = torch::empty({rows, out_}, x2.options());
+        if (gemv_grouped(xp, rows, w, reinterpret_cast<uint16_t*>(yb.data_ptr()))) return yb.reshape(shape);
+      } else if (gemv_grouped(xp, rows, w, y.data_ptr<float>())) {
+        return finish(y);
+      }
+    } else if (gemv_grouped(x2.data_ptr<float>(), rows, w, y.data_ptr<float>())) {
+      return finish(y);
+    }
+  }
+  // Many rows (or a CPU without AVX-512): a slice of W's rows at a time, dequantized into this
+  // thread's scratch, then one GEMM for the slice.
+  thread_local std::vector<float> scratch;
+  const int64_t chunk = std::min(out_, std::max<int64_t>(16, kScratchElems / std::max<int64_t>(in_, 1) / 16 * 16));
+  scratch.resize(static_cast<size_t>(chunk * in_));
+  auto y = torch::empty({rows, out_}, x2.options());
+  for (int64_t o = 0; o < out_; o += chunk) {
+    const int64_t c = std::min(chunk, out_ - o);
+    auto wt = torch::from_blob(scratch.data(), {c, in_}, x2.options());
+    if (ct == torch::kBFloat16)
+      dequantize_grouped(w, o, o + c, reinterpret_cast<c10::BFloat16*>(scratch.data()));
+    else
+      dequantize_grouped(w, o, o + c, scratch.data());
+    if (c == out_)
+      at::mm_out(y, x2, wt.t());
+    else
+      y.narrow(1, o, c).copy_(at::mm(x2, wt.t()));
+  }
+  return finish(y);
 }
 
 std::optional<torch::Tensor> Projection::few_rows(const torch::Tensor& x) const {
@@ -88,26 +160,14 @@ std::optional<torch::Tensor> Projection::few_rows(const torch::Tensor& x) const 
 }
 
 torch::Tensor Projection::operator()(const torch::Tensor& x) const {
-  if (parts_.empty()) {
-    if (auto y = few_rows(x)) return *y;
-    return torch::nn::functional::linear(x, weight_, bias_);
-  }
-  auto shape = x.sizes().vec();
-  auto x2 = x.reshape({-1, in_}).to(torch::kBFloat16).contiguous();
-  auto y = at::_weight_int4pack_mm_for_cpu(x2, parts_[0].packed, kGroup, parts_[0].scales_zeros);
-  for (size_t i = 1; i < parts_.size(); ++i)
-    y = y + at::_weight_int4pack_mm_for_cpu(x2, parts_[i].packed, kGroup, parts_[i].scales_zeros);
-  y = y.to(x.scalar_type());
-  if (bias_.defined()) y = y + bias_;
-  shape.back() = out_;
-  return y.reshape(shape);
+  if (codes_.defined()) return run_grouped(x);
+  if (auto y = few_rows(x)) return *y;
+  return torch::nn::functional::linear(x, weight_, bias_);
 }
 
 int64_t Projection::weight_bytes() const {
-  if (parts_.empty()) return weight_.defined() ? static_cast<int64_t>(weight_.nbytes()) : 0;
-  int64_t b = 0;
-  for (const auto& p : parts_) b += static_cast<int64_t>(p.packed.nbytes() + p.scales_zeros.nbytes());
-  return b;
+  auto bytes = [](const torch::Tensor& t) { return t.defined() ? static_cast<int64_t>(t.nbytes()) : int64_t{0}; };
+  return bytes(weight_) + bytes(codes_) + bytes(scale_) + bytes(offset_) + bytes(bias_);
 }
 
 TokenEmbedding TokenEmbedding::dense(torch::Tensor table) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "model/gemv.hpp"
 #include "model/weights.hpp"
 
 namespace breadth::model {
@@ -18,33 +19,33 @@ class Projection {
   Projection() = default;
   /// A float weight (already in the model's dtype and on its device) and an optional bias.
   static Projection dense(torch::Tensor weight, torch::Tensor bias = {});
-  /// `g` in libtorch's packed 4-bit layout, run by `_weight_int4pack_mm_for_cpu` with the groups'
-  /// scales and offsets (4 bits: scale s, zero offset + 8 s, since the kernel computes
-  /// (q - 8) s + zero; 8 bits: two 4-bit halves of q + 128, so Q8_0 costs the same bytes). The kernel
-  /// is fast only in bfloat16: activations, scales and zeros are rounded to bfloat16, its output
-  /// comes back in the input's dtype. nullopt when the kernel cannot take the shape (N a multiple
-  /// of 16 and K of 32).
-  static std::optional<Projection> packed(const GroupQuantized& g, torch::Tensor bias = {});
+  /// `g` kept as integers and group scales (GroupedWeight's layout: a GGUF block's own bytes, with
+  /// scales and offsets in float16 where that is exact, as the file has them, else float32). A few
+  /// rows at a time (a decode step) run through gemv_grouped in float32 arithmetic; more rows
+  /// (a prompt) dequantize a slice of the weight at a time into a per-thread scratch buffer and
+  /// multiply it there. Either way the result is what the dequantized float weight would give, up
+  /// to the order of float32 additions. CPU only.
+  static Projection grouped(const GroupQuantized& g, torch::Tensor bias = {});
 
   torch::Tensor operator()(const torch::Tensor& x) const;
-  bool defined() const { return weight_.defined() || !parts_.empty(); }
-  bool quantized() const { return !parts_.empty(); }
-  /// Bytes of weight memory held (packed integers and their scales, or the float weight).
+  bool defined() const { return weight_.defined() || codes_.defined(); }
+  bool quantized() const { return codes_.defined(); }
+  /// Bytes of parameters held: the float weight, or the integer codes with their scales and
+  /// offsets; and the bias.
   int64_t weight_bytes() const;
-
-  /// One packed 4-bit matrix and its kernel's scales and zeros.
-  struct Part {
-    torch::Tensor packed;        // [N, K/2] uint8
-    torch::Tensor scales_zeros;  // [K/32, N, 2] bfloat16
-  };
 
  private:
   /// A dense float32 or bfloat16 projection of at most kGemvMaxRows rows on the CPU through
   /// gemv_f32/gemv_bf16; nullopt where those do not apply (the caller uses linear).
   std::optional<torch::Tensor> few_rows(const torch::Tensor& x) const;
 
+  /// y for a grouped weight (see grouped()).
+  torch::Tensor run_grouped(const torch::Tensor& x) const;
+  GroupedWeight view() const;
+
   torch::Tensor weight_, bias_;
-  std::vector<Part> parts_;
+  torch::Tensor codes_, scale_, offset_;  // grouped(): GroupedWeight's arrays
+  int bits_ = 0;
   int64_t in_ = 0, out_ = 0;
 };
 

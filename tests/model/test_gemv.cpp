@@ -120,3 +120,106 @@ TEST_CASE("a float32 projection: the kernel for a few rows, linear for many, the
     CHECK(torch::allclose(got.reshape({rows, 96}).to(torch::kDouble), want, 1e-5, 1e-4));
   }
 }
+
+namespace {
+
+// A grouped weight built from random codes and scales, and q as a plain [out, in] matrix decoded
+// here from the layout's definition (4 bits: byte j of group g holds q_{32g+j} low and
+// q_{32g+16+j} high), independently of the kernels.
+struct RandomGrouped {
+  torch::Tensor codes, scale, offset, q;
+  model::GroupedWeight w;
+
+  RandomGrouped(int bits, bool half, int64_t out, int64_t in) {
+    const int64_t groups = in / 32;
+    if (bits == 4) {
+      codes = torch::randint(0, 256, {out, in / 2}, torch::kUInt8);
+      auto b = codes.to(torch::kInt32).reshape({out, groups, 16});
+      q = torch::cat({b.bitwise_and(15), b.bitwise_right_shift(4)}, -1).reshape({out, in});
+    } else {
+      codes = torch::randint(-128, 128, {out, in}, torch::kInt8);
+      q = codes.to(torch::kInt32);
+    }
+    // Q4_1-like: positive scales, offsets near -8 scale; float16 values when `half`.
+    auto s = torch::rand({out, groups}) * 0.02 + 1e-3;
+    auto z = -8.0 * s + torch::randn({out, groups}) * 0.01;
+    scale = half ? s.to(torch::kHalf) : s;
+    offset = half ? z.to(torch::kHalf) : z;
+    w.bits = bits;
+    w.codes = static_cast<const uint8_t*>(codes.data_ptr());
+    w.scale = scale.data_ptr();
+    w.offset = offset.data_ptr();
+    w.half = half;
+    w.in = in;
+    w.out = out;
+  }
+  // scale * q + offset, exact (float64: at most 24 + 8 significant bits per product).
+  torch::Tensor exact() const {
+    auto per = [](const torch::Tensor& v) { return v.to(torch::kDouble).repeat_interleave(32, 1); };
+    return q.to(torch::kDouble) * per(scale) + per(offset);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("gemv_grouped equals a float64 reference within the float32 dot-product bound") {
+  // Each weight is scale * q + offset rounded once to float32 (one more rounding per term than a
+  // float weight), so the bound is that of an (n + 1)-term product sum. bfloat16 activations are
+  // exact inputs; a bfloat16 output adds one rounding of 2^-8 of itself.
+  const double u = std::ldexp(1.0, -24);
+  torch::manual_seed(8);
+  for (int bits : {4, 8})
+    for (bool half : {true, false})
+      for (int64_t rows : {1, 2, 3, 5, 10, 16})
+        for (int64_t in : {32, 64, 576})
+          for (int64_t out : {1, 4, 5, 33, 96}) {
+            INFO(bits << " bits, half " << half << ", rows " << rows << " in " << in << " out " << out);
+            RandomGrouped g(bits, half, out, in);
+            auto w = g.exact();
+            const double n = static_cast<double>(in) + 1, gamma = n * u / (1 - n * u);
+            for (bool bf16_x : {false, true}) {
+              auto x = torch::randn({rows, in});
+              if (bf16_x) x = x.to(torch::kBFloat16).to(torch::kFloat32);
+              auto ref = torch::matmul(x.to(torch::kDouble), w.t());
+              auto bound = torch::matmul(x.abs().to(torch::kDouble), w.abs().t()) * gamma;
+              auto y = torch::full({rows, out}, NAN);
+              if (bf16_x) {
+                auto xb = x.to(torch::kBFloat16);
+                const auto* xp = reinterpret_cast<const uint16_t*>(xb.data_ptr());
+                REQUIRE(model::gemv_grouped(xp, rows, g.w, y.data_ptr<float>()));
+                auto yb = torch::empty({rows, out}, torch::kBFloat16);
+                REQUIRE(model::gemv_grouped(xp, rows, g.w, reinterpret_cast<uint16_t*>(yb.data_ptr())));
+                // The bfloat16 output is the float32 one rounded as libtorch rounds.
+                CHECK(torch::equal(yb, y.to(torch::kBFloat16)));
+              } else {
+                REQUIRE(model::gemv_grouped(x.data_ptr<float>(), rows, g.w, y.data_ptr<float>()));
+              }
+              CHECK(((y.to(torch::kDouble) - ref).abs() <= bound).all().item<bool>());
+              CHECK(torch::isfinite(y).all().item<bool>());
+            }
+          }
+  float x = 1, y = 0;
+  RandomGrouped g(4, true, 1, 32);
+  CHECK_FALSE(model::gemv_grouped(&x, model::kGemvMaxRows + 1, g.w, &y));
+  CHECK_FALSE(model::gemv_grouped(&x, 0, g.w, &y));
+}
+
+TEST_CASE("dequantize_grouped gives scale * q + offset rounded once, in float32 and bfloat16") {
+  torch::manual_seed(9);
+  for (int bits : {4, 8})
+    for (bool half : {true, false}) {
+      INFO(bits << " bits, half " << half);
+      RandomGrouped g(bits, half, 37, 96);
+      // Rounding the exact float64 value to float32 is the one rounding a fused multiply-add makes.
+      auto want = g.exact().to(torch::kFloat32);
+      auto f = torch::empty({37, 96});
+      model::dequantize_grouped(g.w, 0, 37, f.data_ptr<float>());
+      CHECK(torch::equal(f, want));
+      auto tail = torch::empty({7, 96});
+      model::dequantize_grouped(g.w, 30, 37, tail.data_ptr<float>());
+      CHECK(torch::equal(tail, want.narrow(0, 30, 7)));
+      auto b = torch::empty({37, 96}, torch::kBFloat16);
+      model::dequantize_grouped(g.w, 0, 37, b.data_ptr<c10::BFloat16>());
+      CHECK(torch::equal(b, want.to(torch::kBFloat16)));
+    }
+}

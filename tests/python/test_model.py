@@ -96,8 +96,9 @@ def test_encoder_equals_sentence_transformers(minilm):
 
 def test_gguf_weights_native_and_float():
     """weights='native' (the default) keeps the real SmolLM2 GGUF's Q4_1/Q8_0 blocks quantized;
-    weights='float' expands them. Both see the same prompt the same way within bfloat16's rounding
-    (tests/model/test_quantized.cpp bounds it): the next-token choice agrees, the logits differ."""
+    weights='float' expands them. Native makes each weight exactly as expanding does and computes in
+    float32 (tests/model/test_quantized.cpp bounds it), so the logits agree within float32
+    summation order (the float path's own 2e-3 against transformers), at a fraction of the memory."""
     import torch
 
     import breadth
@@ -110,7 +111,7 @@ def test_gguf_weights_native_and_float():
     flt = breadth.Model(path, weights="float")
     ids = native.tokenize("What is the capital of France?", chat=True)
     a, b = native.logits(ids)[-1], flt.logits(ids)[-1]
-    assert int(a.argmax()) == int(b.argmax())
-    assert 0 < float((a - b).abs().max()) < 2.0
+    assert float((a - b).abs().max()) < 2e-3
+    assert native.weight_bytes * 3 < flt.weight_bytes
     with pytest.raises(ValueError, match="weights must be native"):
         breadth.Model(path, weights="int4")

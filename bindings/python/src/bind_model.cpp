@@ -153,6 +153,8 @@ torch.Size([..., 49152])
                   "Same as Model(path, device, dtype, weights).")
       .def_property_readonly("config", &CausalLM::config, py::return_value_policy::reference_internal)
       .def_property_readonly("device", [](const CausalLM& lm) { return lm.device(); })
+      .def_property_readonly("weight_bytes", &CausalLM::weight_bytes,
+                             "Bytes of parameters held in memory (quantized projections at their codes and scales).")
       .def_property_readonly("dtype", [](const CausalLM& lm) { return lm.dtype(); })
       .def_property_readonly("vocab_size", [](const CausalLM& lm) { return lm.config().vocab_size; })
       .def_property_readonly("eos_ids", [](const CausalLM& lm) { return tokenizer_of(lm).eos_ids(); },

@@ -1,0 +1,231 @@
+#include <ATen/Parallel.h>
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "model/gemv.hpp"
+#include "model/simd_load.hpp"
+
+namespace breadth::model {
+namespace {
+
+constexpr int64_t kG = GroupedWeight::kGroup;
+
+// A block's scales and offsets as float32: pointers into the weight when it stores float32, else
+// the block's rows converted once into `buf` (rows o.. are contiguous in [N, K/32], so this is one
+// run of R * K/32 values per tensor, a few instructions per 16 where converting at each use would
+// cost two per group and row).
+struct Scales {
+  std::vector<float> buf;
+  const float* s = nullptr;
+  const float* z = nullptr;
+
+  void load(const GroupedWeight& w, int64_t o, int64_t r) {
+    const int64_t g = w.in / kG, n = r * g;
+    if (!w.half) {
+      s = static_cast<const float*>(w.scale) + o * g;
+      z = static_cast<const float*>(w.offset) + o * g;
+      return;
+    }
+    buf.resize(static_cast<size_t>(2 * n));
+    widen(static_cast<const uint16_t*>(w.scale) + o * g, n, buf.data());
+    widen(static_cast<const uint16_t*>(w.offset) + o * g, n, buf.data() + n);
+    s = buf.data();
+    z = buf.data() + n;
+  }
+  static void widen(const uint16_t* h, int64_t n, float* f) {
+    for (int64_t i = 0; i < n; ++i) f[i] = static_cast<float>(c10::Half(h[i], c10::Half::from_bits()));
+  }
+};
+
+// Group g's 32 weights of one row, w = scale * q + offset with a single rounding (fma): for the
+// GGUF types that reach here q * scale is exact (at most 8 + 11 significant bits), so these are the
+// float path's dequantized float32 values bit for bit.
+template <int BITS>
+__attribute__((target("avx512f"))) inline void group_weights(const uint8_t* row, int64_t g, __m512 s, __m512 z,
+                                                             __m512& a, __m512& b) {
+  if constexpr (BITS == 4) {
+    // Byte j of a group holds q_j (low nibble) and q_{j+16} (high nibble), as GGUF's Q4 blocks do.
+    const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + g * 16)));
+    a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, _mm512_set1_epi32(15))), s, z);
+    b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), s, z);
+  } else {
+    const auto* p = reinterpret_cast<const __m128i*>(row + g * 32);
+    a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p))), s, z);
+    b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p + 1))), s, z);
+  }
+}
+
+inline void put(float v, float* p) { *p = v; }
+inline void put(float v, uint16_t* p) { *p = c10::BFloat16(v).x; }
+
+// R weight rows x MB activation rows: each group's weights are made once per row and used for MB
+// activation rows (R = 4, MB = 4: 16 accumulators, 8 activation vectors, 2 weight vectors, scale
+// and offset: 28 of the 32 registers).
+template <int BITS, int R, int MB, typename X, typename Y>
+__attribute__((target("avx512f"))) inline void block_grouped(const X* x, const GroupedWeight& w, const Scales& sc,
+                                                             Y* y, int64_t o, int64_t m0) {
+  const int64_t in = w.in, groups = in / kG, row_bytes = in * BITS / 8;
+  __m512 acc[R][MB];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    __m512 xa[MB], xb[MB];
+#pragma GCC unroll 4
+    for (int j = 0; j < MB; ++j) {
+      xa[j] = load16(x + (m0 + j) * in + g * kG);
+      xb[j] = load16(x + (m0 + j) * in + g * kG + 16);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const uint8_t* row = w.codes + (o + r) * row_bytes;
+      // The next block's rows, as in gemv.cpp: short rows hide the stream from the prefetcher.
+      _mm_prefetch(reinterpret_cast<const char*>(row + R * row_bytes + g * (BITS * 4)), _MM_HINT_T0);
+      __m512 a, b;
+      group_weights<BITS>(row, g, _mm512_set1_ps(sc.s[r * groups + g]), _mm512_set1_ps(sc.z[r * groups + g]), a, b);
+#pragma GCC unroll 4
+      for (int j = 0; j < MB; ++j) {
+        acc[r][j] = _mm512_fmadd_ps(a, xa[j], acc[r][j]);
+        acc[r][j] = _mm512_fmadd_ps(b, xb[j], acc[r][j]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int j = 0; j < MB; ++j) put(_mm512_reduce_add_ps(acc[r][j]), y + (m0 + j) * w.out + o + r);
+}
+
+template <int BITS, int R, typename X, typename Y>
+__attribute__((target("avx512f"))) inline void block_rows(int64_t mb, const X* x, const GroupedWeight& w,
+                                                          const Scales& sc, Y* y, int64_t o, int64_t m) {
+  switch (mb) {
+    case 4: return block_grouped<BITS, R, 4, X, Y>(x, w, sc, y, o, m);
+    case 3: return block_grouped<BITS, R, 3, X, Y>(x, w, sc, y, o, m);
+    case 2: return block_grouped<BITS, R, 2, X, Y>(x, w, sc, y, o, m);
+    default: return block_grouped<BITS, R, 1, X, Y>(x, w, sc, y, o, m);
+  }
+}
+
+template <int BITS, typename X, typename Y>
+__attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, const GroupedWeight& w, Y* y,
+                                                     int64_t begin, int64_t end) {
+  // Activation rows in near-equal blocks of at most 4.
+  const int64_t nblk = (rows + 3) / 4;
+  Scales sc;
+  auto blocks = [&](auto one_block) {
+    for (int64_t b = 0, m = 0; b < nblk; ++b) {
+      const int64_t mb = (rows - m) / (nblk - b);
+      one_block(mb, m);
+      m += mb;
+    }
+  };
+  int64_t o = begin;
+  for (; o + 4 <= end; o += 4) {
+    sc.load(w, o, 4);
+    blocks([&](int64_t mb, int64_t m) { block_rows<BITS, 4>(mb, x, w, sc, y, o, m); });
+  }
+  for (; o < end; ++o) {
+    sc.load(w, o, 1);
+    blocks([&](int64_t mb, int64_t m) { block_rows<BITS, 1>(mb, x, w, sc, y, o, m); });
+  }
+}
+
+template <typename X, typename Y>
+bool run(const X* x, int64_t rows, const GroupedWeight& w, Y* y) {
+  if (!cpu_has_avx512f() || rows < 1 || rows > kGemvMaxRows) return false;
+  at::parallel_for(0, w.out, 32, [&](int64_t b, int64_t e) {
+    if (w.bits == 4)
+      rows_grouped<4>(x, rows, w, y, b, e);
+    else
+      rows_grouped<8>(x, rows, w, y, b, e);
+  });
+  return true;
+}
+
+// Rows [begin, end) as floats, the values group_weights makes; bfloat16 output is rounded to nearest,
+// ties to even (libtorch's .to(bfloat16) of the float path's weights).
+__attribute__((target("avx512f"))) inline void store16(float* p, __m512 v) { _mm512_storeu_ps(p, v); }
+__attribute__((target("avx512f"))) inline void store16(c10::BFloat16* p, __m512 v) {
+  const __m512i bits = _mm512_castps_si512(v);
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+  const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), odd)), 16);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(r));
+}
+
+template <int BITS, typename Out>
+__attribute__((target("avx512f"))) void dequantize_rows_avx512(const GroupedWeight& w, int64_t begin, int64_t end,
+                                                               Out* out) {
+  const int64_t in = w.in, groups = in / kG, row_bytes = in * BITS / 8;
+  Scales sc;
+  for (int64_t o = begin; o < end; ++o) {
+    sc.load(w, o, 1);
+    const uint8_t* row = w.codes + o * row_bytes;
+    Out* dst = out + (o - begin) * in;
+    for (int64_t g = 0; g < groups; ++g) {
+      __m512 a, b;
+      group_weights<BITS>(row, g, _mm512_set1_ps(sc.s[g]), _mm512_set1_ps(sc.z[g]), a, b);
+      store16(dst + g * kG, a);
+      store16(dst + g * kG + 16, b);
+    }
+  }
+}
+
+// Without AVX-512: the same values one at a time (std::fma rounds once, as the vector FMA does).
+template <typename Out>
+void dequantize_rows_scalar(const GroupedWeight& w, int64_t begin, int64_t end, Out* out) {
+  const int64_t in = w.in, groups = in / kG, row_bytes = in * w.bits / 8;
+  Scales sc;
+  for (int64_t o = begin; o < end; ++o) {
+    sc.load(w, o, 1);
+    const uint8_t* row = w.codes + o * row_bytes;
+    Out* dst = out + (o - begin) * in;
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t j = 0; j < kG; ++j) {
+        int q;
+        if (w.bits == 4) {
+          const uint8_t byte = row[g * 16 + (j & 15)];
+          q = j < 16 ? byte & 15 : byte >> 4;
+        } else {
+          q = static_cast<int8_t>(row[g * kG + j]);
+        }
+        dst[g * kG + j] = static_cast<Out>(std::fma(static_cast<float>(q), sc.s[g], sc.z[g]));
+      }
+  }
+}
+
+template <typename Out>
+void dequantize(const GroupedWeight& w, int64_t begin, int64_t end, Out* out) {
+  at::parallel_for(begin, end, 16, [&](int64_t b, int64_t e) {
+    Out* dst = out + (b - begin) * w.in;
+    if (!cpu_has_avx512f())
+      dequantize_rows_scalar(w, b, e, dst);
+    else if (w.bits == 4)
+      dequantize_rows_avx512<4>(w, b, e, dst);
+    else
+      dequantize_rows_avx512<8>(w, b, e, dst);
+  });
+}
+
+}  // namespace
+
+bool gemv_grouped(const float* x, int64_t rows, const GroupedWeight& w, float* y) { return run(x, rows, w, y); }
+bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, float* y) { return run(x, rows, w, y); }
+bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint16_t* y) {
+  return run(x, rows, w, y);
+}
+
+void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, float* out) {
+  dequantize(w, begin, end, out);
+}
+void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, c10::BFloat16* out) {
+  dequantize(w, begin, end, out);
+}
+
+}  // namespace breadth::model
