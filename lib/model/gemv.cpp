@@ -9,6 +9,11 @@
 
 #include "model/simd_load.hpp"
 
+// GCC 12's AVX-512 headers start some intrinsics (_mm512_reduce_add_ps, _mm512_cvtepi32_epi16) from
+// a deliberately undefined vector, which its own -Wuninitialized then reports at every inlining.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace breadth::model {
 namespace {
 
@@ -181,19 +186,11 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void rows_dpbf16(const ui
                                                                         int64_t end) {
   // Blocks of up to 4 weight rows x up to 6 activation rows (24 accumulators, 6 activation vectors
   // and a weight vector: 31 of the 32 registers), the activation rows split into near-equal blocks.
-  const int64_t nblk = (rows + 5) / 6;
-  auto blocks = [&](auto one_block) {
-    for (int64_t b = 0, m = 0; b < nblk; ++b) {
-      const int64_t mb = (rows - m) / (nblk - b);
-      one_block(mb, m);
-      m += mb;
-    }
-  };
   int64_t o = begin;
   for (; o + 4 <= end; o += 4)
-    blocks([&](int64_t mb, int64_t m) { dpbf16_rows<4, Y>(mb, x, w, in, out, y, o, m); });
+    for_each_row_block(rows, 6, [&](int64_t mb, int64_t m) { dpbf16_rows<4, Y>(mb, x, w, in, out, y, o, m); });
   for (; o < end; ++o)
-    blocks([&](int64_t mb, int64_t m) { dpbf16_rows<1, Y>(mb, x, w, in, out, y, o, m); });
+    for_each_row_block(rows, 6, [&](int64_t mb, int64_t m) { dpbf16_rows<1, Y>(mb, x, w, in, out, y, o, m); });
 }
 
 __attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {

@@ -10,6 +10,11 @@
 #include "model/gemv.hpp"
 #include "model/simd_load.hpp"
 
+// GCC 12's AVX-512 headers start some intrinsics (_mm512_reduce_add_ps, _mm512_cvtepi32_epi16) from
+// a deliberately undefined vector, which its own -Wuninitialized then reports at every inlining.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace breadth::model {
 namespace {
 
@@ -117,23 +122,15 @@ template <int BITS, typename X, typename Y>
 __attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, const GroupedWeight& w, Y* y,
                                                      int64_t begin, int64_t end) {
   // Activation rows in near-equal blocks of at most 4.
-  const int64_t nblk = (rows + 3) / 4;
   Scales sc;
-  auto blocks = [&](auto one_block) {
-    for (int64_t b = 0, m = 0; b < nblk; ++b) {
-      const int64_t mb = (rows - m) / (nblk - b);
-      one_block(mb, m);
-      m += mb;
-    }
-  };
   int64_t o = begin;
   for (; o + 4 <= end; o += 4) {
     sc.load(w, o, 4);
-    blocks([&](int64_t mb, int64_t m) { block_rows<BITS, 4>(mb, x, w, sc, y, o, m); });
+    for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, 4>(mb, x, w, sc, y, o, m); });
   }
   for (; o < end; ++o) {
     sc.load(w, o, 1);
-    blocks([&](int64_t mb, int64_t m) { block_rows<BITS, 1>(mb, x, w, sc, y, o, m); });
+    for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, 1>(mb, x, w, sc, y, o, m); });
   }
 }
 

@@ -1,6 +1,7 @@
-// What the decode kernels (gemv.cpp, decode_attention.cpp) share: the CPU features they run on,
-// asked once, and loading 16 weights or cached values as float32 lanes whatever their storage type
-// (bfloat16 is the top half of a float32, so widening it is a shift and exact).
+// What the decode kernels (gemv.cpp, gemv_grouped.cpp, decode_attention.cpp) share: the CPU
+// features they run on, asked once, loading 16 weights or cached values as float32 lanes whatever
+// their storage type (bfloat16 is the top half of a float32, so widening it is a shift and exact),
+// and how activation rows are split into register blocks.
 #pragma once
 
 #include <immintrin.h>
@@ -32,6 +33,19 @@ __attribute__((target("avx512f"))) inline __m512 load16(const float* p) { return
 __attribute__((target("avx512f"))) inline __m512 load16(const uint16_t* p) {
   auto wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+
+/// Calls block(mb, m) for consecutive blocks of `rows` activation rows, m the first row of each,
+/// with as few blocks of at most `most` rows as can be and their sizes as equal as can be (10 rows
+/// by 4: 3 + 3 + 4, not 4 + 4 + 2: every block keeps its accumulators busy).
+template <typename Block>
+inline void for_each_row_block(int64_t rows, int64_t most, Block&& block) {
+  const int64_t n = (rows + most - 1) / most;
+  for (int64_t b = 0, m = 0; b < n; ++b) {
+    const int64_t mb = (rows - m) / (n - b);
+    block(mb, m);
+    m += mb;
+  }
 }
 
 }  // namespace breadth::model

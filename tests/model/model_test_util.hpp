@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "breadth/model.hpp"
 #include "common/test_env.hpp"
 #include "io/safetensors.hpp"
 
@@ -55,6 +56,39 @@ inline std::vector<int32_t> to_ids(const torch::Tensor& t) {
   std::vector<int32_t> out;
   for (int64_t i = 0; i < c.numel(); ++i) out.push_back(static_cast<int32_t>(c.data_ptr<int64_t>()[i]));
   return out;
+}
+
+/// `m` on the SmolLM2 reference (tests/fixtures/make_smollm2_reference.py): the prompt's logits at
+/// every position, then greedy decoding with `m`'s own argmax through its KV cache for as many steps
+/// as transformers took. The largest |difference| from transformers' logits over the prompt and
+/// over the steps, and the tokens `m` chose.
+struct GreedyRun {
+  double prompt_err = 0, step_err = 0;
+  std::vector<int64_t> ids;
+};
+inline GreedyRun greedy_against_reference(const CausalLM& m, std::map<std::string, torch::Tensor>& ref) {
+  GreedyRun run;
+  KvCache cache;
+  ForwardOptions all;
+  all.last_only = false;
+  auto logits = m.forward(cache, ref["prompt_ids"].unsqueeze(0), {}, all).logits[0];
+  run.prompt_err = max_abs_diff(logits, ref["prompt_logits"]);
+  auto last = logits[-1].unsqueeze(0);
+  run.step_err = max_abs_diff(last[0], ref["greedy_logits"][0]);
+  const int64_t steps = ref["greedy_ids"].size(0);
+  for (int64_t s = 0; s < steps; ++s) {
+    auto next = last.argmax(-1);
+    run.ids.push_back(next.item<int64_t>());
+    last = m.decode(cache, next);
+    run.step_err = std::max(run.step_err, max_abs_diff(last[0], ref["greedy_logits"][s + 1]));
+  }
+  return run;
+}
+
+/// A [n] int64 tensor's values.
+inline std::vector<int64_t> to_int64(const torch::Tensor& t) {
+  auto c = t.to(torch::kInt64).contiguous();
+  return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
 }
 
 }  // namespace breadth::test

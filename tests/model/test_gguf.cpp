@@ -59,30 +59,14 @@ TEST_CASE("SmolLM2 GGUF: logits and greedy decoding equal transformers", "[model
   auto model = model_f32();
   auto ref = reference();
 
-  // Every position of the prompt.
-  KvCache cache;
-  ForwardOptions all;
-  all.last_only = false;
-  auto logits = model->forward(cache, ref["prompt_ids"].unsqueeze(0), {}, all).logits[0];
-  double prompt_err = max_abs_diff(logits, ref["prompt_logits"]);
-  INFO("max |breadth - transformers| over the prompt: " << prompt_err);
-  CHECK(prompt_err < kTol);
-
-  // 32 greedy steps with breadth's own argmax: the same token ids, and the same logits on the way.
-  auto last = logits[-1].unsqueeze(0);
-  std::vector<int64_t> ours;
-  double step_err = max_abs_diff(last[0], ref["greedy_logits"][0]);
-  const int64_t steps = ref["greedy_ids"].size(0);
-  for (int64_t s = 0; s < steps; ++s) {
-    auto next = last.argmax(-1);
-    ours.push_back(next.item<int64_t>());
-    last = model->decode(cache, next);
-    step_err = std::max(step_err, max_abs_diff(last[0], ref["greedy_logits"][s + 1]));
-  }
-  auto expected = ref["greedy_ids"];
-  CHECK(ours == std::vector<int64_t>(expected.data_ptr<int64_t>(), expected.data_ptr<int64_t>() + steps));
-  INFO("max |breadth - transformers| over the decode steps: " << step_err);
-  CHECK(step_err < kTol);
+  // Every position of the prompt, then 32 greedy steps with breadth's own argmax: the same token
+  // ids, and the same logits on the way.
+  auto run = breadth::test::greedy_against_reference(*model, ref);
+  INFO("max |breadth - transformers| over the prompt: " << run.prompt_err);
+  CHECK(run.prompt_err < kTol);
+  CHECK(run.ids == breadth::test::to_int64(ref["greedy_ids"]));
+  INFO("max |breadth - transformers| over the decode steps: " << run.step_err);
+  CHECK(run.step_err < kTol);
 }
 
 TEST_CASE("SmolLM2 GGUF: a padded batch equals the prompts run alone", "[model][gguf]") {

@@ -132,27 +132,12 @@ TEST_CASE("SmolLM2 GGUF with native weights computes what the float32 weights co
   auto native = load(WeightFormat::kNative);
   auto ref = read_tensors(breadth::test::fixtures_dir() + "/smollm2_reference/smollm2.ref.safetensors");
   constexpr double kTol = 2e-3;
-  KvCache cache;
-  ForwardOptions all;
-  all.last_only = false;
-  auto logits = native->forward(cache, ref["prompt_ids"].unsqueeze(0), {}, all).logits[0];
-  const double prompt_err = max_abs_diff(logits, ref["prompt_logits"]);
-  INFO("max |native - transformers| over the prompt: " << prompt_err);
-  CHECK(prompt_err < kTol);
-  auto last = logits[-1].unsqueeze(0);
-  std::vector<int64_t> ours;
-  double step_err = max_abs_diff(last[0], ref["greedy_logits"][0]);
-  const int64_t steps = ref["greedy_ids"].size(0);
-  for (int64_t s = 0; s < steps; ++s) {
-    auto next = last.argmax(-1);
-    ours.push_back(next.item<int64_t>());
-    last = native->decode(cache, next);
-    step_err = std::max(step_err, max_abs_diff(last[0], ref["greedy_logits"][s + 1]));
-  }
-  auto expected = ref["greedy_ids"];
-  CHECK(ours == std::vector<int64_t>(expected.data_ptr<int64_t>(), expected.data_ptr<int64_t>() + steps));
-  INFO("max |native - transformers| over the decode steps: " << step_err);
-  CHECK(step_err < kTol);
+  auto run = breadth::test::greedy_against_reference(*native, ref);
+  INFO("max |native - transformers| over the prompt: " << run.prompt_err);
+  CHECK(run.prompt_err < kTol);
+  CHECK(run.ids == breadth::test::to_int64(ref["greedy_ids"]));
+  INFO("max |native - transformers| over the decode steps: " << run.step_err);
+  CHECK(run.step_err < kTol);
 
   // Perplexity of a fixed English paragraph within 0.5% of the float path's.
   auto fl = load(WeightFormat::kFloat);
