@@ -134,6 +134,9 @@ BREADTH_API breadth_status breadth_model_load(const char* path, const breadth_mo
 BREADTH_API void breadth_model_free(breadth_model* model);
 /* Vocabulary size of the model's output layer. */
 BREADTH_API breadth_status breadth_model_vocab_size(const breadth_model* model, int32_t* out);
+/* Bytes of parameters the model holds in memory: float weights at their dtype, a GGUF's blocks kept
+ * quantized (BREADTH_WEIGHTS_NATIVE) at their integer codes and scales. */
+BREADTH_API breadth_status breadth_model_weight_bytes(const breadth_model* model, int64_t* out);
 
 /* ------------------------------------------------------------------------------------------------
  * Tokens

@@ -58,6 +58,13 @@ breadth_status breadth_model_vocab_size(const breadth_model* model, int32_t* out
   })
 }
 
+breadth_status breadth_model_weight_bytes(const breadth_model* model, int64_t* out) {
+  BREADTH_C_TRY({
+    BREADTH_C_REQUIRE(model && out, "breadth_model_weight_bytes: model and out must not be NULL");
+    *out = model->model->weight_bytes();
+  })
+}
+
 breadth_status breadth_tokenize(const breadth_model* model, const char* text, int add_special,
                                 int chat, breadth_tokens* out) {
   BREADTH_C_TRY({

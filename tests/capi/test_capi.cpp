@@ -855,3 +855,25 @@ TEST_CASE("sentence encoder embeddings", "[capi]") {
   breadth_encoder_free(e);
   CHECK(breadth_encoder_load("/nonexistent/encoder", &e) == BREADTH_ERR_IO);
 }
+
+TEST_CASE("a GGUF's blocks stay quantized with BREADTH_WEIGHTS_NATIVE", "[capi]") {
+  // The real SmolLM2 file (Q4_1 projections, Q8_0 tied embedding): native holds its blocks (about
+  // 5 and 8.5 bits a weight), float expands them to 32 bits; the C face passes the option through
+  // and reports what the library holds.
+  auto path = breadth::test::models_dir() + "/smollm2-135m-instruct.gguf";
+  if (!BREADTH_REQUIRE_INPUT(path)) return;
+  int64_t bytes[2] = {0, 0};
+  const breadth_weight_format formats[2] = {BREADTH_WEIGHTS_NATIVE, BREADTH_WEIGHTS_FLOAT};
+  for (int i = 0; i < 2; ++i) {
+    breadth_model_options o = BREADTH_MODEL_OPTIONS_INIT;
+    o.weights = formats[i];
+    breadth_model* m = nullptr;
+    REQUIRE(breadth_model_load(path.c_str(), &o, &m) == BREADTH_OK);
+    REQUIRE(breadth_model_weight_bytes(m, &bytes[i]) == BREADTH_OK);
+    breadth_model_free(m);
+  }
+  // float: every parameter at 4 bytes (134,515,008 of them, the tied table once).
+  CHECK(bytes[1] == 4 * int64_t{134515008});
+  CHECK(bytes[0] * 3 < bytes[1]);
+  CHECK(breadth_model_weight_bytes(nullptr, &bytes[0]) == BREADTH_ERR_INVALID_ARGUMENT);
+}
