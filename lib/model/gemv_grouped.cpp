@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -29,7 +30,9 @@ struct Scales {
   const float* s = nullptr;
   const float* z = nullptr;
 
-  void load(const GroupedWeight& w, int64_t o, int64_t r) {
+  // `avx512`: convert 16 at a time with AVX-512F (the kernels; a software float16 conversion costs
+  // about as much as a block's own arithmetic at one activation row), else one at a time.
+  void load(const GroupedWeight& w, int64_t o, int64_t r, bool avx512 = true) {
     const int64_t g = w.in / kG, n = r * g;
     if (!w.half) {
       s = static_cast<const float*>(w.scale) + o * g;
@@ -37,13 +40,33 @@ struct Scales {
       return;
     }
     buf.resize(static_cast<size_t>(2 * n));
-    widen(static_cast<const uint16_t*>(w.scale) + o * g, n, buf.data());
-    widen(static_cast<const uint16_t*>(w.offset) + o * g, n, buf.data() + n);
+    const auto* hs = static_cast<const uint16_t*>(w.scale) + o * g;
+    const auto* hz = static_cast<const uint16_t*>(w.offset) + o * g;
+    if (avx512) {
+      widen_avx512(hs, n, buf.data());
+      widen_avx512(hz, n, buf.data() + n);
+    } else {
+      widen(hs, 0, n, buf.data());
+      widen(hz, 0, n, buf.data() + n);
+    }
     s = buf.data();
     z = buf.data() + n;
   }
-  static void widen(const uint16_t* h, int64_t n, float* f) {
-    for (int64_t i = 0; i < n; ++i) f[i] = static_cast<float>(c10::Half(h[i], c10::Half::from_bits()));
+  /// The scales of the rows from `offset` values on (a view: no buffer of its own).
+  Scales rows_from(int64_t offset) const {
+    Scales v;
+    v.s = s + offset;
+    v.z = z + offset;
+    return v;
+  }
+  static void widen(const uint16_t* h, int64_t i, int64_t n, float* f) {
+    for (; i < n; ++i) f[i] = static_cast<float>(c10::Half(h[i], c10::Half::from_bits()));
+  }
+  __attribute__((target("avx512f,f16c"))) static void widen_avx512(const uint16_t* h, int64_t n, float* f) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i))));
+    for (; i < n; ++i) f[i] = _cvtsh_ss(h[i]);
   }
 };
 
@@ -121,16 +144,22 @@ __attribute__((target("avx512f"))) inline void block_rows(int64_t mb, const X* x
 template <int BITS, typename X, typename Y>
 __attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, const GroupedWeight& w, Y* y,
                                                      int64_t begin, int64_t end) {
-  // Activation rows in near-equal blocks of at most 4.
+  // Scales converted for 64 weight rows at a time (one conversion run, few tails); activation rows
+  // in near-equal blocks of at most 4.
   Scales sc;
-  int64_t o = begin;
-  for (; o + 4 <= end; o += 4) {
-    sc.load(w, o, 4);
-    for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, 4>(mb, x, w, sc, y, o, m); });
-  }
-  for (; o < end; ++o) {
-    sc.load(w, o, 1);
-    for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, 1>(mb, x, w, sc, y, o, m); });
+  const int64_t groups = w.in / kG;
+  for (int64_t c = begin; c < end; c += 64) {
+    const int64_t c_end = std::min(end, c + 64);
+    sc.load(w, c, c_end - c);
+    int64_t o = c;
+    for (; o + 4 <= c_end; o += 4) {
+      const Scales at = sc.rows_from((o - c) * groups);
+      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, 4>(mb, x, w, at, y, o, m); });
+    }
+    for (; o < c_end; ++o) {
+      const Scales at = sc.rows_from((o - c) * groups);
+      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, 1>(mb, x, w, at, y, o, m); });
+    }
   }
 }
 
@@ -180,7 +209,7 @@ void dequantize_rows_scalar(const GroupedWeight& w, int64_t begin, int64_t end, 
   const int64_t in = w.in, groups = in / kG, row_bytes = in * w.bits / 8;
   Scales sc;
   for (int64_t o = begin; o < end; ++o) {
-    sc.load(w, o, 1);
+    sc.load(w, o, 1, false);
     const uint8_t* row = w.codes + o * row_bytes;
     Out* dst = out + (o - begin) * in;
     for (int64_t g = 0; g < groups; ++g)
