@@ -690,6 +690,53 @@ void split_q4_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
     }
   }
 }
+// The 5-bit types as 8-bit codes q in [0, 31]: Q5_0's (q - 16) d is d q + (-16 d) (both exact),
+// Q5_1's d q + m and Q5_K's d1 q - m1 are what their dequantization computes.
+void split_q5_0(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 22, q += kQK) {
+    const uint32_t qh = ld32(x + 2);
+    const uint8_t* qs = x + 6;
+    for (int j = 0; j < 16; ++j) q[j] = static_cast<uint8_t>((qs[j] & 0x0fu) | (((qh >> j) & 1u) << 4));
+    for (int j = 0; j < 16; ++j) q[j + 16] = static_cast<uint8_t>((qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4));
+    scale[i] = h2f(T, x);
+    offset[i] = -16.0f * scale[i];
+  }
+}
+void split_q5_1(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 24, q += kQK) {
+    const uint32_t qh = ld32(x + 4);
+    const uint8_t* qs = x + 8;
+    for (int j = 0; j < 16; ++j) q[j] = static_cast<uint8_t>((qs[j] & 0x0fu) | (((qh >> j) & 1u) << 4));
+    for (int j = 0; j < 16; ++j) q[j + 16] = static_cast<uint8_t>((qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4));
+    scale[i] = h2f(T, x);
+    offset[i] = h2f(T, x + 2);
+  }
+}
+void split_q5_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 176) {
+    const float d = h2f(T, x), dmin = h2f(T, x + 2);
+    const uint8_t* sc = x + 4;
+    const uint8_t* qh = x + 16;
+    const uint8_t* ql = x + 48;
+    uint8_t u1 = 1, u2 = 2;
+    for (int g = 0; g < 8; g += 2, ql += 32, q += 64) {
+      uint8_t s, m;
+      scale_min_k4(g, sc, &s, &m);
+      *scale++ = d * static_cast<float>(s);
+      *offset++ = -(dmin * static_cast<float>(m));
+      scale_min_k4(g + 1, sc, &s, &m);
+      *scale++ = d * static_cast<float>(s);
+      *offset++ = -(dmin * static_cast<float>(m));
+      for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>((ql[l] & 0x0f) + ((qh[l] & u1) ? 16 : 0));
+      for (int l = 0; l < 32; ++l) q[l + 32] = static_cast<uint8_t>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0));
+      u1 = static_cast<uint8_t>(u1 << 2);
+      u2 = static_cast<uint8_t>(u2 << 2);
+    }
+  }
+}
 void split_q8_0(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 34, q += kQK) {
@@ -752,6 +799,9 @@ int ggml_group_bits(GgmlType t) {
     case GgmlType::Q4_0:
     case GgmlType::Q4_1:
     case GgmlType::Q4_K: return 4;
+    case GgmlType::Q5_0:
+    case GgmlType::Q5_1:
+    case GgmlType::Q5_K:
     case GgmlType::Q8_0: return 8;
     default: return 0;
   }
@@ -767,6 +817,9 @@ void split_groups(GgmlType t, const uint8_t* src, int64_t numel, uint8_t* q, flo
     case GgmlType::Q4_0: return split_q4_0(src, q, scale, offset, nb);
     case GgmlType::Q4_1: return split_q4_1(src, q, scale, offset, nb);
     case GgmlType::Q4_K: return split_q4_k(src, q, scale, offset, nb);
+    case GgmlType::Q5_0: return split_q5_0(src, q, scale, offset, nb);
+    case GgmlType::Q5_1: return split_q5_1(src, q, scale, offset, nb);
+    case GgmlType::Q5_K: return split_q5_k(src, q, scale, offset, nb);
     case GgmlType::Q8_0: return split_q8_0(src, q, scale, offset, nb);
     default:
       fail<InvalidArgument>("split_groups: {} is not stored as integers with group scales",

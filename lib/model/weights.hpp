@@ -22,7 +22,7 @@ namespace breadth::model {
 /// Q8_0 (8 bits) are exactly this; the decoder keeps such weights quantized (model/linear.hpp).
 struct GroupQuantized {
   static constexpr int64_t kGroup = 32;
-  int bits = 4;          ///< 4: q in [0, 15] (uint8); 8: q in [-128, 127] (int8)
+  int bits = 4;          ///< 4: q in [0, 15] (uint8); 8: q in [-128, 127] (int8; [0, 31] from Q5 types)
   torch::Tensor q;       ///< [N, K] uint8 (4 bits) or int8 (8 bits)
   torch::Tensor scale;   ///< [N, K / 32] float32 (the file's half-precision values, exactly)
   torch::Tensor offset;  ///< [N, K / 32] float32
@@ -58,7 +58,7 @@ class WeightSource {
   /// The checkpoint, for messages.
   virtual const std::string& origin() const = 0;
   /// `name` as integers and group scales when the file stores it in a GroupQuantized form (GGUF
-  /// Q4_0, Q4_1, Q4_K, Q8_0), with the same rows `load` would give; nullopt otherwise.
+  /// Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K, Q8_0), with the same rows `load` would give; nullopt otherwise.
   virtual std::optional<GroupQuantized> load_grouped(const std::string& name) const {
     (void)name;
     return std::nullopt;

@@ -206,8 +206,10 @@ TEST_CASE("split_groups: integers and group scales give dequantize's floats exac
   };
   std::vector<uint16_t> halves;
   for (int i = 0; i < 16; ++i) halves.push_back(half_of(std::ldexp(mag(rng), -byte(rng) % 8)));
-  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q4_K, GgmlType::Q8_0}) {
+  for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q4_K, GgmlType::Q8_0, GgmlType::Q5_0, GgmlType::Q5_1,
+                     GgmlType::Q5_K}) {
     INFO(ggml_type_name(t));
+    const bool five = t == GgmlType::Q5_0 || t == GgmlType::Q5_1 || t == GgmlType::Q5_K;
     const auto b = ggml_block_info(t);
     const int64_t blocks = 24, numel = blocks * b.block_elems;
     std::vector<uint8_t> raw(static_cast<size_t>(blocks * b.block_bytes));
@@ -216,20 +218,21 @@ TEST_CASE("split_groups: integers and group scales give dequantize's floats exac
     for (int64_t i = 0; i < blocks; ++i) {
       uint8_t* blk = raw.data() + i * b.block_bytes;
       put16(blk, halves[static_cast<size_t>(byte(rng)) % halves.size()]);
-      if (t != GgmlType::Q4_0 && t != GgmlType::Q8_0)
+      if (t != GgmlType::Q4_0 && t != GgmlType::Q8_0 && t != GgmlType::Q5_0)
         put16(blk + 2, halves[static_cast<size_t>(byte(rng)) % halves.size()]);
     }
     std::vector<float> want(static_cast<size_t>(numel));
     dequantize(t, raw.data(), want.data(), numel, 1);
     std::vector<uint8_t> q(static_cast<size_t>(numel));
     std::vector<float> scale(static_cast<size_t>(numel / 32)), offset(static_cast<size_t>(numel / 32));
-    REQUIRE(ggml_group_bits(t) == (t == GgmlType::Q8_0 ? 8 : 4));
+    REQUIRE(ggml_group_bits(t) == (t == GgmlType::Q8_0 || five ? 8 : 4));
     split_groups(t, raw.data(), numel, q.data(), scale.data(), offset.data());
     int mismatches = 0;
     for (int64_t i = 0; i < numel; ++i) {
       const float qi = ggml_group_bits(t) == 8 ? static_cast<float>(static_cast<int8_t>(q[i]))
                                                : static_cast<float>(q[i]);
       if (ggml_group_bits(t) == 4) REQUIRE(q[i] < 16);
+      if (five) REQUIRE(q[i] < 32);
       const float got = scale[static_cast<size_t>(i / 32)] * qi + offset[static_cast<size_t>(i / 32)];
       // Equal as numbers (bit for bit but for the sign of zero: (q - 8) d with q = 8 and a
       // negative d is -0, d q - 8 d is +0).
