@@ -108,7 +108,7 @@ typedef enum breadth_dtype {
 
 /* How a GGUF file's quantized weights are held (ModelOptions::weights, docs/runtime.md). */
 typedef enum breadth_weight_format {
-  /* Q4_0/Q4_1/Q4_K/Q5_0/Q5_1/Q5_K/Q8_0 stay quantized (CPU); the rest expanded */
+  /* Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 and Q2_K..Q6_K stay quantized (CPU); the rest expanded */
   BREADTH_WEIGHTS_NATIVE = 0,
   BREADTH_WEIGHTS_FLOAT = 1   /* every weight expanded to dtype at load */
 } breadth_weight_format;

@@ -18,8 +18,8 @@ namespace breadth {
 
 /// How a GGUF file's quantized weights are held in memory.
 enum class WeightFormat {
-  /// As the file stores them where breadth has a kernel for the format: Q4_0, Q4_1, Q4_K, Q5_0,
-  /// Q5_1, Q5_K and Q8_0 projections keep their integer codes and group scales, and compute in
+  /// As the file stores them where breadth has a kernel for the format: Q4_0, Q4_1, Q5_0, Q5_1,
+  /// Q8_0 and Q2_K..Q6_K projections keep their integer codes and group scales, and compute in
   /// float32 what the expanded weights compute (each weight made as expanding makes it); a quantized
   /// embedding table stays in the mapped file and is decoded a row per token. CPU only; every other
   /// type, and every weight on CUDA, is expanded to `dtype` (docs/runtime.md, "Quantized weights").

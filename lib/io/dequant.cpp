@@ -737,6 +737,65 @@ void split_q5_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
     }
   }
 }
+// The K types with groups of 16, as 8-bit codes with one scale (and offset) per 16 elements, in
+// element order: the same loops as their dequantization, writing q and d * sc instead of products.
+void split_q6_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 210) {
+    const uint8_t* ql = x;
+    const uint8_t* qh = x + 128;
+    const int8_t* sc = reinterpret_cast<const int8_t*>(x + 192);
+    const float d = h2f(T, x + 208);
+    for (int n = 0; n < kQKK; n += 128, q += 128, ql += 64, qh += 32, sc += 8) {
+      for (int k = 0; k < 4; ++k) {
+        const uint8_t* lo = ql + ((k & 1) ? 32 : 0);
+        const int nib = k >= 2 ? 4 : 0;
+        for (int l = 0; l < 32; ++l)
+          q[32 * k + l] = static_cast<uint8_t>(static_cast<int8_t>(
+              static_cast<int>(((lo[l] >> nib) & 0x0f) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32));
+      }
+      for (int j = 0; j < 8; ++j) {
+        *scale++ = d * static_cast<float>(sc[j]);
+        *offset++ = 0.0f;
+      }
+    }
+  }
+}
+void split_q3_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 110) {
+    const uint8_t* hm = x;
+    const uint8_t* qs = x + 32;
+    const uint8_t* s = x + 96;
+    const float d_all = h2f(T, x + 108);
+    for (int j = 0; j < 16; ++j) {
+      const int lo = j < 8 ? (s[j] & 0x0f) : (s[j - 8] >> 4);
+      const int hi = (s[8 + (j & 3)] >> (2 * (j >> 2))) & 3;
+      *scale++ = d_all * static_cast<float>((lo | (hi << 4)) - 32);
+      *offset++ = 0.0f;
+    }
+    uint8_t m = 1;
+    for (int n = 0; n < kQKK; n += 128, qs += 32)
+      for (int shift = 0; shift < 8; shift += 2, m = static_cast<uint8_t>(m << 1))
+        for (int l = 0; l < 32; ++l)
+          *q++ = static_cast<uint8_t>(static_cast<int8_t>(((qs[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4)));
+  }
+}
+void split_q2_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+  const float* T = half_table();
+  for (int64_t i = 0; i < nb; ++i, x += 84) {
+    const uint8_t* sc = x;
+    const uint8_t* qs = x + 16;
+    const float d = h2f(T, x + 80), dmin = h2f(T, x + 82);
+    for (int j = 0; j < 16; ++j) {
+      *scale++ = d * static_cast<float>(sc[j] & 0x0f);
+      *offset++ = -(dmin * static_cast<float>(sc[j] >> 4));
+    }
+    for (int n = 0; n < kQKK; n += 128, qs += 32)
+      for (int shift = 0; shift < 8; shift += 2)
+        for (int l = 0; l < 32; ++l) *q++ = static_cast<uint8_t>((qs[l] >> shift) & 3);
+  }
+}
 void split_q8_0(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 34, q += kQK) {
@@ -802,8 +861,20 @@ int ggml_group_bits(GgmlType t) {
     case GgmlType::Q5_0:
     case GgmlType::Q5_1:
     case GgmlType::Q5_K:
-    case GgmlType::Q8_0: return 8;
+    case GgmlType::Q8_0:
+    case GgmlType::Q6_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q2_K: return 8;
     default: return 0;
+  }
+}
+
+int ggml_group_elems(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q6_K:
+    case GgmlType::Q3_K:
+    case GgmlType::Q2_K: return 16;
+    default: return ggml_group_bits(t) > 0 ? 32 : 0;
   }
 }
 
@@ -821,6 +892,9 @@ void split_groups(GgmlType t, const uint8_t* src, int64_t numel, uint8_t* q, flo
     case GgmlType::Q5_1: return split_q5_1(src, q, scale, offset, nb);
     case GgmlType::Q5_K: return split_q5_k(src, q, scale, offset, nb);
     case GgmlType::Q8_0: return split_q8_0(src, q, scale, offset, nb);
+    case GgmlType::Q6_K: return split_q6_k(src, q, scale, offset, nb);
+    case GgmlType::Q3_K: return split_q3_k(src, q, scale, offset, nb);
+    case GgmlType::Q2_K: return split_q2_k(src, q, scale, offset, nb);
     default:
       fail<InvalidArgument>("split_groups: {} is not stored as integers with group scales",
                             ggml_type_name(t));

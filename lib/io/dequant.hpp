@@ -27,14 +27,18 @@ void dequantize_blocks(GgmlType t, const uint8_t* src, float* dst, int64_t n_blo
 /// (0: the hardware's concurrency). Throws InvalidArgument when numel is not a whole number of blocks.
 void dequantize(GgmlType t, const uint8_t* src, float* dst, int64_t numel, int max_threads = 0);
 
-/// 4 for Q4_0, Q4_1 and Q4_K; 8 for Q8_0 (int8 q) and Q5_0, Q5_1, Q5_K (q in [0, 31], held in a
-/// byte): the types whose every group of 32 elements is an affine map of small integers (value =
-/// scale * q + offset); 0 for every other type (Q6_K, Q3_K and Q2_K scale groups of 16).
+/// 4 for Q4_0, Q4_1 and Q4_K; 8 for Q8_0 (int8 q), Q5_0, Q5_1, Q5_K (q in [0, 31]), Q6_K ([-32, 31]),
+/// Q3_K ([-4, 3]) and Q2_K ([0, 3]), each held in a byte: the types whose every group of
+/// ggml_group_elems(t) elements is an affine map of small integers (value = scale * q + offset);
+/// 0 for every other type.
 int ggml_group_bits(GgmlType t);
+/// The elements that share a scale: 16 for Q6_K, Q3_K and Q2_K, 32 for the other grouped types, 0
+/// for types that are not grouped.
+int ggml_group_elems(GgmlType t);
 
 /// Splits `numel` elements of such a type (ggml_group_bits(t) > 0) into one integer byte per element
-/// at `q` (uint8 in [0, 15] for 4 bits; int8 for 8 bits, in [0, 31] for the Q5 types) and
-/// numel/32 scales and offsets, so that scale * q + offset equals `dequantize`'s float32 exactly (up
+/// at `q` (uint8 in [0, 15] for 4 bits, int8 for 8 bits) and numel / ggml_group_elems(t) scales and
+/// offsets, so that scale * q + offset equals `dequantize`'s float32 exactly (up
 /// to the sign of a zero). InvalidArgument for other types.
 void split_groups(GgmlType t, const uint8_t* src, int64_t numel, uint8_t* q, float* scale,
                   float* offset);

@@ -142,7 +142,7 @@ std::optional<Projection> Decoder::grouped_projection(const WeightSource& src, c
     parts.push_back(std::move(*g));
   }
   auto all = cat_rows(parts);
-  if (!all || all->q.size(1) % GroupQuantized::kGroup != 0) return std::nullopt;
+  if (!all || all->q.size(1) % GroupedWeight::kChunk != 0) return std::nullopt;
   return Projection::grouped(*all, std::move(bias));
 }
 

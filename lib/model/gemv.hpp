@@ -35,14 +35,16 @@ bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t 
 bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, uint16_t* y);
 
 /// A weight [out, in] kept as a GGUF file stores it: small integers q with a float scale and offset
-/// per group of 32 along `in`, w = scale * q + offset (GroupQuantized in the kernels' layout).
+/// per group of `group` elements along `in`, w = scale * q + offset (GroupQuantized in the kernels'
+/// layout). The kernels step through `in` 32 at a time.
 struct GroupedWeight {
-  static constexpr int64_t kGroup = 32;
-  int bits = 4;  ///< 4: q in [0, 15]; 8: q in [-128, 127]
-  /// 4 bits: [out, in/2] bytes, byte j of group g holding q_{32g+j} (low nibble) and q_{32g+16+j}
+  static constexpr int64_t kChunk = 32;
+  int bits = 4;         ///< 4: q in [0, 15]; 8: q in [-128, 127]
+  int64_t group = 32;   ///< 32, or 16 with 8 bits (two scales per chunk)
+  /// 4 bits: [out, in/2] bytes, byte j of chunk c holding q_{32c+j} (low nibble) and q_{32c+16+j}
   /// (high nibble), GGUF's own order; 8 bits: [out, in] int8.
   const uint8_t* codes = nullptr;
-  /// [out, in/32] each: float16 bits when `half` (what GGUF stores, so exact), else float32.
+  /// [out, in/group] each: float16 bits when `half` (what GGUF stores, so exact), else float32.
   const void* scale = nullptr;
   const void* offset = nullptr;
   bool half = false;
@@ -56,7 +58,7 @@ struct GroupedWeight {
 /// with bfloat16 activations, scales and output, too coarse for a float32 model's greedy tokens.
 /// x: float32, or bfloat16 bits (a bfloat16 model's activations, widened exactly); y: float32, or
 /// rounded to bfloat16 bits. Returns false (and writes nothing) without AVX-512F or when rows is
-/// outside [1, kGemvMaxRows]; the caller then dequantizes and multiplies.
+/// outside [1, kGemvMaxRows]; the caller then dequantizes and multiplies. 4 bits need group 32.
 bool gemv_grouped(const float* x, int64_t rows, const GroupedWeight& w, float* y);
 bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, float* y);
 bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint16_t* y);

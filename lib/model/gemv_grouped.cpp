@@ -19,11 +19,11 @@
 namespace breadth::model {
 namespace {
 
-constexpr int64_t kG = GroupedWeight::kGroup;
+constexpr int64_t kG = GroupedWeight::kChunk;
 
 // A block's scales and offsets as float32: pointers into the weight when it stores float32, else
 // the block's rows converted once into `buf` (rows o.. are contiguous in [N, K/32], so this is one
-// run of R * K/32 values per tensor, a few instructions per 16 where converting at each use would
+// run of R * K/group values per tensor, a few instructions per 16 where converting at each use would
 // cost two per group and row).
 struct Scales {
   std::vector<float> buf;
@@ -33,7 +33,7 @@ struct Scales {
   // `avx512`: convert 16 at a time with AVX-512F (the kernels; a software float16 conversion costs
   // about as much as a block's own arithmetic at one activation row), else one at a time.
   void load(const GroupedWeight& w, int64_t o, int64_t r, bool avx512 = true) {
-    const int64_t g = w.in / kG, n = r * g;
+    const int64_t g = w.in / w.group, n = r * g;
     if (!w.half) {
       s = static_cast<const float*>(w.scale) + o * g;
       z = static_cast<const float*>(w.offset) + o * g;
@@ -74,30 +74,42 @@ struct Scales {
 // GGUF types that reach here q * scale is exact (at most 8 + 11 significant bits), so these are the
 // float path's dequantized float32 values bit for bit.
 template <int BITS>
-__attribute__((target("avx512f"))) inline void group_weights(const uint8_t* row, int64_t g, __m512 s, __m512 z,
-                                                             __m512& a, __m512& b) {
+__attribute__((target("avx512f"))) inline void group_weights(const uint8_t* row, int64_t c, __m512 sa, __m512 za,
+                                                             __m512 sb, __m512 zb, __m512& a, __m512& b) {
+  // Chunk c's 32 weights as two vectors: a (elements 0-15) with scale sa and offset za, b (16-31)
+  // with sb and zb (the same pair unless groups are 16).
   if constexpr (BITS == 4) {
-    // Byte j of a group holds q_j (low nibble) and q_{j+16} (high nibble), as GGUF's Q4 blocks do.
-    const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + g * 16)));
-    a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, _mm512_set1_epi32(15))), s, z);
-    b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), s, z);
+    // Byte j of a chunk holds q_j (low nibble) and q_{j+16} (high nibble), as GGUF's Q4 blocks do.
+    const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c * 16)));
+    a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, _mm512_set1_epi32(15))), sa, za);
+    b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), sb, zb);
   } else {
-    const auto* p = reinterpret_cast<const __m128i*>(row + g * 32);
-    a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p))), s, z);
-    b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p + 1))), s, z);
+    const auto* p = reinterpret_cast<const __m128i*>(row + c * 32);
+    a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p))), sa, za);
+    b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p + 1))), sb, zb);
   }
+}
+
+// Scale and offset of chunk c's two halves from per-group arrays (SPLIT = 32 / group scales a chunk).
+template <int SPLIT>
+__attribute__((target("avx512f"))) inline void chunk_scales(const float* s, const float* z, int64_t c, __m512& sa,
+                                                            __m512& za, __m512& sb, __m512& zb) {
+  sa = _mm512_set1_ps(s[c * SPLIT]);
+  za = _mm512_set1_ps(z[c * SPLIT]);
+  sb = SPLIT == 1 ? sa : _mm512_set1_ps(s[c * SPLIT + SPLIT - 1]);
+  zb = SPLIT == 1 ? za : _mm512_set1_ps(z[c * SPLIT + SPLIT - 1]);
 }
 
 inline void put(float v, float* p) { *p = v; }
 inline void put(float v, uint16_t* p) { *p = c10::BFloat16(v).x; }
 
-// R weight rows x MB activation rows: each group's weights are made once per row and used for MB
+// R weight rows x MB activation rows: each chunk's weights are made once per row and used for MB
 // activation rows (R = 4, MB = 4: 16 accumulators, 8 activation vectors, 2 weight vectors, scale
 // and offset: 28 of the 32 registers).
-template <int BITS, int R, int MB, typename X, typename Y>
+template <int BITS, int SPLIT, int R, int MB, typename X, typename Y>
 __attribute__((target("avx512f"))) inline void block_grouped(const X* x, const GroupedWeight& w, const Scales& sc,
                                                              Y* y, int64_t o, int64_t m0) {
-  const int64_t in = w.in, groups = in / kG, row_bytes = in * BITS / 8;
+  const int64_t in = w.in, groups = in / kG, per_row = groups * SPLIT, row_bytes = in * BITS / 8;
   __m512 acc[R][MB];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
@@ -115,8 +127,9 @@ __attribute__((target("avx512f"))) inline void block_grouped(const X* x, const G
       const uint8_t* row = w.codes + (o + r) * row_bytes;
       // The next block's rows, as in gemv.cpp: short rows hide the stream from the prefetcher.
       _mm_prefetch(reinterpret_cast<const char*>(row + R * row_bytes + g * (BITS * 4)), _MM_HINT_T0);
-      __m512 a, b;
-      group_weights<BITS>(row, g, _mm512_set1_ps(sc.s[r * groups + g]), _mm512_set1_ps(sc.z[r * groups + g]), a, b);
+      __m512 sa, za, sb, zb, a, b;
+      chunk_scales<SPLIT>(sc.s + r * per_row, sc.z + r * per_row, g, sa, za, sb, zb);
+      group_weights<BITS>(row, g, sa, za, sb, zb, a, b);
 #pragma GCC unroll 4
       for (int j = 0; j < MB; ++j) {
         acc[r][j] = _mm512_fmadd_ps(a, xa[j], acc[r][j]);
@@ -130,35 +143,35 @@ __attribute__((target("avx512f"))) inline void block_grouped(const X* x, const G
     for (int j = 0; j < MB; ++j) put(_mm512_reduce_add_ps(acc[r][j]), y + (m0 + j) * w.out + o + r);
 }
 
-template <int BITS, int R, typename X, typename Y>
+template <int BITS, int SPLIT, int R, typename X, typename Y>
 __attribute__((target("avx512f"))) inline void block_rows(int64_t mb, const X* x, const GroupedWeight& w,
                                                           const Scales& sc, Y* y, int64_t o, int64_t m) {
   switch (mb) {
-    case 4: return block_grouped<BITS, R, 4, X, Y>(x, w, sc, y, o, m);
-    case 3: return block_grouped<BITS, R, 3, X, Y>(x, w, sc, y, o, m);
-    case 2: return block_grouped<BITS, R, 2, X, Y>(x, w, sc, y, o, m);
-    default: return block_grouped<BITS, R, 1, X, Y>(x, w, sc, y, o, m);
+    case 4: return block_grouped<BITS, SPLIT, R, 4, X, Y>(x, w, sc, y, o, m);
+    case 3: return block_grouped<BITS, SPLIT, R, 3, X, Y>(x, w, sc, y, o, m);
+    case 2: return block_grouped<BITS, SPLIT, R, 2, X, Y>(x, w, sc, y, o, m);
+    default: return block_grouped<BITS, SPLIT, R, 1, X, Y>(x, w, sc, y, o, m);
   }
 }
 
-template <int BITS, typename X, typename Y>
+template <int BITS, int SPLIT, typename X, typename Y>
 __attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, const GroupedWeight& w, Y* y,
                                                      int64_t begin, int64_t end) {
   // Scales converted for 64 weight rows at a time (one conversion run, few tails); activation rows
   // in near-equal blocks of at most 4.
   Scales sc;
-  const int64_t groups = w.in / kG;
+  const int64_t groups = w.in / w.group;
   for (int64_t c = begin; c < end; c += 64) {
     const int64_t c_end = std::min(end, c + 64);
     sc.load(w, c, c_end - c);
     int64_t o = c;
     for (; o + 4 <= c_end; o += 4) {
       const Scales at = sc.rows_from((o - c) * groups);
-      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, 4>(mb, x, w, at, y, o, m); });
+      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, SPLIT, 4>(mb, x, w, at, y, o, m); });
     }
     for (; o < c_end; ++o) {
       const Scales at = sc.rows_from((o - c) * groups);
-      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, 1>(mb, x, w, at, y, o, m); });
+      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, SPLIT, 1>(mb, x, w, at, y, o, m); });
     }
   }
 }
@@ -168,9 +181,11 @@ bool run(const X* x, int64_t rows, const GroupedWeight& w, Y* y) {
   if (!cpu_has_avx512f() || rows < 1 || rows > kGemvMaxRows) return false;
   at::parallel_for(0, w.out, 32, [&](int64_t b, int64_t e) {
     if (w.bits == 4)
-      rows_grouped<4>(x, rows, w, y, b, e);
+      rows_grouped<4, 1>(x, rows, w, y, b, e);
+    else if (w.group == kG)
+      rows_grouped<8, 1>(x, rows, w, y, b, e);
     else
-      rows_grouped<8>(x, rows, w, y, b, e);
+      rows_grouped<8, 2>(x, rows, w, y, b, e);
   });
   return true;
 }
@@ -185,7 +200,7 @@ __attribute__((target("avx512f"))) inline void store16(c10::BFloat16* p, __m512 
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(r));
 }
 
-template <int BITS, typename Out>
+template <int BITS, int SPLIT, typename Out>
 __attribute__((target("avx512f"))) void dequantize_rows_avx512(const GroupedWeight& w, int64_t begin, int64_t end,
                                                                Out* out) {
   const int64_t in = w.in, groups = in / kG, row_bytes = in * BITS / 8;
@@ -195,8 +210,9 @@ __attribute__((target("avx512f"))) void dequantize_rows_avx512(const GroupedWeig
     const uint8_t* row = w.codes + o * row_bytes;
     Out* dst = out + (o - begin) * in;
     for (int64_t g = 0; g < groups; ++g) {
-      __m512 a, b;
-      group_weights<BITS>(row, g, _mm512_set1_ps(sc.s[g]), _mm512_set1_ps(sc.z[g]), a, b);
+      __m512 sa, za, sb, zb, a, b;
+      chunk_scales<SPLIT>(sc.s, sc.z, g, sa, za, sb, zb);
+      group_weights<BITS>(row, g, sa, za, sb, zb, a, b);
       store16(dst + g * kG, a);
       store16(dst + g * kG + 16, b);
     }
@@ -221,7 +237,8 @@ void dequantize_rows_scalar(const GroupedWeight& w, int64_t begin, int64_t end, 
         } else {
           q = static_cast<int8_t>(row[g * kG + j]);
         }
-        dst[g * kG + j] = static_cast<Out>(std::fma(static_cast<float>(q), sc.s[g], sc.z[g]));
+        const int64_t at = (g * kG + j) / w.group;
+        dst[g * kG + j] = static_cast<Out>(std::fma(static_cast<float>(q), sc.s[at], sc.z[at]));
       }
   }
 }
@@ -233,9 +250,11 @@ void dequantize(const GroupedWeight& w, int64_t begin, int64_t end, Out* out) {
     if (!cpu_has_avx512f())
       dequantize_rows_scalar(w, b, e, dst);
     else if (w.bits == 4)
-      dequantize_rows_avx512<4>(w, b, e, dst);
+      dequantize_rows_avx512<4, 1>(w, b, e, dst);
+    else if (w.group == kG)
+      dequantize_rows_avx512<8, 1>(w, b, e, dst);
     else
-      dequantize_rows_avx512<8>(w, b, e, dst);
+      dequantize_rows_avx512<8, 2>(w, b, e, dst);
   });
 }
 

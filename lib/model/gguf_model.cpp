@@ -136,9 +136,10 @@ class GgufSource : public WeightSource {
     const int64_t n = t.shape[1], k = t.shape[0];
     GroupQuantized g;
     g.bits = bits;
+    g.group = io::ggml_group_elems(t.type);
     g.q = torch::empty({n, k}, bits == 8 ? torch::kInt8 : torch::kUInt8);
-    g.scale = torch::empty({n, k / GroupQuantized::kGroup}, torch::kFloat32);
-    g.offset = torch::empty({n, k / GroupQuantized::kGroup}, torch::kFloat32);
+    g.scale = torch::empty({n, k / g.group}, torch::kFloat32);
+    g.offset = torch::empty({n, k / g.group}, torch::kFloat32);
     io::split_groups(t.type, t.data, t.numel(), static_cast<uint8_t*>(g.q.data_ptr()),
                      g.scale.data_ptr<float>(), g.offset.data_ptr<float>());
     g.q = rows_as_hf(name, g.q);

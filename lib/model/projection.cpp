@@ -12,7 +12,7 @@ namespace breadth::model {
 
 namespace {
 
-constexpr int64_t kGroup = GroupedWeight::kGroup;
+constexpr int64_t kChunk = GroupedWeight::kChunk;
 
 // Float16 when every value survives the round trip (a GGUF's Q4_0/Q4_1/Q8_0 scales are float16 to
 // begin with, and Q4_0's offset -8 d is too), else float32 (Q4_K's products of two scales).
@@ -39,14 +39,17 @@ Projection Projection::dense(torch::Tensor weight, torch::Tensor bias) {
 Projection Projection::grouped(const GroupQuantized& g, torch::Tensor bias) {
   const int64_t n = g.q.size(0), k = g.q.size(1);
   BREADTH_CHECK_ARG(g.bits == 4 || g.bits == 8, "Projection::grouped: {} bits (4 or 8)", g.bits);
-  BREADTH_CHECK_ARG(k % kGroup == 0, "Projection::grouped: {} inputs are not whole groups of {}", k, kGroup);
+  BREADTH_CHECK_ARG(g.group == kChunk || (g.group == 16 && g.bits == 8),
+                    "Projection::grouped: groups of {} with {} bits (32, or 16 with 8 bits)", g.group, g.bits);
+  BREADTH_CHECK_ARG(k % kChunk == 0, "Projection::grouped: {} inputs are not whole chunks of {}", k, kChunk);
   Projection l;
   l.out_ = n;
   l.in_ = k;
   l.bits_ = g.bits;
+  l.group_ = g.group;
   l.bias_ = std::move(bias);
   if (g.bits == 4) {
-    auto q = g.q.to(torch::kUInt8).reshape({n, k / kGroup, 2, kGroup / 2});
+    auto q = g.q.to(torch::kUInt8).reshape({n, k / kChunk, 2, kChunk / 2});
     l.codes_ = q.select(2, 0).bitwise_or(q.select(2, 1).bitwise_left_shift(4)).reshape({n, k / 2}).contiguous();
   } else {
     l.codes_ = g.q.to(torch::kInt8).contiguous();
@@ -64,6 +67,7 @@ Projection Projection::grouped(const GroupQuantized& g, torch::Tensor bias) {
 GroupedWeight Projection::view() const {
   GroupedWeight w;
   w.bits = bits_;
+  w.group = group_;
   w.codes = static_cast<const uint8_t*>(codes_.data_ptr());
   w.scale = scale_.data_ptr();
   w.offset = offset_.data_ptr();

@@ -46,6 +46,7 @@ class Projection {
   torch::Tensor weight_, bias_;
   torch::Tensor codes_, scale_, offset_;  // grouped(): GroupedWeight's arrays
   int bits_ = 0;
+  int64_t group_ = 32;
   int64_t in_ = 0, out_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/check.hpp"
@@ -13,22 +14,32 @@ namespace breadth::model {
 
 torch::Tensor GroupQuantized::dequantize() const {
   const int64_t n = q.size(0), k = q.size(1);
-  auto qf = q.to(torch::kFloat32).reshape({n, k / kGroup, kGroup});
+  auto qf = q.to(torch::kFloat32).reshape({n, k / group, group});
   return (qf * scale.unsqueeze(-1) + offset.unsqueeze(-1)).reshape({n, k});
 }
 
 std::optional<GroupQuantized> cat_rows(const std::vector<GroupQuantized>& parts) {
   if (parts.empty()) return std::nullopt;
   if (parts.size() == 1) return parts[0];
+  // Parts in different forms (a Q4_K_M file's Q4_K q/k beside a Q6_K v) meet in the widest: 4-bit
+  // codes become bytes, a scale per 32 becomes the same scale for both of its 16s. Lossless.
+  int bits = 4;
+  int64_t group = 32;
+  for (const auto& p : parts) {
+    if (p.q.size(1) != parts[0].q.size(1)) return std::nullopt;
+    bits = std::max(bits, p.bits);
+    group = std::min(group, p.group);
+  }
   std::vector<torch::Tensor> q, scale, offset;
   for (const auto& p : parts) {
-    if (p.bits != parts[0].bits || p.q.size(1) != parts[0].q.size(1)) return std::nullopt;
-    q.push_back(p.q);
-    scale.push_back(p.scale);
-    offset.push_back(p.offset);
+    const int64_t repeat = p.group / group;
+    q.push_back(p.bits == bits ? p.q : p.q.to(torch::kInt8));
+    scale.push_back(repeat == 1 ? p.scale : p.scale.repeat_interleave(repeat, 1));
+    offset.push_back(repeat == 1 ? p.offset : p.offset.repeat_interleave(repeat, 1));
   }
   GroupQuantized out;
-  out.bits = parts[0].bits;
+  out.bits = bits;
+  out.group = group;
   out.q = torch::cat(q);
   out.scale = torch::cat(scale);
   out.offset = torch::cat(offset);

@@ -21,17 +21,18 @@ namespace breadth::model {
 /// w[n, k] = scale[n, k / 32] * q[n, k] + offset[n, k / 32]. ggml's Q4_0, Q4_1, Q4_K (4 bits) and
 /// Q8_0 (8 bits) are exactly this; the decoder keeps such weights quantized (model/linear.hpp).
 struct GroupQuantized {
-  static constexpr int64_t kGroup = 32;
-  int bits = 4;          ///< 4: q in [0, 15] (uint8); 8: q in [-128, 127] (int8; [0, 31] from Q5 types)
+  int bits = 4;          ///< 4: q in [0, 15] (uint8); 8: q in [-128, 127] (int8)
+  int64_t group = 32;    ///< elements per scale along K: 32, or 16 (GGUF's Q6_K, Q3_K, Q2_K; 8 bits)
   torch::Tensor q;       ///< [N, K] uint8 (4 bits) or int8 (8 bits)
-  torch::Tensor scale;   ///< [N, K / 32] float32 (the file's half-precision values, exactly)
-  torch::Tensor offset;  ///< [N, K / 32] float32
+  torch::Tensor scale;   ///< [N, K / group] float32 (the file's values, exactly)
+  torch::Tensor offset;  ///< [N, K / group] float32
 
   /// The float32 matrix these integers and scales stand for.
   torch::Tensor dequantize() const;
 };
 
-/// Rows of [N, K] stacked in order (q/k/v, gate/up). nullopt when they differ in bits.
+/// Rows of [N, K] stacked in order (q/k/v, gate/up), in the widest of their forms (8 bits if any
+/// part has 8, groups of 16 if any has 16; lossless). nullopt when K differs.
 std::optional<GroupQuantized> cat_rows(const std::vector<GroupQuantized>& parts);
 
 /// A table of rows kept in its file's encoding (a GGUF tensor in the mapped file) and decoded a few
@@ -58,7 +59,8 @@ class WeightSource {
   /// The checkpoint, for messages.
   virtual const std::string& origin() const = 0;
   /// `name` as integers and group scales when the file stores it in a GroupQuantized form (GGUF
-  /// Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K, Q8_0), with the same rows `load` would give; nullopt otherwise.
+  /// Q4_0, Q4_1, Q4_K, Q5_0, Q5_1, Q5_K, Q6_K, Q3_K, Q2_K, Q8_0), with the same rows `load` would
+  /// give; nullopt otherwise.
   virtual std::optional<GroupQuantized> load_grouped(const std::string& name) const {
     (void)name;
     return std::nullopt;

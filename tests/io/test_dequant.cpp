@@ -207,9 +207,12 @@ TEST_CASE("split_groups: integers and group scales give dequantize's floats exac
   std::vector<uint16_t> halves;
   for (int i = 0; i < 16; ++i) halves.push_back(half_of(std::ldexp(mag(rng), -byte(rng) % 8)));
   for (GgmlType t : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q4_K, GgmlType::Q8_0, GgmlType::Q5_0, GgmlType::Q5_1,
-                     GgmlType::Q5_K}) {
+                     GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q3_K, GgmlType::Q2_K}) {
     INFO(ggml_type_name(t));
     const bool five = t == GgmlType::Q5_0 || t == GgmlType::Q5_1 || t == GgmlType::Q5_K;
+    const bool sixteen = t == GgmlType::Q6_K || t == GgmlType::Q3_K || t == GgmlType::Q2_K;
+    const int64_t group = sixteen ? 16 : 32;
+    REQUIRE(ggml_group_elems(t) == group);
     const auto b = ggml_block_info(t);
     const int64_t blocks = 24, numel = blocks * b.block_elems;
     std::vector<uint8_t> raw(static_cast<size_t>(blocks * b.block_bytes));
@@ -217,15 +220,19 @@ TEST_CASE("split_groups: integers and group scales give dequantize's floats exac
     // The half-precision fields at the start of each block: d (and m / dmin) from the finite set.
     for (int64_t i = 0; i < blocks; ++i) {
       uint8_t* blk = raw.data() + i * b.block_bytes;
-      put16(blk, halves[static_cast<size_t>(byte(rng)) % halves.size()]);
-      if (t != GgmlType::Q4_0 && t != GgmlType::Q8_0 && t != GgmlType::Q5_0)
-        put16(blk + 2, halves[static_cast<size_t>(byte(rng)) % halves.size()]);
+      // Where each type keeps its half-precision d (and dmin / m).
+      std::vector<int> at{0, 2};
+      if (t == GgmlType::Q4_0 || t == GgmlType::Q8_0 || t == GgmlType::Q5_0) at = {0};
+      if (t == GgmlType::Q6_K) at = {208};
+      if (t == GgmlType::Q3_K) at = {108};
+      if (t == GgmlType::Q2_K) at = {80, 82};
+      for (int a : at) put16(blk + a, halves[static_cast<size_t>(byte(rng)) % halves.size()]);
     }
     std::vector<float> want(static_cast<size_t>(numel));
     dequantize(t, raw.data(), want.data(), numel, 1);
     std::vector<uint8_t> q(static_cast<size_t>(numel));
-    std::vector<float> scale(static_cast<size_t>(numel / 32)), offset(static_cast<size_t>(numel / 32));
-    REQUIRE(ggml_group_bits(t) == (t == GgmlType::Q8_0 || five ? 8 : 4));
+    std::vector<float> scale(static_cast<size_t>(numel / group)), offset(static_cast<size_t>(numel / group));
+    REQUIRE(ggml_group_bits(t) == (t == GgmlType::Q8_0 || five || sixteen ? 8 : 4));
     split_groups(t, raw.data(), numel, q.data(), scale.data(), offset.data());
     int mismatches = 0;
     for (int64_t i = 0; i < numel; ++i) {
@@ -233,18 +240,22 @@ TEST_CASE("split_groups: integers and group scales give dequantize's floats exac
                                                : static_cast<float>(q[i]);
       if (ggml_group_bits(t) == 4) REQUIRE(q[i] < 16);
       if (five) REQUIRE(q[i] < 32);
-      const float got = scale[static_cast<size_t>(i / 32)] * qi + offset[static_cast<size_t>(i / 32)];
+      if (t == GgmlType::Q6_K) REQUIRE((qi >= -32 && qi < 32));
+      if (t == GgmlType::Q3_K) REQUIRE((qi >= -4 && qi < 4));
+      if (t == GgmlType::Q2_K) REQUIRE((qi >= 0 && qi < 4));
+      const float got = scale[static_cast<size_t>(i / group)] * qi + offset[static_cast<size_t>(i / group)];
       // Equal as numbers (bit for bit but for the sign of zero: (q - 8) d with q = 8 and a
       // negative d is -0, d q - 8 d is +0).
       mismatches += got != want[static_cast<size_t>(i)];
     }
     CHECK(mismatches == 0);
   }
-  CHECK(ggml_group_bits(GgmlType::Q6_K) == 0);
+  CHECK(ggml_group_bits(GgmlType::IQ4_NL) == 0);
   CHECK(ggml_group_bits(GgmlType::F32) == 0);
+  CHECK(ggml_group_elems(GgmlType::F32) == 0);
   std::vector<uint8_t> q(32);
   std::vector<float> s(1), o(1);
-  std::vector<uint8_t> raw(210);
-  CHECK_THROWS_AS(split_groups(GgmlType::Q6_K, raw.data(), 256, q.data(), s.data(), o.data()),
+  std::vector<uint8_t> raw(18);
+  CHECK_THROWS_AS(split_groups(GgmlType::IQ4_NL, raw.data(), 32, q.data(), s.data(), o.data()),
                   breadth::InvalidArgument);
 }

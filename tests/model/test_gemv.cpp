@@ -130,12 +130,13 @@ struct RandomGrouped {
   torch::Tensor codes, scale, offset, q;
   model::GroupedWeight w;
 
-  RandomGrouped(int bits, bool half, int64_t out, int64_t in) {
-    const int64_t groups = in / 32;
+  // `group`: elements per scale, 32, or 16 with 8 bits (GGUF's Q6_K, Q3_K, Q2_K).
+  RandomGrouped(int bits, bool half, int64_t out, int64_t in, int64_t group = 32) {
+    const int64_t groups = in / group;
     if (bits == 4) {
       codes = torch::randint(0, 256, {out, in / 2}, torch::kUInt8);
       auto b = codes.to(torch::kInt32).reshape({out, groups, 16});
-      q = torch::cat({b.bitwise_and(15), b.bitwise_right_shift(4)}, -1).reshape({out, in});
+      q = torch::cat({b.bitwise_and(15), b.bitwise_right_shift(4)}, -1).reshape({out, in});  // groups of 32
     } else {
       codes = torch::randint(-128, 128, {out, in}, torch::kInt8);
       q = codes.to(torch::kInt32);
@@ -150,12 +151,13 @@ struct RandomGrouped {
     w.scale = scale.data_ptr();
     w.offset = offset.data_ptr();
     w.half = half;
+    w.group = group;
     w.in = in;
     w.out = out;
   }
   // scale * q + offset, exact (float64: at most 24 + 8 significant bits per product).
   torch::Tensor exact() const {
-    auto per = [](const torch::Tensor& v) { return v.to(torch::kDouble).repeat_interleave(32, 1); };
+    auto per = [&](const torch::Tensor& v) { return v.to(torch::kDouble).repeat_interleave(w.group, 1); };
     return q.to(torch::kDouble) * per(scale) + per(offset);
   }
 };
@@ -168,13 +170,14 @@ TEST_CASE("gemv_grouped equals a float64 reference within the float32 dot-produc
   // exact inputs; a bfloat16 output adds one rounding of 2^-8 of itself.
   const double u = std::ldexp(1.0, -24);
   torch::manual_seed(8);
-  for (int bits : {4, 8})
+  for (auto [bits, group] : {std::pair<int, int64_t>{4, 32}, {8, 32}, {8, 16}})
     for (bool half : {true, false})
       for (int64_t rows : {1, 2, 3, 5, 10, 16})
         for (int64_t in : {32, 64, 576})
           for (int64_t out : {1, 4, 5, 33, 96}) {
-            INFO(bits << " bits, half " << half << ", rows " << rows << " in " << in << " out " << out);
-            RandomGrouped g(bits, half, out, in);
+            INFO(bits << " bits, groups of " << group << ", half " << half << ", rows " << rows << " in " << in
+                      << " out " << out);
+            RandomGrouped g(bits, half, out, in, group);
             auto w = g.exact();
             const double n = static_cast<double>(in) + 1, gamma = n * u / (1 - n * u);
             for (bool bf16_x : {false, true}) {
@@ -206,10 +209,10 @@ TEST_CASE("gemv_grouped equals a float64 reference within the float32 dot-produc
 
 TEST_CASE("dequantize_grouped gives scale * q + offset rounded once, in float32 and bfloat16") {
   torch::manual_seed(9);
-  for (int bits : {4, 8})
+  for (auto [bits, group] : {std::pair<int, int64_t>{4, 32}, {8, 32}, {8, 16}})
     for (bool half : {true, false}) {
-      INFO(bits << " bits, half " << half);
-      RandomGrouped g(bits, half, 37, 96);
+      INFO(bits << " bits, groups of " << group << ", half " << half);
+      RandomGrouped g(bits, half, 37, 96, group);
       // Rounding the exact float64 value to float32 is the one rounding a fused multiply-add makes.
       auto want = g.exact().to(torch::kFloat32);
       auto f = torch::empty({37, 96});

@@ -19,19 +19,22 @@ namespace {
 
 // Q4_0/Q4_1/Q8_0-like groups. `half`: scales and offsets that are float16 values, as a GGUF's are
 // (the projection then stores them in float16); otherwise arbitrary float32 (Q4_K's products).
-model::GroupQuantized random_groups(int bits, int64_t n, int64_t k, uint64_t seed, bool half = true) {
+// `group` 16: Q6_K-like (8 bits, a scale per 16).
+model::GroupQuantized random_groups(int bits, int64_t n, int64_t k, uint64_t seed, bool half = true,
+                                    int64_t group = 32) {
   torch::manual_seed(seed);
   model::GroupQuantized g;
   g.bits = bits;
+  g.group = group;
   if (bits == 4) {
     g.q = torch::randint(0, 16, {n, k}, torch::kUInt8);
-    g.scale = torch::rand({n, k / 32}) * 0.02 + 1e-3;
-    g.offset = -8.0 * g.scale + torch::randn({n, k / 32}) * 0.01;
+    g.scale = torch::rand({n, k / group}) * 0.02 + 1e-3;
+    g.offset = -8.0 * g.scale + torch::randn({n, k / group}) * 0.01;
     g.offset.narrow(0, 0, n / 4).copy_(-8.0 * g.scale.narrow(0, 0, n / 4));  // Q4_0's rows
   } else {
     g.q = torch::randint(-128, 128, {n, k}, torch::kInt8);
-    g.scale = torch::rand({n, k / 32}) * 2e-3 + 1e-4;
-    g.offset = torch::zeros({n, k / 32});
+    g.scale = torch::rand({n, k / group}) * 2e-3 + 1e-4;
+    g.offset = torch::zeros({n, k / group});
   }
   if (half) {
     g.scale = g.scale.to(torch::kHalf).to(torch::kFloat32);
@@ -42,7 +45,7 @@ model::GroupQuantized random_groups(int bits, int64_t n, int64_t k, uint64_t see
 
 // scale * q + offset in float64 (exact: a product has at most 24 + 8 significant bits).
 torch::Tensor exact_weight(const model::GroupQuantized& g) {
-  auto per = [](const torch::Tensor& v) { return v.to(torch::kDouble).repeat_interleave(32, 1); };
+  auto per = [&](const torch::Tensor& v) { return v.to(torch::kDouble).repeat_interleave(g.group, 1); };
   return g.q.to(torch::kDouble) * per(g.scale) + per(g.offset);
 }
 
@@ -78,17 +81,18 @@ TEST_CASE("grouped projections equal dequantize-then-multiply within the float32
   // bfloat16 activations: the same plus the output's rounding to bfloat16 (2^-8 of it) and, for a
   // prompt, the weights' rounding to bfloat16 (what expanding them to a bfloat16 model does).
   const double u = std::ldexp(1.0, -24), ub = std::ldexp(1.0, -8);
-  for (int bits : {4, 8})
+  for (auto [bits, group] : {std::pair<int, int64_t>{4, 32}, {8, 32}, {8, 16}})
     for (bool half : {true, false})
       for (auto [n, k] : {std::pair<int64_t, int64_t>{48, 64}, {50, 576}, {1040, 4096}}) {
-        auto g = random_groups(bits, n, k, 11 + static_cast<uint64_t>(bits), half);
+        auto g = random_groups(bits, n, k, 11 + static_cast<uint64_t>(bits), half, group);
         auto bias = torch::randn({n});
         auto p = model::Projection::grouped(g, bias);
         CHECK(p.quantized());
         auto w = exact_weight(g);
         const double kk = static_cast<double>(k) + 1, gamma = kk * u / (1 - kk * u);
         for (int64_t rows : {1, 3, 10, 16, 17, 40}) {
-          INFO(bits << " bits, half " << half << ", N " << n << ", K " << k << ", rows " << rows);
+          INFO(bits << " bits, groups of " << group << ", half " << half << ", N " << n << ", K " << k << ", rows "
+                     << rows);
           auto x = torch::randn({rows, 1, k});  // any leading shape
           auto y = p(x);
           REQUIRE(y.sizes() == torch::IntArrayRef({rows, 1, n}));
@@ -117,10 +121,11 @@ TEST_CASE("grouped projections equal dequantize-then-multiply within the float32
   CHECK(model::Projection::grouped(g).weight_bytes() == 64 * 256 / 2 + 2 * 2 * 64 * 8);
   CHECK(model::Projection::grouped(random_groups(4, 64, 256, 3, false)).weight_bytes() ==
         64 * 256 / 2 + 2 * 4 * 64 * 8);
-  // Inputs that are not whole groups are refused.
+  // Inputs that are not whole chunks of 32, and 4-bit groups of 16, are refused.
   auto odd = random_groups(4, 16, 64, 1);
   odd.q = odd.q.narrow(1, 0, 48);
   CHECK_THROWS_AS(model::Projection::grouped(odd), InvalidArgument);
+  CHECK_THROWS_AS(model::Projection::grouped(random_groups(4, 16, 64, 1, true, 16)), InvalidArgument);
 }
 
 TEST_CASE("SmolLM2 GGUF with native weights computes what the float32 weights compute",
@@ -186,4 +191,23 @@ TEST_CASE("SmolLM2 GGUF with native weights in bfloat16", "[model][quantized][gg
   CHECK(err_native.first <= err_float.first);
   CHECK(err_native.second <= err_float.second);
   CHECK(err_native.second < 2.0);  // bfloat16's own scale on logits of +-30
+}
+
+TEST_CASE("cat_rows meets parts of different forms in the widest, without loss", "[model][quantized]") {
+  // A Q4_K_M layer: 4-bit q and k (a scale per 32) beside an 8-bit v with a scale per 16.
+  auto q = random_groups(4, 32, 64, 21), k = random_groups(4, 16, 64, 22);
+  auto v = random_groups(8, 16, 64, 23, true, 16);
+  auto all = model::cat_rows({q, k, v});
+  REQUIRE(all.has_value());
+  CHECK(all->bits == 8);
+  CHECK(all->group == 16);
+  CHECK(torch::equal(all->dequantize(), torch::cat({q.dequantize(), k.dequantize(), v.dequantize()})));
+  // ... and runs as one projection, within the float32 bound of the first test case (K = 64).
+  auto x = torch::randn({3, 64}).to(torch::kDouble);
+  auto w = torch::cat({exact_weight(q), exact_weight(k), exact_weight(v)});
+  auto got = model::Projection::grouped(*all)(x.to(torch::kFloat32)).to(torch::kDouble);
+  const double gamma = 65 * std::ldexp(1.0, -24) / (1 - 65 * std::ldexp(1.0, -24));
+  CHECK(((got - torch::matmul(x, w.t())).abs() <= gamma * torch::matmul(x.abs(), w.abs().t())).all().item<bool>());
+  // Different K cannot be stacked.
+  CHECK_FALSE(model::cat_rows({q, random_groups(4, 16, 96, 24)}).has_value());
 }

@@ -147,7 +147,7 @@ torch.Size([..., 49152])
            py::arg("weights") = weight_format_name(kModelDefaults.weights),
            "Loads a checkpoint (HF directory or .gguf). device: 'cpu', 'cuda', 'cuda:1' or a torch.device; "
            "dtype: 'float32', 'bfloat16', 'float16' or a torch.dtype; weights: 'native' (a GGUF's Q4_0/Q4_1/"
-           "Q4_K/Q5_0/Q5_1/Q5_K/Q8_0 weights stay quantized) or 'float' (expanded to dtype).")
+           "Q5_0/Q5_1/Q8_0 and Q2_K..Q6_K weights stay quantized) or 'float' (expanded to dtype).")
       .def_static("load", load, py::arg("path"), py::arg("device") = kModelDefaults.device.str(), py::arg("dtype") = dtype_name(kModelDefaults.dtype),
                   py::arg("weights") = weight_format_name(kModelDefaults.weights),
                   "Same as Model(path, device, dtype, weights).")
