@@ -671,6 +671,20 @@ void split_q4_1(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
     offset[i] = h2f(T, x + 2);
   }
 }
+// Q4_K/Q5_K: the scales and offsets of groups g and g + 1 (d * sc, -(dmin * m)), advancing the outputs.
+inline void k4_groups(int g, const uint8_t* sc, float d, float dmin, float*& scale, float*& offset) {
+  for (int j = g; j < g + 2; ++j) {
+    uint8_t s, m;
+    scale_min_k4(j, sc, &s, &m);
+    *scale++ = d * static_cast<float>(s);
+    *offset++ = -(dmin * static_cast<float>(m));
+  }
+}
+// Q5_0/Q5_1: 32 five-bit values from 16 bytes of low nibbles and 32 high bits.
+inline void unpack_q5(const uint8_t* qs, uint32_t qh, uint8_t* q) {
+  for (int j = 0; j < 16; ++j) q[j] = static_cast<uint8_t>((qs[j] & 0x0fu) | (((qh >> j) & 1u) << 4));
+  for (int j = 0; j < 16; ++j) q[j + 16] = static_cast<uint8_t>((qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4));
+}
 void split_q4_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 144) {
@@ -678,13 +692,7 @@ void split_q4_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
     const uint8_t* sc = x + 4;
     const uint8_t* qs = x + 16;
     for (int g = 0; g < 8; g += 2, qs += 32, q += 64) {
-      uint8_t s, m;
-      scale_min_k4(g, sc, &s, &m);
-      *scale++ = d * static_cast<float>(s);
-      *offset++ = -(dmin * static_cast<float>(m));
-      scale_min_k4(g + 1, sc, &s, &m);
-      *scale++ = d * static_cast<float>(s);
-      *offset++ = -(dmin * static_cast<float>(m));
+      k4_groups(g, sc, d, dmin, scale, offset);
       for (int l = 0; l < 32; ++l) q[l] = qs[l] & 0x0f;
       for (int l = 0; l < 32; ++l) q[l + 32] = qs[l] >> 4;
     }
@@ -697,8 +705,7 @@ void split_q5_0(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
   for (int64_t i = 0; i < nb; ++i, x += 22, q += kQK) {
     const uint32_t qh = ld32(x + 2);
     const uint8_t* qs = x + 6;
-    for (int j = 0; j < 16; ++j) q[j] = static_cast<uint8_t>((qs[j] & 0x0fu) | (((qh >> j) & 1u) << 4));
-    for (int j = 0; j < 16; ++j) q[j + 16] = static_cast<uint8_t>((qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4));
+    unpack_q5(qs, qh, q);
     scale[i] = h2f(T, x);
     offset[i] = -16.0f * scale[i];
   }
@@ -708,8 +715,7 @@ void split_q5_1(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
   for (int64_t i = 0; i < nb; ++i, x += 24, q += kQK) {
     const uint32_t qh = ld32(x + 4);
     const uint8_t* qs = x + 8;
-    for (int j = 0; j < 16; ++j) q[j] = static_cast<uint8_t>((qs[j] & 0x0fu) | (((qh >> j) & 1u) << 4));
-    for (int j = 0; j < 16; ++j) q[j + 16] = static_cast<uint8_t>((qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4));
+    unpack_q5(qs, qh, q);
     scale[i] = h2f(T, x);
     offset[i] = h2f(T, x + 2);
   }
@@ -723,13 +729,7 @@ void split_q5_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
     const uint8_t* ql = x + 48;
     uint8_t u1 = 1, u2 = 2;
     for (int g = 0; g < 8; g += 2, ql += 32, q += 64) {
-      uint8_t s, m;
-      scale_min_k4(g, sc, &s, &m);
-      *scale++ = d * static_cast<float>(s);
-      *offset++ = -(dmin * static_cast<float>(m));
-      scale_min_k4(g + 1, sc, &s, &m);
-      *scale++ = d * static_cast<float>(s);
-      *offset++ = -(dmin * static_cast<float>(m));
+      k4_groups(g, sc, d, dmin, scale, offset);
       for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>((ql[l] & 0x0f) + ((qh[l] & u1) ? 16 : 0));
       for (int l = 0; l < 32; ++l) q[l + 32] = static_cast<uint8_t>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0));
       u1 = static_cast<uint8_t>(u1 << 2);

@@ -91,4 +91,15 @@ inline std::vector<int64_t> to_int64(const torch::Tensor& t) {
   return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
 }
 
+/// `m` on the SmolLM2 reference meets transformers: logits within `tol` over the prompt and the
+/// greedy steps, and the same greedy tokens.
+inline void check_greedy_against_reference(const CausalLM& m, std::map<std::string, torch::Tensor>& ref,
+                                           double tol) {
+  auto run = greedy_against_reference(m, ref);
+  INFO("max |breadth - transformers| over the prompt: " << run.prompt_err << ", over the steps: " << run.step_err);
+  CHECK(run.prompt_err < tol);
+  CHECK(run.step_err < tol);
+  CHECK(run.ids == to_int64(ref["greedy_ids"]));
+}
+
 }  // namespace breadth::test
