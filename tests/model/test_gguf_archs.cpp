@@ -60,7 +60,8 @@ TEST_CASE("GGUF architectures match transformers (float32)", "[model][gguf]") {
 TEST_CASE("quantized GGUF architectures: native weights compute what the expanded weights compute",
           "[model][gguf][quantized]") {
   // <name>.q.gguf: the same tiny model quantized by gguf-py (Q4_1 projections, Q5_0 attention and
-  // Q5_1 MLP in the first layer, Q8_0 embedding/head).
+  // Q5_1 MLP in the first layer, Q8_0 embedding/head), or for llama_kquants random Q2_K..Q6_K
+  // blocks mixed as in a Q4_K_M file (its native logits are checked against its own float path).
   // weights = native keeps the blocks (a fraction of the float path's bytes) and makes each weight
   // exactly as expanding does, in float32 (model_quantized): its logits equal the float path's up
   // to float32 summation order, over a prompt (dequantized slices) and over decode steps (the
@@ -89,12 +90,17 @@ TEST_CASE("quantized GGUF architectures: native weights compute what the expande
       };
       auto fl = load(WeightFormat::kFloat);
       auto native = load(WeightFormat::kNative);
-      // The blocks stayed blocks: native holds about the file's own tensor bytes (4-bit codes for
+      // The blocks stayed blocks. Native holds about the file's own tensor bytes: 4-bit codes for
       // Q4_1 at the file's 5 bits, 8-bit codes for the first layer's Q5_0/Q5_1 at 5.5-6 bits, the
-      // embedding rows left in the file); any of them expanded to 32 bits would pass 1.3x.
+      // embedding rows left in the file; expanding any layer to 32 bits passes 1.3x. The K-type file
+      // (llama_kquants) is held as 8-bit codes with float32 scales per 16 for the mixed q/k/v and
+      // gate/up (12 bits against the file's 2.6-6.6; measured 2.35x), where expanding even its
+      // smallest projection to 32 bits passes 2.5x.
+      const bool kquants = name.size() > 8 && name.substr(name.size() - 8) == "_kquants";
       const double file_bytes = entry["q_tensor_bytes"].get<double>();
-      INFO("native " << native->weight_bytes() << " B, float " << fl->weight_bytes() << " B, file tensors " << file_bytes << " B");
-      CHECK(static_cast<double>(native->weight_bytes()) < 1.3 * file_bytes);
+      INFO("native " << native->weight_bytes() << " B, float " << fl->weight_bytes() << " B, file tensors "
+                     << file_bytes << " B");
+      CHECK(static_cast<double>(native->weight_bytes()) < (kquants ? 2.5 : 1.3) * file_bytes);
       auto f32 = logits(*fl), nat = logits(*native);
       REQUIRE(f32.size(0) == T);
       INFO("max |native - float32| " << max_abs_diff(nat, f32) << " over logits of scale " << f32.abs().max().item<double>());
