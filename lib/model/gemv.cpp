@@ -1,7 +1,6 @@
 #include "model/gemv.hpp"
 
 #include <ATen/Parallel.h>
-#include <c10/util/BFloat16.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -126,11 +125,6 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline __m512bh load32(co
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline __m512bh load32(const uint16_t* p, __mmask32 m) {
   return (__m512bh)_mm512_maskz_loadu_epi16(m, p);
 }
-
-// The output as float32, or rounded to bfloat16 by libtorch's own conversion (to nearest, ties to
-// even) so that a bfloat16 model's projection needs no separate conversion op.
-inline void put(float v, float* p) { *p = v; }
-inline void put(float v, uint16_t* p) { *p = c10::BFloat16(v).x; }
 
 template <int R, int MB, typename Y>
 __attribute__((target("avx512f,avx512bw,avx512bf16"))) inline void block_dpbf16(

@@ -3,9 +3,9 @@
 #include <c10/util/Half.h>
 #include <immintrin.h>
 
-#include <cmath>
 #include <algorithm>
-#include <cstring>
+#include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "model/gemv.hpp"
@@ -19,12 +19,11 @@
 namespace breadth::model {
 namespace {
 
-constexpr int64_t kG = GroupedWeight::kChunk;
+constexpr int64_t kChunk = GroupedWeight::kChunk;
 
-// A block's scales and offsets as float32: pointers into the weight when it stores float32, else
-// the block's rows converted once into `buf` (rows o.. are contiguous in [N, K/32], so this is one
-// run of R * K/group values per tensor, a few instructions per 16 where converting at each use would
-// cost two per group and row).
+// The scales and offsets of r weight rows from row o as float32: pointers into the weight when it
+// stores float32, else converted once into `buf` (the rows are contiguous in [N, K/group], so this
+// is one run of r * K/group values per tensor).
 struct Scales {
   std::vector<float> buf;
   const float* s = nullptr;
@@ -52,13 +51,6 @@ struct Scales {
     s = buf.data();
     z = buf.data() + n;
   }
-  /// The scales of the rows from `offset` values on (a view: no buffer of its own).
-  Scales rows_from(int64_t offset) const {
-    Scales v;
-    v.s = s + offset;
-    v.z = z + offset;
-    return v;
-  }
   static void widen(const uint16_t* h, int64_t i, int64_t n, float* f) {
     for (; i < n; ++i) f[i] = static_cast<float>(c10::Half(h[i], c10::Half::from_bits()));
   }
@@ -70,11 +62,12 @@ struct Scales {
   }
 };
 
-// Group g's 32 weights of one row, w = scale * q + offset with a single rounding (fma): for the
-// GGUF types that reach here q * scale is exact (at most 8 + 11 significant bits), so these are the
-// float path's dequantized float32 values bit for bit.
+// Chunk c's 32 weights of one row, w = scale * q + offset with a single rounding (fma): for the
+// GGUF types that reach here q * scale is exact (at most 8 + 11 significant bits, 6 + 18 for the K
+// types' products of two scales), so these are the float path's dequantized float32 values bit for
+// bit.
 template <int BITS>
-__attribute__((target("avx512f"))) inline void group_weights(const uint8_t* row, int64_t c, __m512 sa, __m512 za,
+__attribute__((target("avx512f"))) inline void chunk_weights(const uint8_t* row, int64_t c, __m512 sa, __m512 za,
                                                              __m512 sb, __m512 zb, __m512& a, __m512& b) {
   // Chunk c's 32 weights as two vectors: a (elements 0-15) with scale sa and offset za, b (16-31)
   // with sb and zb (the same pair unless groups are 16).
@@ -90,7 +83,7 @@ __attribute__((target("avx512f"))) inline void group_weights(const uint8_t* row,
   }
 }
 
-// Scale and offset of chunk c's two halves from per-group arrays (SPLIT = 32 / group scales a chunk).
+// Scale and offset of chunk c's two halves from one row's per-group arrays (SPLIT = 32 / group).
 template <int SPLIT>
 __attribute__((target("avx512f"))) inline void chunk_scales(const float* s, const float* z, int64_t c, __m512& sa,
                                                             __m512& za, __m512& sb, __m512& zb) {
@@ -100,36 +93,34 @@ __attribute__((target("avx512f"))) inline void chunk_scales(const float* s, cons
   zb = SPLIT == 1 ? za : _mm512_set1_ps(z[c * SPLIT + SPLIT - 1]);
 }
 
-inline void put(float v, float* p) { *p = v; }
-inline void put(float v, uint16_t* p) { *p = c10::BFloat16(v).x; }
-
 // R weight rows x MB activation rows: each chunk's weights are made once per row and used for MB
 // activation rows (R = 4, MB = 4: 16 accumulators, 8 activation vectors, 2 weight vectors, scale
 // and offset: 28 of the 32 registers).
+// s, z: the scales and offsets of rows o.. (K/group per row).
 template <int BITS, int SPLIT, int R, int MB, typename X, typename Y>
-__attribute__((target("avx512f"))) inline void block_grouped(const X* x, const GroupedWeight& w, const Scales& sc,
-                                                             Y* y, int64_t o, int64_t m0) {
-  const int64_t in = w.in, groups = in / kG, per_row = groups * SPLIT, row_bytes = in * BITS / 8;
+__attribute__((target("avx512f"))) inline void block_grouped(const X* x, const GroupedWeight& w, const float* s,
+                                                             const float* z, Y* y, int64_t o, int64_t m0) {
+  const int64_t in = w.in, chunks = in / kChunk, per_row = chunks * SPLIT, row_bytes = in * BITS / 8;
   __m512 acc[R][MB];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int j = 0; j < MB; ++j) acc[r][j] = _mm512_setzero_ps();
-  for (int64_t g = 0; g < groups; ++g) {
+  for (int64_t c = 0; c < chunks; ++c) {
     __m512 xa[MB], xb[MB];
 #pragma GCC unroll 4
     for (int j = 0; j < MB; ++j) {
-      xa[j] = load16(x + (m0 + j) * in + g * kG);
-      xb[j] = load16(x + (m0 + j) * in + g * kG + 16);
+      xa[j] = load16(x + (m0 + j) * in + c * kChunk);
+      xb[j] = load16(x + (m0 + j) * in + c * kChunk + 16);
     }
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const uint8_t* row = w.codes + (o + r) * row_bytes;
       // The next block's rows, as in gemv.cpp: short rows hide the stream from the prefetcher.
-      _mm_prefetch(reinterpret_cast<const char*>(row + R * row_bytes + g * (BITS * 4)), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(row + R * row_bytes + c * (BITS * 4)), _MM_HINT_T0);
       __m512 sa, za, sb, zb, a, b;
-      chunk_scales<SPLIT>(sc.s + r * per_row, sc.z + r * per_row, g, sa, za, sb, zb);
-      group_weights<BITS>(row, g, sa, za, sb, zb, a, b);
+      chunk_scales<SPLIT>(s + r * per_row, z + r * per_row, c, sa, za, sb, zb);
+      chunk_weights<BITS>(row, c, sa, za, sb, zb, a, b);
 #pragma GCC unroll 4
       for (int j = 0; j < MB; ++j) {
         acc[r][j] = _mm512_fmadd_ps(a, xa[j], acc[r][j]);
@@ -145,12 +136,13 @@ __attribute__((target("avx512f"))) inline void block_grouped(const X* x, const G
 
 template <int BITS, int SPLIT, int R, typename X, typename Y>
 __attribute__((target("avx512f"))) inline void block_rows(int64_t mb, const X* x, const GroupedWeight& w,
-                                                          const Scales& sc, Y* y, int64_t o, int64_t m) {
+                                                          const float* s, const float* z, Y* y, int64_t o,
+                                                          int64_t m) {
   switch (mb) {
-    case 4: return block_grouped<BITS, SPLIT, R, 4, X, Y>(x, w, sc, y, o, m);
-    case 3: return block_grouped<BITS, SPLIT, R, 3, X, Y>(x, w, sc, y, o, m);
-    case 2: return block_grouped<BITS, SPLIT, R, 2, X, Y>(x, w, sc, y, o, m);
-    default: return block_grouped<BITS, SPLIT, R, 1, X, Y>(x, w, sc, y, o, m);
+    case 4: return block_grouped<BITS, SPLIT, R, 4, X, Y>(x, w, s, z, y, o, m);
+    case 3: return block_grouped<BITS, SPLIT, R, 3, X, Y>(x, w, s, z, y, o, m);
+    case 2: return block_grouped<BITS, SPLIT, R, 2, X, Y>(x, w, s, z, y, o, m);
+    default: return block_grouped<BITS, SPLIT, R, 1, X, Y>(x, w, s, z, y, o, m);
   }
 }
 
@@ -160,37 +152,45 @@ __attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, c
   // Scales converted for 64 weight rows at a time (one conversion run, few tails); activation rows
   // in near-equal blocks of at most 4.
   Scales sc;
-  const int64_t groups = w.in / w.group;
-  for (int64_t c = begin; c < end; c += 64) {
-    const int64_t c_end = std::min(end, c + 64);
-    sc.load(w, c, c_end - c);
-    int64_t o = c;
-    for (; o + 4 <= c_end; o += 4) {
-      const Scales at = sc.rows_from((o - c) * groups);
-      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, SPLIT, 4>(mb, x, w, at, y, o, m); });
+  const int64_t per_row = w.in / w.group;
+  for (int64_t first = begin; first < end; first += 64) {
+    const int64_t last = std::min(end, first + 64);
+    sc.load(w, first, last - first);
+    int64_t o = first;
+    for (; o + 4 <= last; o += 4) {
+      const float *s = sc.s + (o - first) * per_row, *z = sc.z + (o - first) * per_row;
+      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, SPLIT, 4>(mb, x, w, s, z, y, o, m); });
     }
-    for (; o < c_end; ++o) {
-      const Scales at = sc.rows_from((o - c) * groups);
-      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, SPLIT, 1>(mb, x, w, at, y, o, m); });
+    for (; o < last; ++o) {
+      const float *s = sc.s + (o - first) * per_row, *z = sc.z + (o - first) * per_row;
+      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, SPLIT, 1>(mb, x, w, s, z, y, o, m); });
     }
   }
+}
+
+// Calls f(bits, split) with w's code width and scales per chunk as compile-time constants (the
+// forms the kernels are built for: 4-bit with groups of 32, 8-bit with groups of 32 or 16).
+template <typename F>
+void with_form(const GroupedWeight& w, F&& f) {
+  using std::integral_constant;
+  if (w.bits == 4)
+    f(integral_constant<int, 4>{}, integral_constant<int, 1>{});
+  else if (w.group == kChunk)
+    f(integral_constant<int, 8>{}, integral_constant<int, 1>{});
+  else
+    f(integral_constant<int, 8>{}, integral_constant<int, 2>{});
 }
 
 template <typename X, typename Y>
 bool run(const X* x, int64_t rows, const GroupedWeight& w, Y* y) {
   if (!cpu_has_avx512f() || rows < 1 || rows > kGemvMaxRows) return false;
   at::parallel_for(0, w.out, 32, [&](int64_t b, int64_t e) {
-    if (w.bits == 4)
-      rows_grouped<4, 1>(x, rows, w, y, b, e);
-    else if (w.group == kG)
-      rows_grouped<8, 1>(x, rows, w, y, b, e);
-    else
-      rows_grouped<8, 2>(x, rows, w, y, b, e);
+    with_form(w, [&](auto bits, auto split) { rows_grouped<bits, split>(x, rows, w, y, b, e); });
   });
   return true;
 }
 
-// Rows [begin, end) as floats, the values group_weights makes; bfloat16 output is rounded to nearest,
+// Rows [begin, end) as floats, the values chunk_weights makes; bfloat16 output is rounded to nearest,
 // ties to even (libtorch's .to(bfloat16) of the float path's weights).
 __attribute__((target("avx512f"))) inline void store16(float* p, __m512 v) { _mm512_storeu_ps(p, v); }
 __attribute__((target("avx512f"))) inline void store16(c10::BFloat16* p, __m512 v) {
@@ -203,18 +203,18 @@ __attribute__((target("avx512f"))) inline void store16(c10::BFloat16* p, __m512 
 template <int BITS, int SPLIT, typename Out>
 __attribute__((target("avx512f"))) void dequantize_rows_avx512(const GroupedWeight& w, int64_t begin, int64_t end,
                                                                Out* out) {
-  const int64_t in = w.in, groups = in / kG, row_bytes = in * BITS / 8;
+  const int64_t in = w.in, chunks = in / kChunk, row_bytes = in * BITS / 8;
   Scales sc;
   for (int64_t o = begin; o < end; ++o) {
     sc.load(w, o, 1);
     const uint8_t* row = w.codes + o * row_bytes;
     Out* dst = out + (o - begin) * in;
-    for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t c = 0; c < chunks; ++c) {
       __m512 sa, za, sb, zb, a, b;
-      chunk_scales<SPLIT>(sc.s, sc.z, g, sa, za, sb, zb);
-      group_weights<BITS>(row, g, sa, za, sb, zb, a, b);
-      store16(dst + g * kG, a);
-      store16(dst + g * kG + 16, b);
+      chunk_scales<SPLIT>(sc.s, sc.z, c, sa, za, sb, zb);
+      chunk_weights<BITS>(row, c, sa, za, sb, zb, a, b);
+      store16(dst + c * kChunk, a);
+      store16(dst + c * kChunk + 16, b);
     }
   }
 }
@@ -222,24 +222,22 @@ __attribute__((target("avx512f"))) void dequantize_rows_avx512(const GroupedWeig
 // Without AVX-512: the same values one at a time (std::fma rounds once, as the vector FMA does).
 template <typename Out>
 void dequantize_rows_scalar(const GroupedWeight& w, int64_t begin, int64_t end, Out* out) {
-  const int64_t in = w.in, groups = in / kG, row_bytes = in * w.bits / 8;
+  const int64_t in = w.in, row_bytes = in * w.bits / 8;
   Scales sc;
   for (int64_t o = begin; o < end; ++o) {
     sc.load(w, o, 1, false);
     const uint8_t* row = w.codes + o * row_bytes;
     Out* dst = out + (o - begin) * in;
-    for (int64_t g = 0; g < groups; ++g)
-      for (int64_t j = 0; j < kG; ++j) {
-        int q;
-        if (w.bits == 4) {
-          const uint8_t byte = row[g * 16 + (j & 15)];
-          q = j < 16 ? byte & 15 : byte >> 4;
-        } else {
-          q = static_cast<int8_t>(row[g * kG + j]);
-        }
-        const int64_t at = (g * kG + j) / w.group;
-        dst[g * kG + j] = static_cast<Out>(std::fma(static_cast<float>(q), sc.s[at], sc.z[at]));
+    for (int64_t k = 0; k < in; ++k) {
+      int q;
+      if (w.bits == 4) {
+        const uint8_t byte = row[k / kChunk * 16 + (k & 15)];
+        q = k % kChunk < 16 ? byte & 15 : byte >> 4;
+      } else {
+        q = static_cast<int8_t>(row[k]);
       }
+      dst[k] = static_cast<Out>(std::fma(static_cast<float>(q), sc.s[k / w.group], sc.z[k / w.group]));
+    }
   }
 }
 
@@ -249,12 +247,8 @@ void dequantize(const GroupedWeight& w, int64_t begin, int64_t end, Out* out) {
     Out* dst = out + (b - begin) * w.in;
     if (!cpu_has_avx512f())
       dequantize_rows_scalar(w, b, e, dst);
-    else if (w.bits == 4)
-      dequantize_rows_avx512<4, 1>(w, b, e, dst);
-    else if (w.group == kG)
-      dequantize_rows_avx512<8, 1>(w, b, e, dst);
     else
-      dequantize_rows_avx512<8, 2>(w, b, e, dst);
+      with_form(w, [&](auto bits, auto split) { dequantize_rows_avx512<bits, split>(w, b, e, dst); });
   });
 }
 

@@ -93,17 +93,16 @@ torch::Tensor Projection::run_grouped(const torch::Tensor& x) const {
     return y.to(dt).reshape(shape);
   };
   if (rows >= 1 && rows <= kGemvMaxRows) {
-    auto y = torch::empty({rows, out_}, x2.options().dtype(torch::kFloat32));
-    if (ct == torch::kBFloat16) {
-      const auto* xp = reinterpret_cast<const uint16_t*>(x2.data_ptr());
-      if (!bias_.defined() && dt == ct) {
-        auto yb = torch::empty({rows, out_}, x2.options());
-        if (gemv_grouped(xp, rows, w, reinterpret_cast<uint16_t*>(yb.data_ptr()))) return yb.reshape(shape);
-      } else if (gemv_grouped(xp, rows, w, y.data_ptr<float>())) {
-        return finish(y);
-      }
-    } else if (gemv_grouped(x2.data_ptr<float>(), rows, w, y.data_ptr<float>())) {
-      return finish(y);
+    const auto* xb = reinterpret_cast<const uint16_t*>(x2.data_ptr());
+    if (ct == torch::kBFloat16 && !bias_.defined()) {
+      // A bfloat16 model's projection without a bias: rounded to bfloat16 in the kernel.
+      auto yb = torch::empty({rows, out_}, x2.options());
+      if (gemv_grouped(xb, rows, w, reinterpret_cast<uint16_t*>(yb.data_ptr()))) return yb.reshape(shape);
+    } else {
+      auto y = torch::empty({rows, out_}, x2.options().dtype(torch::kFloat32));
+      const bool ok = ct == torch::kBFloat16 ? gemv_grouped(xb, rows, w, y.data_ptr<float>())
+                                             : gemv_grouped(x2.data_ptr<float>(), rows, w, y.data_ptr<float>());
+      if (ok) return finish(y);
     }
   }
   // Many rows (or a CPU without AVX-512): a slice of W's rows at a time, dequantized into this

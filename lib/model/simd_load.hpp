@@ -1,9 +1,10 @@
 // What the decode kernels (gemv.cpp, gemv_grouped.cpp, decode_attention.cpp) share: the CPU
 // features they run on, asked once, loading 16 weights or cached values as float32 lanes whatever
 // their storage type (bfloat16 is the top half of a float32, so widening it is a shift and exact),
-// and how activation rows are split into register blocks.
+// storing a result as float32 or bfloat16, and how activation rows are split into register blocks.
 #pragma once
 
+#include <c10/util/BFloat16.h>
 #include <immintrin.h>
 
 #include <cstdint>
@@ -34,6 +35,11 @@ __attribute__((target("avx512f"))) inline __m512 load16(const uint16_t* p) {
   auto wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
 }
+
+/// A kernel's float32 result stored as float32, or rounded to bfloat16 bits by libtorch's own
+/// conversion (to nearest, ties to even), so that a bfloat16 model needs no separate conversion op.
+inline void put(float v, float* p) { *p = v; }
+inline void put(float v, uint16_t* p) { *p = c10::BFloat16(v).x; }
 
 /// Calls block(mb, m) for consecutive blocks of `rows` activation rows, m the first row of each,
 /// with as few blocks of at most `most` rows as can be and their sizes as equal as can be (10 rows
