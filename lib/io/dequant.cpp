@@ -647,9 +647,11 @@ Kernel kernel_for(GgmlType t) {
 }
 
 // ------------------------------------------------------------------ integers and group scales
-// The same blocks as deq_q4_0 / deq_q4_1 / deq_q4_k / deq_q8_0, split into one integer per element
-// and (scale, offset) per group of 32 instead of multiplied out: value = scale * q + offset. Each
-// product is exact (a half times a small integer), so the values equal theirs (a zero may differ in sign).
+// The same blocks as the deq_* kernels above, split into one integer per element and (scale,
+// offset) per group instead of multiplied out: value = scale * q + offset. Every product is exact (a
+// half times a small integer, or a half times two: at most 11 + 8 + 6 significant bits), so the
+// values equal theirs (a zero may differ in sign). Codes of fewer than 8 bits are unsigned: a signed
+// format's q + 2^(bits-1) with its offset -2^(bits-1) scale, as Q4_0's (q - 8) d is d q - 8 d.
 void split_q4_0(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 18, q += kQK) {
@@ -658,7 +660,7 @@ void split_q4_0(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
     for (int j = 0; j < 16; ++j) q[j] = qs[j] & 0x0f;
     for (int j = 0; j < 16; ++j) q[j + 16] = qs[j] >> 4;
     scale[i] = d;
-    offset[i] = -8.0f * d;  // (q - 8) * d = d * q - 8 d, both terms exact
+    offset[i] = -8.0f * d;
   }
 }
 void split_q4_1(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
@@ -671,13 +673,34 @@ void split_q4_1(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
     offset[i] = h2f(T, x + 2);
   }
 }
-// Q4_K/Q5_K: the scales and offsets of groups g and g + 1 (d * sc, -(dmin * m)), advancing the outputs.
-inline void k4_groups(int g, const uint8_t* sc, float d, float dmin, float*& scale, float*& offset) {
+
+// Where the K types' two-level scales go as they are read (GroupFactors, or nowhere): one call per
+// super-block, then one per group.
+struct FactorSink {
+  const GroupFactors* f;
+  int64_t super = 0, group = 0;
+  void block(float d, float m) {
+    if (!f) return;
+    f->super_scale[super] = d;
+    f->super_offset[super++] = m;
+  }
+  void sub(int s, int m) {
+    if (!f) return;
+    f->sub_scale[group] = static_cast<int8_t>(s);
+    if (f->sub_offset) f->sub_offset[group] = static_cast<int8_t>(m);
+    ++group;
+  }
+};
+
+// Q4_K/Q5_K: the scales and offsets of groups g and g + 1 (d * sc, -dmin * m), advancing the outputs.
+inline void k4_groups(int g, const uint8_t* sc, float d, float dmin, float*& scale, float*& offset,
+                      FactorSink& f) {
   for (int j = g; j < g + 2; ++j) {
     uint8_t s, m;
     scale_min_k4(j, sc, &s, &m);
     *scale++ = d * static_cast<float>(s);
-    *offset++ = -(dmin * static_cast<float>(m));
+    *offset++ = -dmin * static_cast<float>(m);
+    f.sub(s, m);
   }
 }
 // Q5_0/Q5_1: 32 five-bit values from 16 bytes of low nibbles and 32 high bits.
@@ -685,21 +708,22 @@ inline void unpack_q5(const uint8_t* qs, uint32_t qh, uint8_t* q) {
   for (int j = 0; j < 16; ++j) q[j] = static_cast<uint8_t>((qs[j] & 0x0fu) | (((qh >> j) & 1u) << 4));
   for (int j = 0; j < 16; ++j) q[j + 16] = static_cast<uint8_t>((qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4));
 }
-void split_q4_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+void split_q4_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb, FactorSink f) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 144) {
     const float d = h2f(T, x), dmin = h2f(T, x + 2);
+    f.block(d, -dmin);
     const uint8_t* sc = x + 4;
     const uint8_t* qs = x + 16;
     for (int g = 0; g < 8; g += 2, qs += 32, q += 64) {
-      k4_groups(g, sc, d, dmin, scale, offset);
+      k4_groups(g, sc, d, dmin, scale, offset, f);
       for (int l = 0; l < 32; ++l) q[l] = qs[l] & 0x0f;
       for (int l = 0; l < 32; ++l) q[l + 32] = qs[l] >> 4;
     }
   }
 }
-// The 5-bit types as 8-bit codes q in [0, 31]: Q5_0's (q - 16) d is d q + (-16 d) (both exact),
-// Q5_1's d q + m and Q5_K's d1 q - m1 are what their dequantization computes.
+// The 5-bit types, q in [0, 31]: Q5_0's (q - 16) d is d q + (-16 d) (both exact), Q5_1's d q + m
+// and Q5_K's d1 q - m1 are what their dequantization computes.
 void split_q5_0(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 22, q += kQK) {
@@ -720,16 +744,17 @@ void split_q5_1(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
     offset[i] = h2f(T, x + 2);
   }
 }
-void split_q5_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+void split_q5_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb, FactorSink f) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 176) {
     const float d = h2f(T, x), dmin = h2f(T, x + 2);
+    f.block(d, -dmin);
     const uint8_t* sc = x + 4;
     const uint8_t* qh = x + 16;
     const uint8_t* ql = x + 48;
     uint8_t u1 = 1, u2 = 2;
     for (int g = 0; g < 8; g += 2, ql += 32, q += 64) {
-      k4_groups(g, sc, d, dmin, scale, offset);
+      k4_groups(g, sc, d, dmin, scale, offset, f);
       for (int l = 0; l < 32; ++l) q[l] = static_cast<uint8_t>((ql[l] & 0x0f) + ((qh[l] & u1) ? 16 : 0));
       for (int l = 0; l < 32; ++l) q[l + 32] = static_cast<uint8_t>((ql[l] >> 4) + ((qh[l] & u2) ? 16 : 0));
       u1 = static_cast<uint8_t>(u1 << 2);
@@ -737,59 +762,65 @@ void split_q5_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64
     }
   }
 }
-// The K types with groups of 16, as 8-bit codes with one scale (and offset) per 16 elements, in
-// element order: the same loops as their dequantization, writing q and d * sc instead of products.
-void split_q6_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+// The K types with groups of 16, in element order: the same loops as their dequantization, writing
+// q and d * sc instead of products.
+void split_q6_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb, FactorSink f) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 210) {
     const uint8_t* ql = x;
     const uint8_t* qh = x + 128;
     const int8_t* sc = reinterpret_cast<const int8_t*>(x + 192);
     const float d = h2f(T, x + 208);
+    f.block(d, -32.0f * d);  // the offset -32 d sc: the shared integer sc times -32 d
     for (int n = 0; n < kQKK; n += 128, q += 128, ql += 64, qh += 32, sc += 8) {
       for (int k = 0; k < 4; ++k) {
         const uint8_t* lo = ql + ((k & 1) ? 32 : 0);
         const int nib = k >= 2 ? 4 : 0;
         for (int l = 0; l < 32; ++l)
-          q[32 * k + l] = static_cast<uint8_t>(static_cast<int8_t>(
-              static_cast<int>(((lo[l] >> nib) & 0x0f) | (((qh[l] >> (2 * k)) & 3) << 4)) - 32));
+          q[32 * k + l] = static_cast<uint8_t>(((lo[l] >> nib) & 0x0f) | (((qh[l] >> (2 * k)) & 3) << 4));  // q + 32
       }
       for (int j = 0; j < 8; ++j) {
         *scale++ = d * static_cast<float>(sc[j]);
-        *offset++ = 0.0f;
+        *offset++ = -32.0f * (d * static_cast<float>(sc[j]));
+        f.sub(sc[j], sc[j]);
       }
     }
   }
 }
-void split_q3_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+void split_q3_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb, FactorSink f) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 110) {
     const uint8_t* hm = x;
     const uint8_t* qs = x + 32;
     const uint8_t* s = x + 96;
     const float d_all = h2f(T, x + 108);
+    f.block(d_all, -4.0f * d_all);  // the offset -4 d sc: the shared integer sc times -4 d
     for (int j = 0; j < 16; ++j) {
       const int lo = j < 8 ? (s[j] & 0x0f) : (s[j - 8] >> 4);
       const int hi = (s[8 + (j & 3)] >> (2 * (j >> 2))) & 3;
-      *scale++ = d_all * static_cast<float>((lo | (hi << 4)) - 32);
-      *offset++ = 0.0f;
+      const int sc = (lo | (hi << 4)) - 32;
+      *scale++ = d_all * static_cast<float>(sc);
+      *offset++ = -4.0f * (d_all * static_cast<float>(sc));
+      f.sub(sc, sc);
     }
     uint8_t m = 1;
     for (int n = 0; n < kQKK; n += 128, qs += 32)
       for (int shift = 0; shift < 8; shift += 2, m = static_cast<uint8_t>(m << 1))
         for (int l = 0; l < 32; ++l)
-          *q++ = static_cast<uint8_t>(static_cast<int8_t>(((qs[l] >> shift) & 3) - ((hm[l] & m) ? 0 : 4)));
+          *q++ = static_cast<uint8_t>(((qs[l] >> shift) & 3) | ((hm[l] & m) ? 4 : 0));  // q + 4
   }
 }
-void split_q2_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb) {
+void split_q2_k(const uint8_t* x, uint8_t* q, float* scale, float* offset, int64_t nb, FactorSink f) {
   const float* T = half_table();
   for (int64_t i = 0; i < nb; ++i, x += 84) {
     const uint8_t* sc = x;
     const uint8_t* qs = x + 16;
     const float d = h2f(T, x + 80), dmin = h2f(T, x + 82);
+    f.block(d, -dmin);
     for (int j = 0; j < 16; ++j) {
       *scale++ = d * static_cast<float>(sc[j] & 0x0f);
-      *offset++ = -(dmin * static_cast<float>(sc[j] >> 4));
+      *offset++ = -dmin * static_cast<float>(sc[j] >> 4);
+      f.sub(sc[j] & 0x0f, sc[j] >> 4);
     }
     for (int n = 0; n < kQKK; n += 128, qs += 32)
       for (int shift = 0; shift < 8; shift += 2)
@@ -855,16 +886,16 @@ void dequantize(GgmlType t, const uint8_t* src, float* dst, int64_t numel, int m
 
 int ggml_group_bits(GgmlType t) {
   switch (t) {
+    case GgmlType::Q2_K: return 2;
+    case GgmlType::Q3_K: return 3;
     case GgmlType::Q4_0:
     case GgmlType::Q4_1:
     case GgmlType::Q4_K: return 4;
     case GgmlType::Q5_0:
     case GgmlType::Q5_1:
-    case GgmlType::Q5_K:
-    case GgmlType::Q8_0:
-    case GgmlType::Q6_K:
-    case GgmlType::Q3_K:
-    case GgmlType::Q2_K: return 8;
+    case GgmlType::Q5_K: return 5;
+    case GgmlType::Q6_K: return 6;
+    case GgmlType::Q8_0: return 8;
     default: return 0;
   }
 }
@@ -878,23 +909,43 @@ int ggml_group_elems(GgmlType t) {
   }
 }
 
-void split_groups(GgmlType t, const uint8_t* src, int64_t numel, uint8_t* q, float* scale,
-                  float* offset) {
+GroupFactoring ggml_group_factoring(GgmlType t) {
+  switch (t) {
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q2_K: return GroupFactoring::kSeparate;
+    case GgmlType::Q6_K:
+    case GgmlType::Q3_K: return GroupFactoring::kShared;
+    default: return GroupFactoring::kNone;
+  }
+}
+
+void split_groups(GgmlType t, const uint8_t* src, int64_t numel, uint8_t* q, float* scale, float* offset,
+                  const GroupFactors* factors) {
   const GgmlBlockInfo b = ggml_block_info(t);
   BREADTH_CHECK_ARG(numel % b.block_elems == 0, "split_groups: {} elements are not whole {} blocks",
                     numel, ggml_type_name(t));
+  const GroupFactoring factoring = ggml_group_factoring(t);
+  BREADTH_CHECK_ARG(!factors || factoring != GroupFactoring::kNone,
+                    "split_groups: {} has no two-level scales; pass factors = nullptr", ggml_type_name(t));
+  BREADTH_CHECK_ARG(!factors || (factors->super_scale && factors->super_offset && factors->sub_scale &&
+                                 (factors->sub_offset != nullptr) == (factoring == GroupFactoring::kSeparate)),
+                    "split_groups: {}'s factors need super_scale, super_offset and sub_scale, and {}",
+                    ggml_type_name(t),
+                    factoring == GroupFactoring::kSeparate ? "sub_offset" : "no sub_offset (it shares sub_scale)");
   const int64_t nb = numel / b.block_elems;
+  const FactorSink f{factors};
   switch (t) {
     case GgmlType::Q4_0: return split_q4_0(src, q, scale, offset, nb);
     case GgmlType::Q4_1: return split_q4_1(src, q, scale, offset, nb);
-    case GgmlType::Q4_K: return split_q4_k(src, q, scale, offset, nb);
+    case GgmlType::Q4_K: return split_q4_k(src, q, scale, offset, nb, f);
     case GgmlType::Q5_0: return split_q5_0(src, q, scale, offset, nb);
     case GgmlType::Q5_1: return split_q5_1(src, q, scale, offset, nb);
-    case GgmlType::Q5_K: return split_q5_k(src, q, scale, offset, nb);
+    case GgmlType::Q5_K: return split_q5_k(src, q, scale, offset, nb, f);
     case GgmlType::Q8_0: return split_q8_0(src, q, scale, offset, nb);
-    case GgmlType::Q6_K: return split_q6_k(src, q, scale, offset, nb);
-    case GgmlType::Q3_K: return split_q3_k(src, q, scale, offset, nb);
-    case GgmlType::Q2_K: return split_q2_k(src, q, scale, offset, nb);
+    case GgmlType::Q6_K: return split_q6_k(src, q, scale, offset, nb, f);
+    case GgmlType::Q3_K: return split_q3_k(src, q, scale, offset, nb, f);
+    case GgmlType::Q2_K: return split_q2_k(src, q, scale, offset, nb, f);
     default:
       fail<InvalidArgument>("split_groups: {} is not stored as integers with group scales",
                             ggml_type_name(t));

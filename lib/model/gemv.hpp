@@ -36,29 +36,44 @@ bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t 
 
 /// A weight [out, in] kept as a GGUF file stores it: small integers q with a float scale and offset
 /// per group of `group` elements along `in`, w = scale * q + offset (GroupQuantized in the kernels'
-/// layout). The kernels step through `in` 32 at a time.
+/// layout). The kernels step through `in` 32 at a time (a chunk).
 struct GroupedWeight {
   static constexpr int64_t kChunk = 32;
-  int bits = 4;         ///< 4: q in [0, 15]; 8: q in [-128, 127]
-  int64_t group = 32;   ///< 32, or 16 with 8 bits (two scales per chunk)
-  /// 4 bits: [out, in/2] bytes, byte j of chunk c holding q_{32c+j} (low nibble) and q_{32c+16+j}
-  /// (high nibble), GGUF's own order; 8 bits: [out, in] int8.
+  /// Elements per super-block of two-level scales (io::kGroupSuperElems).
+  static constexpr int64_t kSuper = 256;
+  int bits = 4;         ///< 2..6: q in [0, 2^bits); 8: q in [-128, 127]
+  int64_t group = 32;   ///< 32, or 16 (two scales per chunk)
+  /// Row o's chunk c at codes + (o * in / 32 + c) * 4 * bits: 8 bits, 32 int8; fewer, a base plane
+  /// of the low bits (4 bits: 16 bytes, byte j holding q_j low and q_{16+j} high, GGUF's own order;
+  /// 2 bits: 8 bytes, byte j holding q_j, q_{8+j}, q_{16+j}, q_{24+j} from its low bits up) and then
+  /// one little-endian uint32 per bit above it, bit i for q_i (GGUF's qh): 2 + 1 bits for Q3_K,
+  /// 4 + 1 for the Q5 types, 4 + 2 for Q6_K.
   const uint8_t* codes = nullptr;
-  /// [out, in/group] each: float16 bits when `half` (what GGUF stores, so exact), else float32.
+  /// How the scales are held: float16 or float32 per group (`scale`, `offset`: [out, in/group]),
+  /// or two levels as a K type stores them (`super_*` [out, in/256] float32 times `sub_*`
+  /// [out, in/group] int8, sub_offset null where offsets share sub_scale; exact products).
+  enum class Scales { kHalf, kFloat, kFactored };
+  Scales scales = Scales::kHalf;
   const void* scale = nullptr;
   const void* offset = nullptr;
-  bool half = false;
-  int64_t in = 0, out = 0;  ///< in a multiple of 32
+  const float* super_scale = nullptr;
+  const float* super_offset = nullptr;
+  const int8_t* sub_scale = nullptr;
+  const int8_t* sub_offset = nullptr;
+  int64_t in = 0, out = 0;  ///< in a multiple of 32 (of 256 with factored scales)
+
+  /// Bytes of one row's codes.
+  int64_t row_bytes() const { return in / kChunk * 4 * bits; }
 };
 
 /// y = x W^T with W's weights made in registers as they are read (scale * q + offset, rounded once:
-/// the float path's dequantized values exactly for Q4_0, Q4_1 and Q8_0), every product and sum in
-/// float32. So a GGUF model keeps its file's size in memory and computes what expanding its weights
+/// the float path's dequantized values exactly for every type io::split_groups takes), every
+/// product and sum in float32. So a GGUF model keeps its file's size in memory and computes what expanding its weights
 /// to float32 computes, up to the order of the additions; libtorch's own 4-bit kernel is fast only
 /// with bfloat16 activations, scales and output, too coarse for a float32 model's greedy tokens.
 /// x: float32, or bfloat16 bits (a bfloat16 model's activations, widened exactly); y: float32, or
 /// rounded to bfloat16 bits. Returns false (and writes nothing) without AVX-512F or when rows is
-/// outside [1, kGemvMaxRows]; the caller then dequantizes and multiplies. 4 bits need group 32.
+/// outside [1, kGemvMaxRows]; the caller then dequantizes and multiplies.
 bool gemv_grouped(const float* x, int64_t rows, const GroupedWeight& w, float* y);
 bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, float* y);
 bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint16_t* y);

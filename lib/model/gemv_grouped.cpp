@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -20,36 +21,56 @@ namespace breadth::model {
 namespace {
 
 constexpr int64_t kChunk = GroupedWeight::kChunk;
+using Form = GroupedWeight::Scales;
 
 // The scales and offsets of r weight rows from row o as float32: pointers into the weight when it
-// stores float32, else converted once into `buf` (the rows are contiguous in [N, K/group], so this
-// is one run of r * K/group values per tensor).
+// stores float32, else made once into `buf` (the rows are contiguous in [N, K/group], so this is
+// one run of r * K/group values per tensor): float16 widened, or two-level scales multiplied out
+// (exact products: the floats io::split_groups gives).
 struct Scales {
   std::vector<float> buf;
   const float* s = nullptr;
   const float* z = nullptr;
 
-  // `avx512`: convert 16 at a time with AVX-512F (the kernels; a software float16 conversion costs
-  // about as much as a block's own arithmetic at one activation row), else one at a time.
+  // `avx512`: 16 at a time with AVX-512F (the kernels; a software conversion costs about as much
+  // as a block's own arithmetic at one activation row), else one at a time.
   void load(const GroupedWeight& w, int64_t o, int64_t r, bool avx512 = true) {
     const int64_t g = w.in / w.group, n = r * g;
-    if (!w.half) {
+    if (w.scales == Form::kFloat) {
       s = static_cast<const float*>(w.scale) + o * g;
       z = static_cast<const float*>(w.offset) + o * g;
       return;
     }
     buf.resize(static_cast<size_t>(2 * n));
-    const auto* hs = static_cast<const uint16_t*>(w.scale) + o * g;
-    const auto* hz = static_cast<const uint16_t*>(w.offset) + o * g;
-    if (avx512) {
-      widen_avx512(hs, n, buf.data());
-      widen_avx512(hz, n, buf.data() + n);
-    } else {
-      widen(hs, 0, n, buf.data());
-      widen(hz, 0, n, buf.data() + n);
+    float *bs = buf.data(), *bz = buf.data() + n;
+    s = bs;
+    z = bz;
+    if (w.scales == Form::kHalf) {
+      const auto* hs = static_cast<const uint16_t*>(w.scale) + o * g;
+      const auto* hz = static_cast<const uint16_t*>(w.offset) + o * g;
+      if (avx512) {
+        widen_avx512(hs, n, bs);
+        widen_avx512(hz, n, bz);
+      } else {
+        widen(hs, 0, n, bs);
+        widen(hz, 0, n, bz);
+      }
+      return;
     }
-    s = buf.data();
-    z = buf.data() + n;
+    // Two levels: group i of the run belongs to super-block i / per_super of the same run, since a
+    // row's groups are whole super-blocks.
+    const int64_t per_super = GroupedWeight::kSuper / w.group, supers = w.in / GroupedWeight::kSuper;
+    const int8_t* a = w.sub_scale + o * g;
+    const int8_t* b = (w.sub_offset ? w.sub_offset : w.sub_scale) + o * g;
+    const float* ds = w.super_scale + o * supers;
+    const float* dz = w.super_offset + o * supers;
+    if (avx512) {
+      multiply_avx512(ds, a, per_super, n, bs);
+      multiply_avx512(dz, b, per_super, n, bz);
+    } else {
+      multiply(ds, a, per_super, 0, n, bs);
+      multiply(dz, b, per_super, 0, n, bz);
+    }
   }
   static void widen(const uint16_t* h, int64_t i, int64_t n, float* f) {
     for (; i < n; ++i) f[i] = static_cast<float>(c10::Half(h[i], c10::Half::from_bits()));
@@ -58,29 +79,75 @@ struct Scales {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
       _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i))));
-    for (; i < n; ++i) f[i] = _cvtsh_ss(h[i]);
+    widen(h, i, n, f);
+  }
+  static void multiply(const float* d, const int8_t* q, int64_t per, int64_t i, int64_t n, float* f) {
+    for (; i < n; ++i) f[i] = d[i / per] * static_cast<float>(q[i]);
+  }
+  // per: 16 (a vector is one super-block's groups) or 8 (two super-blocks').
+  __attribute__((target("avx512f"))) static void multiply_avx512(const float* d, const int8_t* q, int64_t per,
+                                                                  int64_t n, float* f) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+      const __m128i q8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i));
+      const __m512 qv = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q8));
+      const __m512 dv =
+          per == 16 ? _mm512_set1_ps(d[i / 16])
+                    : _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(d[i / 8]), _mm512_set1_ps(d[i / 8 + 1]));
+      _mm512_storeu_ps(f + i, _mm512_mul_ps(dv, qv));
+    }
+    multiply(d, q, per, i, n, f);
   }
 };
 
+// The 32 codes of the chunk at p as two vectors of int32: qa (elements 0-15) and qb (16-31), in
+// the layout GroupedWeight describes.
+template <int BITS>
+__attribute__((target("avx512f"))) inline void chunk_codes(const uint8_t* p, __m512i& qa, __m512i& qb) {
+  if constexpr (BITS == 8) {
+    qa = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    qb = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
+  } else {
+    constexpr int kBase = BITS < 4 ? 2 : 4;
+    if constexpr (kBase == 4) {
+      const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+      qa = _mm512_and_si512(v, _mm512_set1_epi32(15));
+      qb = _mm512_srli_epi32(v, 4);
+    } else {
+      // Bytes 0-7 in lanes 0-7 and again in 8-15: lane i's code sits at bit 2 (i / 8) of its byte
+      // for qa, 4 + 2 (i / 8) for qb.
+      int64_t bytes;
+      std::memcpy(&bytes, p, 8);
+      const __m512i v = _mm512_cvtepu8_epi32(_mm_set1_epi64x(bytes));
+      const __m512i three = _mm512_set1_epi32(3);
+      const __m512i shift_a = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+      qa = _mm512_and_si512(_mm512_srlv_epi32(v, shift_a), three);
+      qb = _mm512_and_si512(_mm512_srlv_epi32(v, _mm512_add_epi32(shift_a, _mm512_set1_epi32(4))), three);
+    }
+    // The bits above the base plane: bit i of plane h is bit kBase + h of code i.
+#pragma GCC unroll 2
+    for (int h = 0; h < BITS - kBase; ++h) {
+      uint32_t plane;
+      std::memcpy(&plane, p + 4 * kBase + 4 * h, 4);
+      const __m512i bit = _mm512_set1_epi32(1 << (kBase + h));
+      qa = _mm512_mask_or_epi32(qa, static_cast<__mmask16>(plane), qa, bit);
+      qb = _mm512_mask_or_epi32(qb, static_cast<__mmask16>(plane >> 16), qb, bit);
+    }
+  }
+}
+
 // Chunk c's 32 weights of one row, w = scale * q + offset with a single rounding (fma): for the
-// GGUF types that reach here q * scale is exact (at most 8 + 11 significant bits, 6 + 18 for the K
-// types' products of two scales), so these are the float path's dequantized float32 values bit for
-// bit.
+// GGUF types that reach here q * scale is exact (at most 8 + 11 significant bits; 6 + 8 + 11 for
+// the K types' products of two scales), so these are the float path's dequantized float32 values
+// bit for bit: a (elements 0-15) with scale sa and offset za, b (16-31) with sb and zb (the same
+// pair unless groups are 16).
 template <int BITS>
 __attribute__((target("avx512f"))) inline void chunk_weights(const uint8_t* row, int64_t c, __m512 sa, __m512 za,
                                                              __m512 sb, __m512 zb, __m512& a, __m512& b) {
-  // Chunk c's 32 weights as two vectors: a (elements 0-15) with scale sa and offset za, b (16-31)
-  // with sb and zb (the same pair unless groups are 16).
-  if constexpr (BITS == 4) {
-    // Byte j of a chunk holds q_j (low nibble) and q_{j+16} (high nibble), as GGUF's Q4 blocks do.
-    const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + c * 16)));
-    a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_and_si512(v, _mm512_set1_epi32(15))), sa, za);
-    b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(v, 4)), sb, zb);
-  } else {
-    const auto* p = reinterpret_cast<const __m128i*>(row + c * 32);
-    a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p))), sa, za);
-    b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(p + 1))), sb, zb);
-  }
+  __m512i qa, qb;
+  chunk_codes<BITS>(row + c * (4 * BITS), qa, qb);
+  a = _mm512_fmadd_ps(_mm512_cvtepi32_ps(qa), sa, za);
+  b = _mm512_fmadd_ps(_mm512_cvtepi32_ps(qb), sb, zb);
 }
 
 // Scale and offset of chunk c's two halves from one row's per-group arrays (SPLIT = 32 / group).
@@ -100,7 +167,7 @@ __attribute__((target("avx512f"))) inline void chunk_scales(const float* s, cons
 template <int BITS, int SPLIT, int R, int MB, typename X, typename Y>
 __attribute__((target("avx512f"))) inline void block_grouped(const X* x, const GroupedWeight& w, const float* s,
                                                              const float* z, Y* y, int64_t o, int64_t m0) {
-  const int64_t in = w.in, chunks = in / kChunk, per_row = chunks * SPLIT, row_bytes = in * BITS / 8;
+  const int64_t in = w.in, chunks = in / kChunk, per_row = chunks * SPLIT, row_bytes = w.row_bytes();
   __m512 acc[R][MB];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
@@ -117,7 +184,7 @@ __attribute__((target("avx512f"))) inline void block_grouped(const X* x, const G
     for (int r = 0; r < R; ++r) {
       const uint8_t* row = w.codes + (o + r) * row_bytes;
       // The next block's rows, as in gemv.cpp: short rows hide the stream from the prefetcher.
-      _mm_prefetch(reinterpret_cast<const char*>(row + R * row_bytes + c * (BITS * 4)), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(row + R * row_bytes + c * (4 * BITS)), _MM_HINT_T0);
       __m512 sa, za, sb, zb, a, b;
       chunk_scales<SPLIT>(s + r * per_row, z + r * per_row, c, sa, za, sb, zb);
       chunk_weights<BITS>(row, c, sa, za, sb, zb, a, b);
@@ -168,17 +235,24 @@ __attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, c
   }
 }
 
-// Calls f(bits, split) with w's code width and scales per chunk as compile-time constants (the
-// forms the kernels are built for: 4-bit with groups of 32, 8-bit with groups of 32 or 16).
+// Calls f(bits, split) with w's code width and scales per chunk as compile-time constants.
 template <typename F>
 void with_form(const GroupedWeight& w, F&& f) {
   using std::integral_constant;
-  if (w.bits == 4)
-    f(integral_constant<int, 4>{}, integral_constant<int, 1>{});
-  else if (w.group == kChunk)
-    f(integral_constant<int, 8>{}, integral_constant<int, 1>{});
-  else
-    f(integral_constant<int, 8>{}, integral_constant<int, 2>{});
+  auto split = [&](auto bits) {
+    if (w.group == kChunk)
+      f(bits, integral_constant<int, 1>{});
+    else
+      f(bits, integral_constant<int, 2>{});
+  };
+  switch (w.bits) {
+    case 2: return split(integral_constant<int, 2>{});
+    case 3: return split(integral_constant<int, 3>{});
+    case 4: return split(integral_constant<int, 4>{});
+    case 5: return split(integral_constant<int, 5>{});
+    case 6: return split(integral_constant<int, 6>{});
+    default: return split(integral_constant<int, 8>{});
+  }
 }
 
 template <typename X, typename Y>
@@ -203,7 +277,7 @@ __attribute__((target("avx512f"))) inline void store16(c10::BFloat16* p, __m512 
 template <int BITS, int SPLIT, typename Out>
 __attribute__((target("avx512f"))) void dequantize_rows_avx512(const GroupedWeight& w, int64_t begin, int64_t end,
                                                                Out* out) {
-  const int64_t in = w.in, chunks = in / kChunk, row_bytes = in * BITS / 8;
+  const int64_t in = w.in, chunks = in / kChunk, row_bytes = w.row_bytes();
   Scales sc;
   for (int64_t o = begin; o < end; ++o) {
     sc.load(w, o, 1);
@@ -219,24 +293,33 @@ __attribute__((target("avx512f"))) void dequantize_rows_avx512(const GroupedWeig
   }
 }
 
+// Code k of a row, read one element at a time from the layout GroupedWeight describes.
+inline int code_at(const uint8_t* row, int64_t k, int bits) {
+  const uint8_t* p = row + k / kChunk * 4 * bits;
+  const int j = static_cast<int>(k % kChunk);
+  if (bits == 8) return static_cast<int8_t>(p[j]);
+  const int base = bits < 4 ? 2 : 4;
+  int q = base == 4 ? (j < 16 ? p[j] & 15 : p[j - 16] >> 4) : (p[j & 7] >> (2 * (j >> 3))) & 3;
+  for (int h = 0; h < bits - base; ++h) {
+    uint32_t plane;
+    std::memcpy(&plane, p + 4 * base + 4 * h, 4);
+    q |= static_cast<int>((plane >> j) & 1u) << (base + h);
+  }
+  return q;
+}
+
 // Without AVX-512: the same values one at a time (std::fma rounds once, as the vector FMA does).
 template <typename Out>
 void dequantize_rows_scalar(const GroupedWeight& w, int64_t begin, int64_t end, Out* out) {
-  const int64_t in = w.in, row_bytes = in * w.bits / 8;
+  const int64_t in = w.in, row_bytes = w.row_bytes();
   Scales sc;
   for (int64_t o = begin; o < end; ++o) {
     sc.load(w, o, 1, false);
     const uint8_t* row = w.codes + o * row_bytes;
     Out* dst = out + (o - begin) * in;
     for (int64_t k = 0; k < in; ++k) {
-      int q;
-      if (w.bits == 4) {
-        const uint8_t byte = row[k / kChunk * 16 + (k & 15)];
-        q = k % kChunk < 16 ? byte & 15 : byte >> 4;
-      } else {
-        q = static_cast<int8_t>(row[k]);
-      }
-      dst[k] = static_cast<Out>(std::fma(static_cast<float>(q), sc.s[k / w.group], sc.z[k / w.group]));
+      const auto q = static_cast<float>(code_at(row, k, w.bits));
+      dst[k] = static_cast<Out>(std::fma(q, sc.s[k / w.group], sc.z[k / w.group]));
     }
   }
 }

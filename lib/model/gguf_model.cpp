@@ -137,14 +137,26 @@ class GgufSource : public WeightSource {
     GroupQuantized g;
     g.bits = bits;
     g.group = io::ggml_group_elems(t.type);
+    const int64_t groups = k / g.group, supers = k / io::kGroupSuperElems;
     g.q = torch::empty({n, k}, bits == 8 ? torch::kInt8 : torch::kUInt8);
-    g.scale = torch::empty({n, k / g.group}, torch::kFloat32);
-    g.offset = torch::empty({n, k / g.group}, torch::kFloat32);
-    io::split_groups(t.type, t.data, t.numel(), static_cast<uint8_t*>(g.q.data_ptr()),
-                     g.scale.data_ptr<float>(), g.offset.data_ptr<float>());
-    g.q = rows_as_hf(name, g.q);
-    g.scale = rows_as_hf(name, g.scale);
-    g.offset = rows_as_hf(name, g.offset);
+    g.scale = torch::empty({n, groups}, torch::kFloat32);
+    g.offset = torch::empty({n, groups}, torch::kFloat32);
+    const auto factoring = io::ggml_group_factoring(t.type);
+    io::GroupFactors f;
+    if (factoring != io::GroupFactoring::kNone) {
+      g.super_scale = torch::empty({n, supers}, torch::kFloat32);
+      g.super_offset = torch::empty({n, supers}, torch::kFloat32);
+      g.sub_scale = torch::empty({n, groups}, torch::kInt8);
+      f = {g.super_scale.data_ptr<float>(), g.super_offset.data_ptr<float>(), g.sub_scale.data_ptr<int8_t>()};
+      if (factoring == io::GroupFactoring::kSeparate) {
+        g.sub_offset = torch::empty({n, groups}, torch::kInt8);
+        f.sub_offset = g.sub_offset.data_ptr<int8_t>();
+      }
+    }
+    io::split_groups(t.type, t.data, t.numel(), static_cast<uint8_t*>(g.q.data_ptr()), g.scale.data_ptr<float>(),
+                     g.offset.data_ptr<float>(), factoring != io::GroupFactoring::kNone ? &f : nullptr);
+    for (torch::Tensor* v : {&g.q, &g.scale, &g.offset, &g.super_scale, &g.super_offset, &g.sub_scale, &g.sub_offset})
+      if (v->defined()) *v = rows_as_hf(name, *v);
     return g;
   }
 

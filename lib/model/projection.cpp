@@ -14,11 +14,37 @@ namespace {
 
 constexpr int64_t kChunk = GroupedWeight::kChunk;
 
-// Float16 when every value survives the round trip (a GGUF's Q4_0/Q4_1/Q8_0 scales are float16 to
-// begin with, and Q4_0's offset -8 d is too), else float32 (Q4_K's products of two scales).
+// Float16 when every value survives the round trip (a GGUF's Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 scales are
+// float16 to begin with, and their offsets -8 d, -16 d, m too), else float32.
 torch::Tensor compact(const torch::Tensor& v) {
   auto h = v.to(torch::kHalf);
   return h.to(torch::kFloat32).equal(v) ? h.contiguous() : v.to(torch::kFloat32).contiguous();
+}
+
+// q [n, k] (codes in [0, 2^bits), or int8 for 8 bits) in GroupedWeight's layout: per chunk of 32,
+// the low bits' plane, then one uint32 per higher bit.
+torch::Tensor pack_codes(const torch::Tensor& q, int bits) {
+  const int64_t n = q.size(0), k = q.size(1), chunks = k / kChunk;
+  if (bits == 8) return q.to(torch::kInt8).contiguous();
+  const int base = bits < 4 ? 2 : 4;
+  auto u = q.to(torch::kInt32).reshape({n, chunks, kChunk});
+  std::vector<torch::Tensor> parts;
+  if (base == 4) {
+    auto low = u.bitwise_and(15);
+    parts.push_back(low.narrow(2, 0, 16).bitwise_or(low.narrow(2, 16, 16).bitwise_left_shift(4)));
+  } else {
+    auto low = u.bitwise_and(3).reshape({n, chunks, 4, 8});  // [.., i, j]: q_{8i+j}, to bits 2i of byte j
+    auto byte = torch::zeros({n, chunks, 8}, torch::kInt32);
+    for (int i = 0; i < 4; ++i) byte.bitwise_or_(low.select(2, i).bitwise_left_shift(2 * i));
+    parts.push_back(byte);
+  }
+  // Bit base + h of every code as a little-endian uint32: byte b holds codes 8b..8b+7's.
+  const auto weights = torch::pow(2, torch::arange(8, torch::kInt32)).to(torch::kInt32);
+  for (int h = 0; h < bits - base; ++h) {
+    auto bit = u.bitwise_right_shift(base + h).bitwise_and(1).reshape({n, chunks, 4, 8});
+    parts.push_back((bit * weights).sum(-1).to(torch::kInt32));
+  }
+  return torch::cat(parts, 2).to(torch::kUInt8).reshape({n, chunks * 4 * bits}).contiguous();
 }
 
 // The most weight elements dequantized at once for a prompt (8 MiB in float32): large enough that
@@ -38,9 +64,9 @@ Projection Projection::dense(torch::Tensor weight, torch::Tensor bias) {
 
 Projection Projection::grouped(const GroupQuantized& g, torch::Tensor bias) {
   const int64_t n = g.q.size(0), k = g.q.size(1);
-  BREADTH_CHECK_ARG(g.bits == 4 || g.bits == 8, "Projection::grouped: {} bits (4 or 8)", g.bits);
-  BREADTH_CHECK_ARG(g.group == kChunk || (g.group == 16 && g.bits == 8),
-                    "Projection::grouped: groups of {} with {} bits (32, or 16 with 8 bits)", g.group, g.bits);
+  BREADTH_CHECK_ARG((g.bits >= 2 && g.bits <= 6) || g.bits == 8, "Projection::grouped: {} bits (2 to 6, or 8)",
+                    g.bits);
+  BREADTH_CHECK_ARG(g.group == kChunk || g.group == 16, "Projection::grouped: groups of {} (32 or 16)", g.group);
   BREADTH_CHECK_ARG(k % kChunk == 0, "Projection::grouped: {} inputs are not whole chunks of {}", k, kChunk);
   Projection l;
   l.out_ = n;
@@ -48,19 +74,25 @@ Projection Projection::grouped(const GroupQuantized& g, torch::Tensor bias) {
   l.bits_ = g.bits;
   l.group_ = g.group;
   l.bias_ = std::move(bias);
-  if (g.bits == 4) {
-    auto q = g.q.to(torch::kUInt8).reshape({n, k / kChunk, 2, kChunk / 2});
-    l.codes_ = q.select(2, 0).bitwise_or(q.select(2, 1).bitwise_left_shift(4)).reshape({n, k / 2}).contiguous();
-  } else {
-    l.codes_ = g.q.to(torch::kInt8).contiguous();
-  }
+  l.codes_ = pack_codes(g.q, g.bits);
+  // The smallest exact form of the scales: float16 per group where the file's scales are float16,
+  // else its two levels (the K types: a float per 256 elements and a byte per group), else float32.
   auto s = compact(g.scale), z = compact(g.offset);
-  if (s.scalar_type() != z.scalar_type()) {
-    s = s.to(torch::kFloat32);
-    z = z.to(torch::kFloat32);
+  if (s.scalar_type() == torch::kHalf && z.scalar_type() == torch::kHalf) {
+    l.scales_ = GroupedWeight::Scales::kHalf;
+    l.scale_ = std::move(s);
+    l.offset_ = std::move(z);
+  } else if (g.factored() && k % GroupedWeight::kSuper == 0) {
+    l.scales_ = GroupedWeight::Scales::kFactored;
+    l.super_scale_ = g.super_scale.to(torch::kFloat32).contiguous();
+    l.super_offset_ = g.super_offset.to(torch::kFloat32).contiguous();
+    l.sub_scale_ = g.sub_scale.to(torch::kInt8).contiguous();
+    if (g.sub_offset.defined()) l.sub_offset_ = g.sub_offset.to(torch::kInt8).contiguous();
+  } else {
+    l.scales_ = GroupedWeight::Scales::kFloat;
+    l.scale_ = g.scale.to(torch::kFloat32).contiguous();
+    l.offset_ = g.offset.to(torch::kFloat32).contiguous();
   }
-  l.scale_ = std::move(s);
-  l.offset_ = std::move(z);
   return l;
 }
 
@@ -69,9 +101,16 @@ GroupedWeight Projection::view() const {
   w.bits = bits_;
   w.group = group_;
   w.codes = static_cast<const uint8_t*>(codes_.data_ptr());
-  w.scale = scale_.data_ptr();
-  w.offset = offset_.data_ptr();
-  w.half = scale_.scalar_type() == torch::kHalf;
+  w.scales = scales_;
+  if (scales_ == GroupedWeight::Scales::kFactored) {
+    w.super_scale = super_scale_.data_ptr<float>();
+    w.super_offset = super_offset_.data_ptr<float>();
+    w.sub_scale = sub_scale_.data_ptr<int8_t>();
+    w.sub_offset = sub_offset_.defined() ? sub_offset_.data_ptr<int8_t>() : nullptr;
+  } else {
+    w.scale = scale_.data_ptr();
+    w.offset = offset_.data_ptr();
+  }
   w.in = in_;
   w.out = out_;
   return w;
@@ -170,7 +209,9 @@ torch::Tensor Projection::operator()(const torch::Tensor& x) const {
 
 int64_t Projection::weight_bytes() const {
   auto bytes = [](const torch::Tensor& t) { return t.defined() ? static_cast<int64_t>(t.nbytes()) : int64_t{0}; };
-  return bytes(weight_) + bytes(codes_) + bytes(scale_) + bytes(offset_) + bytes(bias_);
+  int64_t n = bytes(weight_) + bytes(bias_) + bytes(codes_);
+  for (const auto* t : {&scale_, &offset_, &super_scale_, &super_offset_, &sub_scale_, &sub_offset_}) n += bytes(*t);
+  return n;
 }
 
 TokenEmbedding TokenEmbedding::dense(torch::Tensor table) {

@@ -19,8 +19,9 @@ class Projection {
   Projection() = default;
   /// A float weight (already in the model's dtype and on its device) and an optional bias.
   static Projection dense(torch::Tensor weight, torch::Tensor bias = {});
-  /// `g` kept as integers and group scales (GroupedWeight's layout: a GGUF block's own bytes, with
-  /// scales and offsets in float16 where that is exact, as the file has them, else float32). A few
+  /// `g` kept as integers and group scales (GroupedWeight's layout: a GGUF block's own bits, with
+  /// scales in float16 where that is exact, as the file has them, else in the file's two levels,
+  /// else float32: about the file's bytes for every type split_groups takes). A few
   /// rows at a time (a decode step) run through gemv_grouped in float32 arithmetic; more rows
   /// (a prompt) dequantize a slice of the weight at a time into a per-thread scratch buffer and
   /// multiply it there. Either way the result is what the dequantized float weight would give, up
@@ -44,7 +45,9 @@ class Projection {
   GroupedWeight view() const;
 
   torch::Tensor weight_, bias_;
-  torch::Tensor codes_, scale_, offset_;  // grouped(): GroupedWeight's arrays
+  // grouped(): GroupedWeight's arrays (scale_/offset_ or the four two-level ones, as scales_ says).
+  torch::Tensor codes_, scale_, offset_, super_scale_, super_offset_, sub_scale_, sub_offset_;
+  GroupedWeight::Scales scales_ = GroupedWeight::Scales::kHalf;
   int bits_ = 0;
   int64_t group_ = 32;
   int64_t in_ = 0, out_ = 0;

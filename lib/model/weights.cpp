@@ -21,21 +21,31 @@ torch::Tensor GroupQuantized::dequantize() const {
 std::optional<GroupQuantized> cat_rows(const std::vector<GroupQuantized>& parts) {
   if (parts.empty()) return std::nullopt;
   if (parts.size() == 1) return parts[0];
-  // Parts in different forms (a Q4_K_M file's Q4_K q/k beside a Q6_K v) meet in the widest: 4-bit
-  // codes become bytes, a scale per 32 becomes the same scale for both of its 16s. Lossless.
-  int bits = 4;
+  // Parts in different forms (a Q4_K_M file's Q4_K q/k beside a Q6_K v) meet in the widest: more
+  // bits hold fewer (8 bits as int8, which holds every code below 8 bits), a scale per 32 becomes
+  // the same scale for both of its 16s. Lossless.
+  int bits = 0;
   int64_t group = 32;
+  bool factored = true, shared = true;
   for (const auto& p : parts) {
     if (p.q.size(1) != parts[0].q.size(1)) return std::nullopt;
     bits = std::max(bits, p.bits);
     group = std::min(group, p.group);
+    factored = factored && p.factored();
+    shared = shared && !p.sub_offset.defined();
   }
-  std::vector<torch::Tensor> q, scale, offset;
+  std::vector<torch::Tensor> q, scale, offset, super_scale, super_offset, sub_scale, sub_offset;
   for (const auto& p : parts) {
     const int64_t repeat = p.group / group;
-    q.push_back(p.bits == bits ? p.q : p.q.to(torch::kInt8));
-    scale.push_back(repeat == 1 ? p.scale : p.scale.repeat_interleave(repeat, 1));
-    offset.push_back(repeat == 1 ? p.offset : p.offset.repeat_interleave(repeat, 1));
+    auto per_group = [&](const torch::Tensor& t) { return repeat == 1 ? t : t.repeat_interleave(repeat, 1); };
+    q.push_back(bits == 8 ? p.q.to(torch::kInt8) : p.q);
+    scale.push_back(per_group(p.scale));
+    offset.push_back(per_group(p.offset));
+    if (!factored) continue;
+    super_scale.push_back(p.super_scale);
+    super_offset.push_back(p.super_offset);
+    sub_scale.push_back(per_group(p.sub_scale));
+    if (!shared) sub_offset.push_back(per_group(p.sub_offset.defined() ? p.sub_offset : p.sub_scale));
   }
   GroupQuantized out;
   out.bits = bits;
@@ -43,6 +53,12 @@ std::optional<GroupQuantized> cat_rows(const std::vector<GroupQuantized>& parts)
   out.q = torch::cat(q);
   out.scale = torch::cat(scale);
   out.offset = torch::cat(offset);
+  if (factored) {
+    out.super_scale = torch::cat(super_scale);
+    out.super_offset = torch::cat(super_offset);
+    out.sub_scale = torch::cat(sub_scale);
+    if (!shared) out.sub_offset = torch::cat(sub_offset);
+  }
   return out;
 }
 

@@ -17,22 +17,31 @@ class SafetensorsFile;
 
 namespace breadth::model {
 
-/// A matrix [N, K] stored in blocks of 32 along K, each block an affine map of small integers:
-/// w[n, k] = scale[n, k / 32] * q[n, k] + offset[n, k / 32]. ggml's Q4_0, Q4_1, Q4_K (4 bits) and
-/// Q8_0 (8 bits) are exactly this; the decoder keeps such weights quantized (model/linear.hpp).
+/// A matrix [N, K] stored in groups along K, each group an affine map of small integers:
+/// w[n, k] = scale[n, k / group] * q[n, k] + offset[n, k / group]. ggml's Q2_K..Q6_K, Q4_0, Q4_1,
+/// Q5_0, Q5_1 and Q8_0 are exactly this (io::split_groups); the decoder keeps such weights
+/// quantized (Projection::grouped).
 struct GroupQuantized {
-  int bits = 4;          ///< 4: q in [0, 15] (uint8); 8: q in [-128, 127] (int8)
-  int64_t group = 32;    ///< elements per scale along K: 32, or 16 (GGUF's Q6_K, Q3_K, Q2_K; 8 bits)
-  torch::Tensor q;       ///< [N, K] uint8 (4 bits) or int8 (8 bits)
+  int bits = 4;          ///< 2..6: q in [0, 2^bits) (uint8); 8: q in [-128, 127] (int8)
+  int64_t group = 32;    ///< elements per scale along K: 32, or 16 (GGUF's Q6_K, Q3_K, Q2_K)
+  torch::Tensor q;       ///< [N, K] uint8 (bits < 8) or int8 (8 bits)
   torch::Tensor scale;   ///< [N, K / group] float32 (the file's values, exactly)
   torch::Tensor offset;  ///< [N, K / group] float32
+  /// The same scales in two levels when the file stores them so (the K types; io::GroupFactors):
+  /// scale = super_scale[n, k / 256] * sub_scale[n, k / group], offset = super_offset[...] *
+  /// sub_offset[...] (sub_scale where sub_offset is undefined), each product exact. Undefined
+  /// otherwise.
+  torch::Tensor super_scale, super_offset;  ///< [N, K / 256] float32
+  torch::Tensor sub_scale, sub_offset;      ///< [N, K / group] int8
 
+  bool factored() const { return sub_scale.defined(); }
   /// The float32 matrix these integers and scales stand for.
   torch::Tensor dequantize() const;
 };
 
-/// Rows of [N, K] stacked in order (q/k/v, gate/up), in the widest of their forms (8 bits if any
-/// part has 8, groups of 16 if any has 16; lossless). nullopt when K differs.
+/// Rows of [N, K] stacked in order (q/k/v, gate/up), in the widest of their forms (the most bits,
+/// groups of 16 if any has 16, two-level scales only if every part has them; lossless). nullopt
+/// when K differs.
 std::optional<GroupQuantized> cat_rows(const std::vector<GroupQuantized>& parts);
 
 /// A table of rows kept in its file's encoding (a GGUF tensor in the mapped file) and decoded a few

@@ -187,8 +187,8 @@ TEST_CASE("multi-threaded dequantization equals single-threaded", "[dequant]") {
 
 TEST_CASE("split_groups: integers and group scales give dequantize's floats exactly", "[dequant]") {
   // dequantize is checked against gguf-py (test_gguf) and the hand-worked blocks above; the split
-  // form (value = scale * q + offset per group of 32) must reproduce it exactly on random blocks,
-  // with finite half-precision scales of both signs.
+  // form (value = scale * q + offset per group; for the K types also from their two-level scales)
+  // must reproduce it exactly on random blocks, with finite half-precision scales of both signs.
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> mag(-3.f, 3.f);
@@ -231,24 +231,54 @@ TEST_CASE("split_groups: integers and group scales give dequantize's floats exac
     std::vector<float> want(static_cast<size_t>(numel));
     dequantize(t, raw.data(), want.data(), numel, 1);
     std::vector<uint8_t> q(static_cast<size_t>(numel));
-    std::vector<float> scale(static_cast<size_t>(numel / group)), offset(static_cast<size_t>(numel / group));
-    REQUIRE(ggml_group_bits(t) == (t == GgmlType::Q8_0 || five || sixteen ? 8 : 4));
-    split_groups(t, raw.data(), numel, q.data(), scale.data(), offset.data());
-    int mismatches = 0;
+    const int64_t groups = numel / group, supers = numel / kGroupSuperElems;
+    std::vector<float> scale(static_cast<size_t>(groups)), offset(static_cast<size_t>(groups));
+    // ggml's bits per integer (ggml-common.h): Q2_K's 2, Q3_K's 3, ..., Q8_0's 8.
+    const int bits = t == GgmlType::Q2_K   ? 2
+                     : t == GgmlType::Q3_K ? 3
+                     : t == GgmlType::Q6_K ? 6
+                     : t == GgmlType::Q8_0 ? 8
+                     : five                ? 5
+                                           : 4;
+    REQUIRE(ggml_group_bits(t) == bits);
+    // The K types' scales also in two levels: a float per super-block times a byte per group.
+    const bool k_type = t == GgmlType::Q4_K || t == GgmlType::Q5_K || sixteen;
+    const bool shared = t == GgmlType::Q6_K || t == GgmlType::Q3_K;
+    REQUIRE(ggml_group_factoring(t) == (!k_type  ? GroupFactoring::kNone
+                                        : shared ? GroupFactoring::kShared
+                                                 : GroupFactoring::kSeparate));
+    std::vector<float> super_scale(static_cast<size_t>(supers)), super_offset(static_cast<size_t>(supers));
+    std::vector<int8_t> sub_scale(static_cast<size_t>(groups)), sub_offset(static_cast<size_t>(groups));
+    GroupFactors factors{super_scale.data(), super_offset.data(), sub_scale.data(),
+                         shared ? nullptr : sub_offset.data()};
+    split_groups(t, raw.data(), numel, q.data(), scale.data(), offset.data(), k_type ? &factors : nullptr);
+    int mismatches = 0, factor_mismatches = 0;
     for (int64_t i = 0; i < numel; ++i) {
-      const float qi = ggml_group_bits(t) == 8 ? static_cast<float>(static_cast<int8_t>(q[i]))
-                                               : static_cast<float>(q[i]);
-      if (ggml_group_bits(t) == 4) REQUIRE(q[i] < 16);
-      if (five) REQUIRE(q[i] < 32);
-      if (t == GgmlType::Q6_K) REQUIRE((qi >= -32 && qi < 32));
-      if (t == GgmlType::Q3_K) REQUIRE((qi >= -4 && qi < 4));
-      if (t == GgmlType::Q2_K) REQUIRE((qi >= 0 && qi < 4));
-      const float got = scale[static_cast<size_t>(i / group)] * qi + offset[static_cast<size_t>(i / group)];
+      const float qi = bits == 8 ? static_cast<float>(static_cast<int8_t>(q[i])) : static_cast<float>(q[i]);
+      if (bits < 8) REQUIRE(q[i] < (1 << bits));
+      const auto g = static_cast<size_t>(i / group);
+      const float got = scale[g] * qi + offset[g];
       // Equal as numbers (bit for bit but for the sign of zero: (q - 8) d with q = 8 and a
       // negative d is -0, d q - 8 d is +0).
       mismatches += got != want[static_cast<size_t>(i)];
+      if (k_type) {
+        const auto s = static_cast<size_t>(i / kGroupSuperElems);
+        const float fs = super_scale[s] * static_cast<float>(sub_scale[g]);
+        const float fz = super_offset[s] * static_cast<float>(shared ? sub_scale[g] : sub_offset[g]);
+        factor_mismatches += fs * qi + fz != want[static_cast<size_t>(i)];
+      }
     }
     CHECK(mismatches == 0);
+    CHECK(factor_mismatches == 0);
+    // Factors for a type without two levels, or with the wrong offset array, are refused.
+    if (!k_type) CHECK_THROWS_AS(split_groups(t, raw.data(), numel, q.data(), scale.data(), offset.data(), &factors),
+                                 breadth::InvalidArgument);
+    if (k_type) {
+      GroupFactors wrong = factors;
+      wrong.sub_offset = shared ? sub_offset.data() : nullptr;
+      CHECK_THROWS_AS(split_groups(t, raw.data(), numel, q.data(), scale.data(), offset.data(), &wrong),
+                      breadth::InvalidArgument);
+    }
   }
   CHECK(ggml_group_bits(GgmlType::IQ4_NL) == 0);
   CHECK(ggml_group_bits(GgmlType::F32) == 0);

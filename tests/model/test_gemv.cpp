@@ -123,44 +123,101 @@ TEST_CASE("a float32 projection: the kernel for a few rows, linear for many, the
 
 namespace {
 
-// A grouped weight built from random codes and scales, and q as a plain [out, in] matrix decoded
-// here from the layout's definition (4 bits: byte j of group g holds q_{32g+j} low and
-// q_{32g+16+j} high), independently of the kernels.
+// How a random grouped weight holds its scales: GroupedWeight's three forms, the two-level one
+// with offsets of their own or sharing the scales' integers.
+enum class ScaleForm { kHalf, kFloat, kFactored, kFactoredShared };
+
+// A grouped weight built from random code bytes and scales, and q as a plain [out, in] matrix decoded
+// here from GroupedWeight's definition of the layout (per chunk of 32: a plane of the low bits, 4
+// bits two to a byte as q_j | q_{16+j} << 4, 2 bits four to a byte as q_{8i+j} << 2i; then a
+// little-endian uint32 per higher bit), independently of the kernels and of pack_codes.
 struct RandomGrouped {
   torch::Tensor codes, scale, offset, q;
+  torch::Tensor super_scale, super_offset, sub_scale, sub_offset;
   model::GroupedWeight w;
 
-  // `group`: elements per scale, 32, or 16 with 8 bits (GGUF's Q6_K, Q3_K, Q2_K).
-  RandomGrouped(int bits, bool half, int64_t out, int64_t in, int64_t group = 32) {
-    const int64_t groups = in / group;
-    if (bits == 4) {
-      codes = torch::randint(0, 256, {out, in / 2}, torch::kUInt8);
-      auto b = codes.to(torch::kInt32).reshape({out, groups, 16});
-      q = torch::cat({b.bitwise_and(15), b.bitwise_right_shift(4)}, -1).reshape({out, in});  // groups of 32
-    } else {
+  RandomGrouped(int bits, ScaleForm form, int64_t out, int64_t in, int64_t group = 32) {
+    const int64_t groups = in / group, chunks = in / 32;
+    if (bits == 8) {
       codes = torch::randint(-128, 128, {out, in}, torch::kInt8);
       q = codes.to(torch::kInt32);
+    } else {
+      codes = torch::randint(0, 256, {out, chunks * 4 * bits}, torch::kUInt8);
+      auto c = codes.to(torch::kInt32).reshape({out, chunks, 4 * bits});
+      const int base = bits < 4 ? 2 : 4;
+      if (base == 4) {
+        auto b = c.narrow(2, 0, 16);
+        q = torch::cat({b.bitwise_and(15), b.bitwise_right_shift(4)}, -1);
+      } else {
+        auto b = c.narrow(2, 0, 8);
+        std::vector<torch::Tensor> quarters;
+        for (int i = 0; i < 4; ++i) quarters.push_back(b.bitwise_right_shift(2 * i).bitwise_and(3));
+        q = torch::cat(quarters, -1);
+      }
+      const auto bit = torch::arange(8, torch::kInt32);
+      for (int h = 0; h < bits - base; ++h) {
+        auto plane = c.narrow(2, 4 * base + 4 * h, 4).unsqueeze(-1).bitwise_right_shift(bit).bitwise_and(1);
+        q = q.bitwise_or(plane.reshape({out, chunks, 32}).bitwise_left_shift(base + h));
+      }
+      q = q.reshape({out, in});
     }
-    // Q4_1-like: positive scales, offsets near -8 scale; float16 values when `half`.
-    auto s = torch::rand({out, groups}) * 0.02 + 1e-3;
-    auto z = -8.0 * s + torch::randn({out, groups}) * 0.01;
-    scale = half ? s.to(torch::kHalf) : s;
-    offset = half ? z.to(torch::kHalf) : z;
     w.bits = bits;
-    w.codes = static_cast<const uint8_t*>(codes.data_ptr());
-    w.scale = scale.data_ptr();
-    w.offset = offset.data_ptr();
-    w.half = half;
     w.group = group;
+    w.codes = static_cast<const uint8_t*>(codes.data_ptr());
     w.in = in;
     w.out = out;
+    if (form == ScaleForm::kHalf || form == ScaleForm::kFloat) {
+      // Q4_1-like: positive scales, offsets near -8 scale; float16 values for kHalf.
+      auto s = torch::rand({out, groups}) * 0.02 + 1e-3;
+      auto z = -8.0 * s + torch::randn({out, groups}) * 0.01;
+      const bool half = form == ScaleForm::kHalf;
+      w.scales = half ? model::GroupedWeight::Scales::kHalf : model::GroupedWeight::Scales::kFloat;
+      w.scale = (scale_store = half ? s.to(torch::kHalf) : s).data_ptr();
+      w.offset = (offset_store = half ? z.to(torch::kHalf) : z).data_ptr();
+      scale = scale_store.to(torch::kFloat32);
+      offset = offset_store.to(torch::kFloat32);
+    } else {
+      // A K type's two levels: half-valued floats per 256 elements, signed bytes per group.
+      const int64_t supers = in / 256, repeat = 256 / group;
+      super_scale = (torch::rand({out, supers}) * 0.01 + 1e-4).to(torch::kHalf).to(torch::kFloat32);
+      super_offset = (-torch::rand({out, supers}) * 0.01).to(torch::kHalf).to(torch::kFloat32);
+      sub_scale = torch::randint(-64, 64, {out, groups}, torch::kInt8);
+      sub_offset = torch::randint(-64, 64, {out, groups}, torch::kInt8);
+      const bool shared = form == ScaleForm::kFactoredShared;
+      w.scales = model::GroupedWeight::Scales::kFactored;
+      w.super_scale = super_scale.data_ptr<float>();
+      w.super_offset = super_offset.data_ptr<float>();
+      w.sub_scale = sub_scale.data_ptr<int8_t>();
+      w.sub_offset = shared ? nullptr : sub_offset.data_ptr<int8_t>();
+      // The products in float32, as the file's readers form them (exact: 11 + 7 bits).
+      scale = super_scale.repeat_interleave(repeat, 1) * sub_scale.to(torch::kFloat32);
+      offset = super_offset.repeat_interleave(repeat, 1) * (shared ? sub_scale : sub_offset).to(torch::kFloat32);
+    }
   }
   // scale * q + offset, exact (float64: at most 24 + 8 significant bits per product).
   torch::Tensor exact() const {
     auto per = [&](const torch::Tensor& v) { return v.to(torch::kDouble).repeat_interleave(w.group, 1); };
     return q.to(torch::kDouble) * per(scale) + per(offset);
   }
+
+ private:
+  torch::Tensor scale_store, offset_store;
 };
+
+// Every form the kernels are built for, with each way of holding scales that applies.
+struct GroupedForm {
+  int bits;
+  int64_t group;
+  ScaleForm scales;
+};
+std::vector<GroupedForm> grouped_forms() {
+  std::vector<GroupedForm> forms;
+  for (int bits : {2, 3, 4, 5, 6, 8})
+    for (int64_t group : {32, 16})
+      for (auto f : {ScaleForm::kHalf, ScaleForm::kFloat, ScaleForm::kFactored, ScaleForm::kFactoredShared})
+        forms.push_back({bits, group, f});
+  return forms;
+}
 
 }  // namespace
 
@@ -170,59 +227,59 @@ TEST_CASE("gemv_grouped equals a float64 reference within the float32 dot-produc
   // exact inputs; a bfloat16 output adds one rounding of 2^-8 of itself.
   const double u = std::ldexp(1.0, -24);
   torch::manual_seed(8);
-  for (auto [bits, group] : {std::pair<int, int64_t>{4, 32}, {8, 32}, {8, 16}})
-    for (bool half : {true, false})
-      for (int64_t rows : {1, 2, 3, 5, 10, 16})
-        for (int64_t in : {32, 64, 576})
-          for (int64_t out : {1, 4, 5, 33, 96}) {
-            INFO(bits << " bits, groups of " << group << ", half " << half << ", rows " << rows << " in " << in
-                      << " out " << out);
-            RandomGrouped g(bits, half, out, in, group);
-            auto w = g.exact();
-            const double n = static_cast<double>(in) + 1, gamma = n * u / (1 - n * u);
-            for (bool bf16_x : {false, true}) {
-              auto x = torch::randn({rows, in});
-              if (bf16_x) x = x.to(torch::kBFloat16).to(torch::kFloat32);
-              auto ref = torch::matmul(x.to(torch::kDouble), w.t());
-              auto bound = torch::matmul(x.abs().to(torch::kDouble), w.abs().t()) * gamma;
-              auto y = torch::full({rows, out}, NAN);
-              if (bf16_x) {
-                auto xb = x.to(torch::kBFloat16);
-                const auto* xp = reinterpret_cast<const uint16_t*>(xb.data_ptr());
-                REQUIRE(model::gemv_grouped(xp, rows, g.w, y.data_ptr<float>()));
-                auto yb = torch::empty({rows, out}, torch::kBFloat16);
-                REQUIRE(model::gemv_grouped(xp, rows, g.w, reinterpret_cast<uint16_t*>(yb.data_ptr())));
-                // The bfloat16 output is the float32 one rounded as libtorch rounds.
-                CHECK(torch::equal(yb, y.to(torch::kBFloat16)));
-              } else {
-                REQUIRE(model::gemv_grouped(x.data_ptr<float>(), rows, g.w, y.data_ptr<float>()));
-              }
-              CHECK(((y.to(torch::kDouble) - ref).abs() <= bound).all().item<bool>());
-              CHECK(torch::isfinite(y).all().item<bool>());
+  for (const auto& [bits, group, form] : grouped_forms())
+    for (int64_t rows : {1, 2, 3, 5, 10, 16})
+      for (int64_t in : form == ScaleForm::kHalf || form == ScaleForm::kFloat ? std::vector<int64_t>{32, 64, 576}
+                                                                              : std::vector<int64_t>{256, 768})
+        for (int64_t out : {1, 4, 5, 33, 96}) {
+          INFO(bits << " bits, groups of " << group << ", scales " << static_cast<int>(form) << ", rows " << rows
+                    << " in " << in << " out " << out);
+          RandomGrouped g(bits, form, out, in, group);
+          auto w = g.exact();
+          const double n = static_cast<double>(in) + 1, gamma = n * u / (1 - n * u);
+          for (bool bf16_x : {false, true}) {
+            auto x = torch::randn({rows, in});
+            if (bf16_x) x = x.to(torch::kBFloat16).to(torch::kFloat32);
+            auto ref = torch::matmul(x.to(torch::kDouble), w.t());
+            auto bound = torch::matmul(x.abs().to(torch::kDouble), w.abs().t()) * gamma;
+            auto y = torch::full({rows, out}, NAN);
+            if (bf16_x) {
+              auto xb = x.to(torch::kBFloat16);
+              const auto* xp = reinterpret_cast<const uint16_t*>(xb.data_ptr());
+              REQUIRE(model::gemv_grouped(xp, rows, g.w, y.data_ptr<float>()));
+              auto yb = torch::empty({rows, out}, torch::kBFloat16);
+              REQUIRE(model::gemv_grouped(xp, rows, g.w, reinterpret_cast<uint16_t*>(yb.data_ptr())));
+              // The bfloat16 output is the float32 one rounded as libtorch rounds.
+              CHECK(torch::equal(yb, y.to(torch::kBFloat16)));
+            } else {
+              REQUIRE(model::gemv_grouped(x.data_ptr<float>(), rows, g.w, y.data_ptr<float>()));
             }
+            CHECK(((y.to(torch::kDouble) - ref).abs() <= bound).all().item<bool>());
+            CHECK(torch::isfinite(y).all().item<bool>());
           }
+        }
   float x = 1, y = 0;
-  RandomGrouped g(4, true, 1, 32);
+  RandomGrouped g(4, ScaleForm::kHalf, 1, 32);
   CHECK_FALSE(model::gemv_grouped(&x, model::kGemvMaxRows + 1, g.w, &y));
   CHECK_FALSE(model::gemv_grouped(&x, 0, g.w, &y));
 }
 
 TEST_CASE("dequantize_grouped gives scale * q + offset rounded once, in float32 and bfloat16") {
   torch::manual_seed(9);
-  for (auto [bits, group] : {std::pair<int, int64_t>{4, 32}, {8, 32}, {8, 16}})
-    for (bool half : {true, false}) {
-      INFO(bits << " bits, groups of " << group << ", half " << half);
-      RandomGrouped g(bits, half, 37, 96, group);
-      // Rounding the exact float64 value to float32 is the one rounding a fused multiply-add makes.
-      auto want = g.exact().to(torch::kFloat32);
-      auto f = torch::empty({37, 96});
-      model::dequantize_grouped(g.w, 0, 37, f.data_ptr<float>());
-      CHECK(torch::equal(f, want));
-      auto tail = torch::empty({7, 96});
-      model::dequantize_grouped(g.w, 30, 37, tail.data_ptr<float>());
-      CHECK(torch::equal(tail, want.narrow(0, 30, 7)));
-      auto b = torch::empty({37, 96}, torch::kBFloat16);
-      model::dequantize_grouped(g.w, 0, 37, b.data_ptr<c10::BFloat16>());
-      CHECK(torch::equal(b, want.to(torch::kBFloat16)));
-    }
+  for (const auto& [bits, group, form] : grouped_forms()) {
+    INFO(bits << " bits, groups of " << group << ", scales " << static_cast<int>(form));
+    const int64_t in = form == ScaleForm::kHalf || form == ScaleForm::kFloat ? 96 : 512;
+    RandomGrouped g(bits, form, 37, in, group);
+    // Rounding the exact float64 value to float32 is the one rounding a fused multiply-add makes.
+    auto want = g.exact().to(torch::kFloat32);
+    auto f = torch::empty({37, in});
+    model::dequantize_grouped(g.w, 0, 37, f.data_ptr<float>());
+    CHECK(torch::equal(f, want));
+    auto tail = torch::empty({7, in});
+    model::dequantize_grouped(g.w, 30, 37, tail.data_ptr<float>());
+    CHECK(torch::equal(tail, want.narrow(0, 30, 7)));
+    auto b = torch::empty({37, in}, torch::kBFloat16);
+    model::dequantize_grouped(g.w, 0, 37, b.data_ptr<c10::BFloat16>());
+    CHECK(torch::equal(b, want.to(torch::kBFloat16)));
+  }
 }

@@ -90,17 +90,15 @@ TEST_CASE("quantized GGUF architectures: native weights compute what the expande
       };
       auto fl = load(WeightFormat::kFloat);
       auto native = load(WeightFormat::kNative);
-      // The blocks stayed blocks. Native holds about the file's own tensor bytes: 4-bit codes for
-      // Q4_1 at the file's 5 bits, 8-bit codes for the first layer's Q5_0/Q5_1 at 5.5-6 bits, the
-      // embedding rows left in the file; expanding any layer to 32 bits passes 1.3x. The K-type file
-      // (llama_kquants) is held as 8-bit codes with float32 scales per 16 for the mixed q/k/v and
-      // gate/up (12 bits against the file's 2.6-6.6; measured 2.35x), where expanding even its
-      // smallest projection to 32 bits passes 2.5x.
-      const bool kquants = name.size() > 8 && name.substr(name.size() - 8) == "_kquants";
+      // The blocks stayed blocks. Native holds about the file's own tensor bytes, within the issue's
+      // 1.2x: codes at the file's bits, float16 or two-level scales, the embedding rows left in the
+      // file (observed 0.79-1.03x; 1.16x for llama_kquants, whose fused q/k/v and gate/up mix two
+      // K types each and meet in the wider). Expanding any one layer to 32 bits passes 1.2x (the
+      // float load is 4-6x).
       const double file_bytes = entry["q_tensor_bytes"].get<double>();
       INFO("native " << native->weight_bytes() << " B, float " << fl->weight_bytes() << " B, file tensors "
                      << file_bytes << " B");
-      CHECK(static_cast<double>(native->weight_bytes()) < (kquants ? 2.5 : 1.3) * file_bytes);
+      CHECK(static_cast<double>(native->weight_bytes()) < 1.2 * file_bytes);
       auto f32 = logits(*fl), nat = logits(*native);
       REQUIRE(f32.size(0) == T);
       INFO("max |native - float32| " << max_abs_diff(nat, f32) << " over logits of scale " << f32.abs().max().item<double>());

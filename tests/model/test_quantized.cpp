@@ -17,28 +17,45 @@ using breadth::test::to_ids;
 
 namespace {
 
-// Q4_0/Q4_1/Q8_0-like groups. `half`: scales and offsets that are float16 values, as a GGUF's are
-// (the projection then stores them in float16); otherwise arbitrary float32 (Q4_K's products).
-// `group` 16: Q6_K-like (8 bits, a scale per 16).
-model::GroupQuantized random_groups(int bits, int64_t n, int64_t k, uint64_t seed, bool half = true,
+// How random_groups makes its scales: float16 values per group as Q4_0/Q4_1/Q5_x/Q8_0 store them
+// (the projection keeps them in float16), arbitrary float32 per group, or a K type's two levels
+// (half-valued floats per 256 elements times signed bytes per group) with offsets of their own
+// (Q4_K, Q5_K, Q2_K) or fixed multiples of the scales (Q6_K, Q3_K).
+enum class Scales { kHalf, kFloat, kFactored, kFactoredShared };
+
+// Random codes of `bits` (2..6: unsigned; 8: int8) with a scale and offset per `group` elements.
+model::GroupQuantized random_groups(int bits, int64_t n, int64_t k, uint64_t seed, Scales scales = Scales::kHalf,
                                     int64_t group = 32) {
   torch::manual_seed(seed);
   model::GroupQuantized g;
   g.bits = bits;
   g.group = group;
-  if (bits == 4) {
-    g.q = torch::randint(0, 16, {n, k}, torch::kUInt8);
-    g.scale = torch::rand({n, k / group}) * 0.02 + 1e-3;
-    g.offset = -8.0 * g.scale + torch::randn({n, k / group}) * 0.01;
+  const int64_t groups = k / group;
+  if (bits < 8) {
+    g.q = torch::randint(0, 1 << bits, {n, k}, torch::kUInt8);
+    g.scale = torch::rand({n, groups}) * 0.02 + 1e-3;
+    g.offset = -8.0 * g.scale + torch::randn({n, groups}) * 0.01;
     g.offset.narrow(0, 0, n / 4).copy_(-8.0 * g.scale.narrow(0, 0, n / 4));  // Q4_0's rows
   } else {
     g.q = torch::randint(-128, 128, {n, k}, torch::kInt8);
-    g.scale = torch::rand({n, k / group}) * 2e-3 + 1e-4;
-    g.offset = torch::zeros({n, k / group});
+    g.scale = torch::rand({n, groups}) * 2e-3 + 1e-4;
+    g.offset = torch::zeros({n, groups});
   }
-  if (half) {
+  if (scales == Scales::kHalf) {
     g.scale = g.scale.to(torch::kHalf).to(torch::kFloat32);
     g.offset = g.offset.to(torch::kHalf).to(torch::kFloat32);
+  } else if (scales != Scales::kFloat) {
+    const int64_t supers = k / 256;
+    const bool shared = scales == Scales::kFactoredShared;
+    g.super_scale = (torch::rand({n, supers}) * 1e-3 + 1e-4).to(torch::kHalf).to(torch::kFloat32);
+    g.sub_scale = torch::randint(shared ? -32 : 0, 64, {n, groups}, torch::kInt8);
+    // Q6_K's offset -32 d sc shares sc; Q4_K's -dmin m has its own m.
+    g.super_offset = shared ? -32.0 * g.super_scale
+                            : -(torch::rand({n, supers}) * 1e-2).to(torch::kHalf).to(torch::kFloat32);
+    if (!shared) g.sub_offset = torch::randint(0, 64, {n, groups}, torch::kInt8);
+    const auto& sub_offset = shared ? g.sub_scale : g.sub_offset;
+    g.scale = g.super_scale.repeat_interleave(256 / group, 1) * g.sub_scale.to(torch::kFloat32);
+    g.offset = g.super_offset.repeat_interleave(256 / group, 1) * sub_offset.to(torch::kFloat32);
   }
   return g;
 }
@@ -81,51 +98,79 @@ TEST_CASE("grouped projections equal dequantize-then-multiply within the float32
   // bfloat16 activations: the same plus the output's rounding to bfloat16 (2^-8 of it) and, for a
   // prompt, the weights' rounding to bfloat16 (what expanding them to a bfloat16 model does).
   const double u = std::ldexp(1.0, -24), ub = std::ldexp(1.0, -8);
-  for (auto [bits, group] : {std::pair<int, int64_t>{4, 32}, {8, 32}, {8, 16}})
-    for (bool half : {true, false})
-      for (auto [n, k] : {std::pair<int64_t, int64_t>{48, 64}, {50, 576}, {1040, 4096}}) {
-        auto g = random_groups(bits, n, k, 11 + static_cast<uint64_t>(bits), half, group);
-        auto bias = torch::randn({n});
-        auto p = model::Projection::grouped(g, bias);
-        CHECK(p.quantized());
-        auto w = exact_weight(g);
-        const double kk = static_cast<double>(k) + 1, gamma = kk * u / (1 - kk * u);
-        for (int64_t rows : {1, 3, 10, 16, 17, 40}) {
-          INFO(bits << " bits, groups of " << group << ", half " << half << ", N " << n << ", K " << k << ", rows "
-                     << rows);
-          auto x = torch::randn({rows, 1, k});  // any leading shape
-          auto y = p(x);
-          REQUIRE(y.sizes() == torch::IntArrayRef({rows, 1, n}));
-          CHECK(y.scalar_type() == torch::kFloat32);
-          auto x64 = x.reshape({rows, k}).to(torch::kDouble);
-          auto want = torch::matmul(x64, w.t()) + bias.to(torch::kDouble);
-          auto mass = torch::matmul(x64.abs(), w.abs().t());
-          auto err = (y.reshape({rows, n}).to(torch::kDouble) - want).abs();
-          auto bound = gamma * mass + std::ldexp(1.0, -23) * want.abs();
-          INFO("worst err / bound: " << (err / bound).max().item<double>());
-          CHECK((err <= bound).all().item<bool>());
+  struct Form {
+    int bits;
+    int64_t group;
+    Scales scales;
+  };
+  // The GGUF types' forms (Q4_0/Q4_1, Q8_0, Q5_0/Q5_1, Q4_K, Q5_K, Q6_K, Q3_K, Q2_K), float32 scales
+  // (what a mix of forms without two levels falls back to), and a cat_rows mix (Q5_K beside Q6_K).
+  const std::vector<Form> forms{
+      {4, 32, Scales::kHalf},     {8, 32, Scales::kHalf},           {5, 32, Scales::kHalf},
+      {4, 32, Scales::kFactored}, {5, 32, Scales::kFactored},       {6, 16, Scales::kFactoredShared},
+      {3, 16, Scales::kFactoredShared}, {2, 16, Scales::kFactored}, {4, 32, Scales::kFloat},
+      {8, 16, Scales::kFloat},    {6, 16, Scales::kFactored}};
+  for (const auto& [bits, group, scales] : forms) {
+    // Sizes whose K is not a multiple of 256 for the forms that allow them (the K types' is).
+    const bool two_level = scales == Scales::kFactored || scales == Scales::kFactoredShared;
+    for (auto [n, k] : two_level ? std::vector<std::pair<int64_t, int64_t>>{{48, 256}, {50, 768}, {1040, 4096}}
+                                 : std::vector<std::pair<int64_t, int64_t>>{{48, 64}, {50, 576}, {1040, 4096}}) {
+      auto g = random_groups(bits, n, k, 11 + static_cast<uint64_t>(bits), scales, group);
+      auto bias = torch::randn({n});
+      auto p = model::Projection::grouped(g, bias);
+      CHECK(p.quantized());
+      auto w = exact_weight(g);
+      const double kk = static_cast<double>(k) + 1, gamma = kk * u / (1 - kk * u);
+      for (int64_t rows : {1, 3, 10, 16, 17, 40}) {
+        INFO(bits << " bits, groups of " << group << ", scales " << static_cast<int>(scales) << ", N " << n << ", K "
+                   << k << ", rows " << rows);
+        auto x = torch::randn({rows, 1, k});  // any leading shape
+        auto y = p(x);
+        REQUIRE(y.sizes() == torch::IntArrayRef({rows, 1, n}));
+        CHECK(y.scalar_type() == torch::kFloat32);
+        auto x64 = x.reshape({rows, k}).to(torch::kDouble);
+        auto want = torch::matmul(x64, w.t()) + bias.to(torch::kDouble);
+        auto mass = torch::matmul(x64.abs(), w.abs().t());
+        auto err = (y.reshape({rows, n}).to(torch::kDouble) - want).abs();
+        auto bound = gamma * mass + std::ldexp(1.0, -23) * want.abs();
+        INFO("worst err / bound: " << (err / bound).max().item<double>());
+        CHECK((err <= bound).all().item<bool>());
 
-          auto xb = x.to(torch::kBFloat16);
-          auto yb = p(xb);
-          CHECK(yb.scalar_type() == torch::kBFloat16);
-          auto xb64 = xb.reshape({rows, k}).to(torch::kDouble);
-          auto want_b = torch::matmul(xb64, w.t()) + bias.to(torch::kDouble);
-          auto mass_b = torch::matmul(xb64.abs(), w.abs().t());
-          auto err_b = (yb.reshape({rows, n}).to(torch::kDouble) - want_b).abs();
-          auto bound_b = (gamma + ub) * mass_b + 2 * ub * want_b.abs() + ub * bias.abs().to(torch::kDouble);
-          CHECK((err_b <= bound_b).all().item<bool>());
-        }
+        auto xb = x.to(torch::kBFloat16);
+        auto yb = p(xb);
+        CHECK(yb.scalar_type() == torch::kBFloat16);
+        auto xb64 = xb.reshape({rows, k}).to(torch::kDouble);
+        auto want_b = torch::matmul(xb64, w.t()) + bias.to(torch::kDouble);
+        auto mass_b = torch::matmul(xb64.abs(), w.abs().t());
+        auto err_b = (yb.reshape({rows, n}).to(torch::kDouble) - want_b).abs();
+        auto bound_b = (gamma + ub) * mass_b + 2 * ub * want_b.abs() + ub * bias.abs().to(torch::kDouble);
+        CHECK((err_b <= bound_b).all().item<bool>());
       }
-  // Memory: a 4-bit group is 16 bytes of codes plus a float16 scale and offset (5 bits a weight).
-  auto g = random_groups(4, 64, 256, 3);
-  CHECK(model::Projection::grouped(g).weight_bytes() == 64 * 256 / 2 + 2 * 2 * 64 * 8);
-  CHECK(model::Projection::grouped(random_groups(4, 64, 256, 3, false)).weight_bytes() ==
-        64 * 256 / 2 + 2 * 4 * 64 * 8);
-  // Inputs that are not whole chunks of 32, and 4-bit groups of 16, are refused.
+    }
+  }
+  // Memory, bits a weight: codes (4 bits as nibbles, 6 as a nibble and two bit planes), and a
+  // float16 scale and offset per 32 (1 bit), float32 ones (2 bits), or two levels: a byte per
+  // group for the scale and one for the offset unless it is shared, and two floats per 256.
+  auto bytes = [](int bits, Scales s, int64_t group) {
+    return model::Projection::grouped(random_groups(bits, 64, 256, 3, s, group)).weight_bytes();
+  };
+  CHECK(bytes(4, Scales::kHalf, 32) == 64 * 256 / 2 + 2 * 2 * 64 * 8);
+  CHECK(bytes(4, Scales::kFloat, 32) == 64 * 256 / 2 + 2 * 4 * 64 * 8);
+  CHECK(bytes(4, Scales::kFactored, 32) == 64 * 256 / 2 + 2 * 64 * 8 + 2 * 4 * 64);        // Q4_K: 4.75 bits
+  CHECK(bytes(6, Scales::kFactoredShared, 16) == 64 * 256 * 6 / 8 + 64 * 16 + 2 * 4 * 64);  // Q6_K: 6.75 bits
+  CHECK(bytes(2, Scales::kFactored, 16) == 64 * 256 / 4 + 2 * 64 * 16 + 2 * 4 * 64);        // Q2_K: 3.25 bits
+  // Inputs that are not whole chunks of 32, 7-bit codes and groups of 64 are refused.
   auto odd = random_groups(4, 16, 64, 1);
   odd.q = odd.q.narrow(1, 0, 48);
   CHECK_THROWS_AS(model::Projection::grouped(odd), InvalidArgument);
-  CHECK_THROWS_AS(model::Projection::grouped(random_groups(4, 16, 64, 1, true, 16)), InvalidArgument);
+  auto seven = random_groups(4, 16, 64, 1);
+  seven.bits = 7;
+  CHECK_THROWS_AS(model::Projection::grouped(seven), InvalidArgument);
+  auto wide = random_groups(4, 16, 64, 1);
+  wide.group = 64;
+  wide.scale = wide.scale.narrow(1, 0, 1);
+  wide.offset = wide.offset.narrow(1, 0, 1);
+  CHECK_THROWS_AS(model::Projection::grouped(wide), InvalidArgument);
 }
 
 TEST_CASE("SmolLM2 GGUF with native weights computes what the float32 weights compute",
@@ -189,20 +234,35 @@ TEST_CASE("SmolLM2 GGUF with native weights in bfloat16", "[model][quantized][gg
 }
 
 TEST_CASE("cat_rows meets parts of different forms in the widest, without loss", "[model][quantized]") {
-  // A Q4_K_M layer: 4-bit q and k (a scale per 32) beside an 8-bit v with a scale per 16.
-  auto q = random_groups(4, 32, 64, 21), k = random_groups(4, 16, 64, 22);
-  auto v = random_groups(8, 16, 64, 23, true, 16);
+  // A Q4_K_M layer: Q4_K q and k (4 bits, a scale per 32) beside a Q6_K v (6 bits, a scale per 16,
+  // offsets sharing the scales' bytes): one 6-bit form with groups of 16 and two-level scales.
+  auto q = random_groups(4, 32, 256, 21, Scales::kFactored), k = random_groups(4, 16, 256, 22, Scales::kFactored);
+  auto v = random_groups(6, 16, 256, 23, Scales::kFactoredShared, 16);
   auto all = model::cat_rows({q, k, v});
   REQUIRE(all.has_value());
-  CHECK(all->bits == 8);
+  CHECK(all->bits == 6);
   CHECK(all->group == 16);
+  CHECK(all->factored());
+  CHECK(all->sub_offset.defined());
   CHECK(torch::equal(all->dequantize(), torch::cat({q.dequantize(), k.dequantize(), v.dequantize()})));
-  // ... and runs as one projection, within the float32 bound of the first test case (K = 64).
-  auto x = torch::randn({3, 64}).to(torch::kDouble);
+  // ... whose two levels give the same scales and offsets ...
+  CHECK(torch::equal(all->super_scale.repeat_interleave(16, 1) * all->sub_scale.to(torch::kFloat32), all->scale));
+  CHECK(torch::equal(all->super_offset.repeat_interleave(16, 1) * all->sub_offset.to(torch::kFloat32), all->offset));
+  // ... and runs as one projection, within the float32 bound of the first test case (K = 256), at
+  // about the bytes of the parts (6 bits a weight and a byte per 16 for scale and offset).
+  auto x = torch::randn({3, 256}).to(torch::kDouble);
   auto w = torch::cat({exact_weight(q), exact_weight(k), exact_weight(v)});
-  auto got = model::Projection::grouped(*all)(x.to(torch::kFloat32)).to(torch::kDouble);
-  const double gamma = 65 * std::ldexp(1.0, -24) / (1 - 65 * std::ldexp(1.0, -24));
+  const auto p = model::Projection::grouped(*all);
+  CHECK(p.weight_bytes() == 64 * 256 * 6 / 8 + 2 * 64 * 16 + 2 * 4 * 64);
+  auto got = p(x.to(torch::kFloat32)).to(torch::kDouble);
+  const double gamma = 257 * std::ldexp(1.0, -24) / (1 - 257 * std::ldexp(1.0, -24));
   CHECK(((got - torch::matmul(x, w.t())).abs() <= gamma * torch::matmul(x.abs(), w.abs().t())).all().item<bool>());
+  // A part without two levels (Q8_0's half scales) makes the whole 8 bits with plain scales.
+  auto mixed = model::cat_rows({q, random_groups(8, 16, 256, 25)});
+  REQUIRE(mixed.has_value());
+  CHECK(mixed->bits == 8);
+  CHECK_FALSE(mixed->factored());
+  CHECK(torch::equal(mixed->dequantize(), torch::cat({q.dequantize(), random_groups(8, 16, 256, 25).dequantize()})));
   // Different K cannot be stacked.
   CHECK_FALSE(model::cat_rows({q, random_groups(4, 16, 96, 24)}).has_value());
 }
