@@ -7,6 +7,9 @@
 #      LLAMA_CPP_PYTHON_VERSION (0.3.36), BREADTH_PYTHON (the venv's python, for pip download).
 # The same GGUF runs as shipped (its Q4_1/Q8_0 blocks: impl "llama.cpp", weights "native") and as
 # F32/BF16 files made from it with llama-quantize (weights "float", like breadth's --weights float).
+# QUANTS ("Q4_K_M Q6_K"): other llama.cpp file types, made with llama-quantize from the F32 file
+# (from float32 weights, as a release's files are made), each run as shipped (weights "native" with
+# "file_type" set); run.sh runs breadth on the same files.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -36,11 +39,18 @@ fi
 
 # One GGUF per precision, made once from the shipped file.
 declare -A files=([native]="$model")
+quants="${QUANTS-Q4_K_M Q6_K}"
+[ -n "$quants" ] && case " $dtypes " in *" float32 "*) ;; *) dtypes="$dtypes float32" ;; esac
 for dt in $dtypes; do
   case "$dt" in float32) t=F32 ;; bfloat16) t=BF16 ;; *) echo "unknown dtype $dt" >&2; exit 2 ;; esac
   f="$cache/$(basename "$model" .gguf)-$t.gguf"
   [ -f "$f" ] || "$bin/llama-quantize" --allow-requantize "$model" "$f" "$t" >/dev/null 2>&1
   files[$dt]="$f"
+done
+for q in $quants; do
+  f="$cache/$(basename "$model" .gguf)-$q.gguf"
+  [ -f "$f" ] || "$bin/llama-quantize" "${files[float32]}" "$f" "$q" >/dev/null 2>&1
+  files[$q]="$f"
 done
 
 # llama-batched-bench: prompt and generation speed for each number of parallel sequences (-npl), the
@@ -57,9 +67,10 @@ key, prompt, new, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int
 rows = [json.loads(l) for l in sys.stdin if l.strip().startswith("{")]
 for pl in sorted({r["pl"] for r in rows}):
     rs = [r for r in rows if r["pl"] == pl]
-    dtype, weights = ("float32", "native") if key == "native" else (key, "float")
+    file_type = key if key not in ("native", "float32", "bfloat16") else None
+    dtype, weights = ("float32", "native") if key == "native" or file_type else (key, "float")
     print(json.dumps({"kind": "run", "impl": "llama.cpp", "dtype": dtype, "weights": weights, "batch": pl,
-                      "prompt": prompt, "new": new, "threads": threads,
+                      "file_type": file_type, "prompt": prompt, "new": new, "threads": threads,
                       "prefill_tok_s": statistics.median(r["speed_pp"] for r in rs),
                       "decode_tok_s": statistics.median(r["speed_tg"] for r in rs)}))
 ' "$key" "$prompt" "$new" "$threads"

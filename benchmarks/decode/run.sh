@@ -5,7 +5,9 @@
 # cannot do; and llama.cpp on the same file and on F32/BF16 files made from it (llamacpp.sh, which
 # builds it once into ~/.cache/breadth/llama.cpp; LLAMACPP=0 leaves it out).
 #   benchmarks/decode/run.sh BUILD_DIR [MODEL.gguf]
-# Env: THREADS (2), PROMPT (128), NEW (64), REPEATS (3), BATCHES (1,10), DTYPES ("float32 bfloat16").
+# Env: THREADS (2), PROMPT (128), NEW (64), REPEATS (3), BATCHES (1,10), DTYPES ("float32 bfloat16"),
+#      QUANTS ("Q4_K_M Q6_K": llama.cpp file types made from the model's F32 file by llamacpp.sh, run
+#      by breadth --weights native and by llama.cpp; needs LLAMACPP on).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -32,7 +34,18 @@ for dt in $dtypes; do
 done
 if [ "${LLAMACPP:-1}" != 0 ]; then
   THREADS="$threads" PROMPT="$prompt" NEW="$new" REPEATS="$repeats" BATCHES="$batches" DTYPES="$dtypes" \
-    BREADTH_PYTHON="$py" bash "$here/llamacpp.sh" "$model" | tee -a "$out"
+    BREADTH_PYTHON="$py" QUANTS="${QUANTS-Q4_K_M Q6_K}" bash "$here/llamacpp.sh" "$model" | tee -a "$out"
+  # The other file types llamacpp.sh made, through breadth's native path, tagged with their type.
+  for q in ${QUANTS-Q4_K_M Q6_K}; do
+    f="${BREADTH_CACHE:-$HOME/.cache/breadth}/llama.cpp/$(basename "$model" .gguf)-$q.gguf"
+    "$bin" "$f" --dtype float32 --weights native --batches "$batches" --prompt "$prompt" --new "$new" \
+           --repeats "$repeats" --threads "$threads" |
+      "$py" -c 'import json, sys
+for l in sys.stdin:
+    r = json.loads(l) if l.startswith("{") else None
+    if r: r["file_type"] = sys.argv[1]; r["file_mib"] = float(sys.argv[2]) / 2**20
+    print(json.dumps(r) if r else l, end="\n" if r else "")' "$q" "$(stat -c %s "$f")" | tee -a "$out"
+  done
 fi
 echo
 echo "SmolLM2-135M, prompt $prompt tokens, $new decode steps, $threads threads, median of $repeats runs:"

@@ -4,7 +4,10 @@ import sys
 
 rows = [json.loads(l) for l in sys.stdin if l.strip().startswith("{")]
 bw = next((r for r in rows if r["kind"] == "bandwidth"), None)
-runs = {(r["impl"], r["dtype"], r.get("weights", "float"), r["batch"]): r for r in rows if r["kind"] == "run"}
+runs = {(r["impl"], r["dtype"], r.get("weights", "float"), r["batch"]): r
+        for r in rows if r["kind"] == "run" and not r.get("file_type")}
+# Other llama.cpp file types made from the same weights (QUANTS), each side on its blocks.
+typed = {(r["impl"], r["file_type"], r["batch"]): r for r in rows if r["kind"] == "run" and r.get("file_type")}
 params = next((r["params"] for r in rows if r.get("params")), None)
 
 
@@ -49,3 +52,13 @@ if bw and params:
         print(f"Decode bound at batch 1, {dtype}: {params / 1e6:.0f}M weights x {size} B = "
               f"{params * size / 1e6:.0f} MB per token -> {bound:.1f} tok/s at the read bandwidth; "
               f"breadth reaches {b['decode_tok_s']:.1f} tok/s ({100 * b['decode_tok_s'] / bound:.0f}% of the bound).")
+
+if typed:
+    print()
+    print("| file type | batch | phase | breadth tok/s | llama.cpp tok/s | breadth / llama.cpp | breadth resident MiB | file MiB |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for ft, batch in sorted({(k[1], k[2]) for k in typed if k[0] == "breadth"}):
+        b, l = typed[("breadth", ft, batch)], typed.get(("llama.cpp", ft, batch))
+        for phase, key in (("prefill", "prefill_tok_s"), ("decode", "decode_tok_s")):
+            print(f"| {ft} | {batch} | {phase} | {cell(b, key)} | {cell(l, key)} | {ratio(b, l, key)} | "
+                  f"{b.get('model_resident_mib', float('nan')):.1f} | {b.get('file_mib', float('nan')):.1f} |")
