@@ -85,10 +85,14 @@ fuzz: setup
 	cmake --build build-fuzz -j $(JOBS) --target breadth_fuzz_all
 	cd build-fuzz && ctest --output-on-failure -L libfuzzer
 
-# The CUDA code paths must compile and link on a machine without a GPU.
+# The CUDA code paths must compile and link on a machine without a GPU: everything but the tests,
+# and the tests labelled "gpu" (run them with `ctest -L gpu` in build-cuda on a machine with one).
+CUDA_TESTS := test_model_quantized_gpu test_baco_two_devices
 cuda-check: setup
 	cmake -S . -B build-cuda $(GENERATOR) -DBREADTH_CUDA=ON -DBREADTH_BUILD_TESTS=OFF $(CMAKE_ARGS)
 	cmake --build build-cuda -j $(JOBS)
+	cmake -S . -B build-cuda -DBREADTH_BUILD_TESTS=ON
+	cmake --build build-cuda -j $(JOBS) --target $(CUDA_TESTS)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan build-fuzz build-cuda

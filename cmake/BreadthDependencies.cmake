@@ -19,6 +19,13 @@ if(NOT BREADTH_CUDA)
   set(USE_CUDA OFF CACHE BOOL "" FORCE)
   set(CAFFE2_USE_CUDNN OFF CACHE BOOL "" FORCE)
 endif()
+if(BREADTH_CUDA AND NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  # Without a GPU to detect, libtorch's CMake would ask nvcc for its old default list, whose
+  # compute_50 CUDA 13 no longer compiles. breadth's own kernels (lib/**/*.cu) for A100 and H100,
+  # and PTX that newer GPUs compile at load; -DTORCH_CUDA_ARCH_LIST=... (or the environment
+  # variable) picks others.
+  set(TORCH_CUDA_ARCH_LIST "8.0;9.0+PTX")
+endif()
 find_package(Torch REQUIRED)
 # TorchConfig puts -D_GLIBCXX_USE_CXX11_ABI and friends into TORCH_CXX_FLAGS.
 separate_arguments(_torch_flags UNIX_COMMAND "${TORCH_CXX_FLAGS}")

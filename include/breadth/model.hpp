@@ -20,9 +20,11 @@ namespace breadth {
 enum class WeightFormat {
   /// As the file stores them where breadth has a kernel for the format: Q4_0, Q4_1, Q5_0, Q5_1,
   /// Q8_0 and Q2_K..Q6_K projections keep their integer codes and group scales, and compute in
-  /// float32 what the expanded weights compute (each weight made as expanding makes it); a quantized
-  /// embedding table stays in the mapped file and is decoded a row per token. CPU only; every other
-  /// type, and every weight on CUDA, is expanded to `dtype` (docs/runtime.md, "Quantized weights").
+  /// float32 what the expanded weights compute (each weight made as expanding makes it), at about
+  /// the file's bytes; on the CPU a quantized embedding table stays in the mapped file and is decoded
+  /// a row per token. On the CPU, and on CUDA in a CUDA build (there the embedding table is
+  /// expanded; not yet run on a GPU); every other type, and every weight on other devices, is
+  /// expanded to `dtype` (docs/runtime.md, "Quantized weights").
   kNative,
   /// Every weight expanded to `dtype` at load (the reference the native path is checked against).
   kFloat,

@@ -17,6 +17,15 @@ namespace breadth::model {
 
 namespace {
 
+// Whether this build has breadth's CUDA kernels (BREADTH_CUDA=ON).
+constexpr bool cuda_build() {
+#ifdef BREADTH_WITH_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
 using torch::indexing::Slice;
 
 struct Norm {
@@ -47,8 +56,10 @@ class Decoder final : public CausalLM {
  public:
   Decoder(ArchConfig arch, const WeightSource& src, const ModelOptions& opt, std::string tok_path)
       : arch_(std::move(arch)), device_(opt.device), dtype_(opt.dtype),
-        // The grouped kernels are CPU ones (lib/model/gemv_grouped.cpp); on CUDA every weight is expanded.
-        native_(opt.weights == WeightFormat::kNative && opt.device.is_cpu()),
+        // The grouped kernels run on the CPU (gemv_grouped.cpp) and, in a CUDA build, on CUDA
+        // devices (gemv_grouped.cu); elsewhere every weight is expanded.
+        native_(opt.weights == WeightFormat::kNative &&
+                (opt.device.is_cpu() || (cuda_build() && opt.device.is_cuda()))),
         tokenizer_path_(std::move(tok_path)) {
     c10::InferenceMode guard;
     load(src);
@@ -143,7 +154,7 @@ std::optional<Projection> Decoder::grouped_projection(const WeightSource& src, c
   }
   auto all = cat_rows(parts);
   if (!all || all->q.size(1) % GroupedWeight::kChunk != 0) return std::nullopt;
-  return Projection::grouped(*all, std::move(bias));
+  return Projection::grouped(*all, std::move(bias), device_);
 }
 
 Projection Decoder::load_projection(const WeightSource& src, const Named& names, torch::Tensor bias) const {
@@ -167,9 +178,10 @@ void Decoder::load(const WeightSource& src) {
   const bool tied_head = !arch_.no_head && !arch_.classifier() && p.tie_embeddings;
   std::optional<Projection> tied;
   if (tied_head) tied = grouped_projection(src, {{embed_name, {p.vocab_size, H}}}, {});
-  if (native_) {
+  if (native_ && device_.is_cpu()) {
     // The table is read a few rows per step: decoded from the file unless a tied head needs it as
-    // a float matrix anyway.
+    // a float matrix anyway. (On a GPU it is expanded: decoding on the host would read the ids
+    // back each step, which a captured decode step cannot.)
     auto rows = src.has(embed_name) ? src.encoded_rows(embed_name) : nullptr;
     if (rows && rows->rows() == p.vocab_size && rows->cols() == H && (!tied_head || tied))
       embed_ = TokenEmbedding::encoded(std::move(rows), dtype_);

@@ -83,4 +83,15 @@ bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint1
 void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, float* out);
 void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, c10::BFloat16* out);
 
+/// The same two on a CUDA device (gemv_grouped.cu, built only with BREADTH_CUDA; callers check
+/// BREADTH_WITH_CUDA): x, y, out and w's arrays in that device's memory, launched on `stream` (a
+/// cudaStream_t) without waiting. Each weight and each float32 sum are made as on the CPU (the
+/// additions in another order). gemv_grouped_cuda returns false (launching nothing) when rows is
+/// outside [1, kGemvMaxRows], or when the launch failed. bfloat16 as bits, as above.
+bool gemv_grouped_cuda(const float* x, int64_t rows, const GroupedWeight& w, float* y, void* stream);
+bool gemv_grouped_cuda(const uint16_t* x, int64_t rows, const GroupedWeight& w, float* y, void* stream);
+bool gemv_grouped_cuda(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint16_t* y, void* stream);
+void dequantize_grouped_cuda(const GroupedWeight& w, int64_t begin, int64_t end, float* out, void* stream);
+void dequantize_grouped_cuda(const GroupedWeight& w, int64_t begin, int64_t end, uint16_t* out, void* stream);
+
 }  // namespace breadth::model

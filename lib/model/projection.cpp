@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <vector>
 
+#ifdef BREADTH_WITH_CUDA
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#endif
+
 #include "core/check.hpp"
 #include "model/gemv.hpp"
 
@@ -47,9 +52,46 @@ torch::Tensor pack_codes(const torch::Tensor& q, int bits) {
   return torch::cat(parts, 2).to(torch::kUInt8).reshape({n, chunks * 4 * bits}).contiguous();
 }
 
-// The most weight elements dequantized at once for a prompt (8 MiB in float32): large enough that
-// the multiplication runs at GEMM speed, small enough to stay near the caches.
+// The most weight elements dequantized at once for a prompt: on the CPU 8 MiB in float32, large
+// enough that the multiplication runs at GEMM speed, small enough to stay near the caches; on a GPU
+// 64 MiB (a whole projection of most models), from libtorch's caching allocator.
 constexpr int64_t kScratchElems = int64_t{1} << 21;
+constexpr int64_t kScratchElemsCuda = int64_t{1} << 24;
+
+// The grouped kernels of the weight's device: gemv_grouped.cpp's on the CPU, gemv_grouped.cu's on a
+// CUDA device (CUDA builds), launched on its current stream.
+class GroupedKernels {
+ public:
+  explicit GroupedKernels(const torch::Device& d) : cuda_(d.is_cuda()) {
+#ifdef BREADTH_WITH_CUDA
+    if (cuda_) stream_ = at::cuda::getCurrentCUDAStream(d.index()).stream();
+#endif
+  }
+  bool cuda() const { return cuda_; }
+  template <typename X, typename Y>
+  bool gemv(const X* x, int64_t rows, const GroupedWeight& w, Y* y) const {
+#ifdef BREADTH_WITH_CUDA
+    if (cuda_) return gemv_grouped_cuda(x, rows, w, y, stream_);
+#endif
+    return gemv_grouped(x, rows, w, y);
+  }
+  void dequantize(const GroupedWeight& w, int64_t begin, int64_t end, float* out) const {
+#ifdef BREADTH_WITH_CUDA
+    if (cuda_) return dequantize_grouped_cuda(w, begin, end, out, stream_);
+#endif
+    dequantize_grouped(w, begin, end, out);
+  }
+  void dequantize(const GroupedWeight& w, int64_t begin, int64_t end, c10::BFloat16* out) const {
+#ifdef BREADTH_WITH_CUDA
+    if (cuda_) return dequantize_grouped_cuda(w, begin, end, reinterpret_cast<uint16_t*>(out), stream_);
+#endif
+    dequantize_grouped(w, begin, end, out);
+  }
+
+ private:
+  bool cuda_;
+  void* stream_ = nullptr;
+};
 
 }  // namespace
 
@@ -62,7 +104,7 @@ Projection Projection::dense(torch::Tensor weight, torch::Tensor bias) {
   return l;
 }
 
-Projection Projection::grouped(const GroupQuantized& g, torch::Tensor bias) {
+Projection Projection::grouped(const GroupQuantized& g, torch::Tensor bias, const torch::Device& device) {
   const int64_t n = g.q.size(0), k = g.q.size(1);
   BREADTH_CHECK_ARG((g.bits >= 2 && g.bits <= 6) || g.bits == 8, "Projection::grouped: {} bits (2 to 6, or 8)",
                     g.bits);
@@ -93,6 +135,17 @@ Projection Projection::grouped(const GroupQuantized& g, torch::Tensor bias) {
     l.scale_ = g.scale.to(torch::kFloat32).contiguous();
     l.offset_ = g.offset.to(torch::kFloat32).contiguous();
   }
+  if (!device.is_cpu()) {
+#ifndef BREADTH_WITH_CUDA
+    fail<Unsupported>("Projection::grouped: device {} needs a CUDA build of breadth (-DBREADTH_CUDA=ON)",
+                      device.str());
+#endif
+    BREADTH_CHECK_ARG(device.is_cuda(), "Projection::grouped: grouped weights run on the CPU or CUDA, not {}",
+                      device.str());
+    for (torch::Tensor* t : {&l.codes_, &l.scale_, &l.offset_, &l.super_scale_, &l.super_offset_, &l.sub_scale_,
+                             &l.sub_offset_, &l.bias_})
+      if (t->defined()) *t = t->to(device);
+  }
   return l;
 }
 
@@ -117,7 +170,13 @@ GroupedWeight Projection::view() const {
 }
 
 torch::Tensor Projection::run_grouped(const torch::Tensor& x) const {
-  BREADTH_CHECK_ARG(x.is_cpu(), "a GGUF's grouped weights run on the CPU; input is on {}", x.device().str());
+  BREADTH_CHECK_ARG(x.device() == codes_.device(), "a GGUF's grouped weights are on {}; input is on {}",
+                    codes_.device().str(), x.device().str());
+#ifdef BREADTH_WITH_CUDA
+  std::optional<c10::cuda::CUDAGuard> on_device;
+  if (x.is_cuda()) on_device.emplace(x.device());
+#endif
+  const GroupedKernels kernels(x.device());
   auto shape = x.sizes().vec();
   shape.back() = out_;
   // bfloat16 activations stay bfloat16 (widened exactly in the kernel); any other dtype computes
@@ -136,27 +195,35 @@ torch::Tensor Projection::run_grouped(const torch::Tensor& x) const {
     if (ct == torch::kBFloat16 && !bias_.defined()) {
       // A bfloat16 model's projection without a bias: rounded to bfloat16 in the kernel.
       auto yb = torch::empty({rows, out_}, x2.options());
-      if (gemv_grouped(xb, rows, w, reinterpret_cast<uint16_t*>(yb.data_ptr()))) return yb.reshape(shape);
+      if (kernels.gemv(xb, rows, w, reinterpret_cast<uint16_t*>(yb.data_ptr()))) return yb.reshape(shape);
     } else {
       auto y = torch::empty({rows, out_}, x2.options().dtype(torch::kFloat32));
-      const bool ok = ct == torch::kBFloat16 ? gemv_grouped(xb, rows, w, y.data_ptr<float>())
-                                             : gemv_grouped(x2.data_ptr<float>(), rows, w, y.data_ptr<float>());
+      const bool ok = ct == torch::kBFloat16 ? kernels.gemv(xb, rows, w, y.data_ptr<float>())
+                                             : kernels.gemv(x2.data_ptr<float>(), rows, w, y.data_ptr<float>());
       if (ok) return finish(y);
     }
+    if (kernels.cuda()) fail<Error>("the grouped CUDA kernel failed to launch on {}", x.device().str());
   }
-  // Many rows (or a CPU without AVX-512): a slice of W's rows at a time, dequantized into this
-  // thread's scratch, then one GEMM for the slice.
-  thread_local std::vector<float> scratch;
-  const int64_t chunk = std::min(out_, std::max<int64_t>(16, kScratchElems / std::max<int64_t>(in_, 1) / 16 * 16));
-  scratch.resize(static_cast<size_t>(chunk * in_));
+  // Many rows (or a CPU without AVX-512): a slice of W's rows at a time, dequantized into scratch
+  // (this thread's on the CPU, the caching allocator's on a GPU), then one GEMM for the slice.
+  const int64_t most = kernels.cuda() ? kScratchElemsCuda : kScratchElems;
+  const int64_t chunk = std::min(out_, std::max<int64_t>(16, most / std::max<int64_t>(in_, 1) / 16 * 16));
+  thread_local std::vector<float> host_scratch;
+  torch::Tensor scratch;
+  if (kernels.cuda()) {
+    scratch = torch::empty({chunk, in_}, x2.options());
+  } else {
+    host_scratch.resize(static_cast<size_t>(chunk * in_));
+    scratch = torch::from_blob(host_scratch.data(), {chunk, in_}, x2.options());
+  }
   auto y = torch::empty({rows, out_}, x2.options());
   for (int64_t o = 0; o < out_; o += chunk) {
     const int64_t c = std::min(chunk, out_ - o);
-    auto wt = torch::from_blob(scratch.data(), {c, in_}, x2.options());
+    auto wt = scratch.narrow(0, 0, c);
     if (ct == torch::kBFloat16)
-      dequantize_grouped(w, o, o + c, reinterpret_cast<c10::BFloat16*>(scratch.data()));
+      kernels.dequantize(w, o, o + c, reinterpret_cast<c10::BFloat16*>(wt.data_ptr()));
     else
-      dequantize_grouped(w, o, o + c, scratch.data());
+      kernels.dequantize(w, o, o + c, wt.data_ptr<float>());
     if (c == out_)
       at::mm_out(y, x2, wt.t());
     else

@@ -25,8 +25,10 @@ class Projection {
   /// rows at a time (a decode step) run through gemv_grouped in float32 arithmetic; more rows
   /// (a prompt) dequantize a slice of the weight at a time into a per-thread scratch buffer and
   /// multiply it there. Either way the result is what the dequantized float weight would give, up
-  /// to the order of float32 additions. CPU only.
-  static Projection grouped(const GroupQuantized& g, torch::Tensor bias = {});
+  /// to the order of float32 additions. On the CPU, or on a CUDA device in a CUDA build
+  /// (gemv_grouped.cu; Unsupported otherwise): the arrays (and the bias) are moved to `device`.
+  static Projection grouped(const GroupQuantized& g, torch::Tensor bias = {},
+                            const torch::Device& device = torch::kCPU);
 
   torch::Tensor operator()(const torch::Tensor& x) const;
   bool defined() const { return weight_.defined() || codes_.defined(); }

@@ -48,7 +48,7 @@ inline nlohmann::json read_json(const std::string& path) {
 
 inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   REQUIRE(a.sizes() == b.sizes());
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+  return (a.to(torch::kCPU, torch::kFloat64) - b.to(torch::kCPU, torch::kFloat64)).abs().max().item<double>();
 }
 
 inline std::vector<int32_t> to_ids(const torch::Tensor& t) {
@@ -61,7 +61,7 @@ inline std::vector<int32_t> to_ids(const torch::Tensor& t) {
 /// `m` on the SmolLM2 reference (tests/fixtures/make_smollm2_reference.py): the prompt's logits at
 /// every position, then greedy decoding with `m`'s own argmax through its KV cache for as many steps
 /// as transformers took. The largest |difference| from transformers' logits over the prompt and
-/// over the steps, and the tokens `m` chose.
+/// over the steps, and the tokens `m` chose. `m` may be on any device.
 struct GreedyRun {
   double prompt_err = 0, step_err = 0;
   std::vector<int64_t> ids;
@@ -71,7 +71,8 @@ inline GreedyRun greedy_against_reference(const CausalLM& m, std::map<std::strin
   KvCache cache;
   ForwardOptions all;
   all.last_only = false;
-  auto logits = m.forward(cache, ref["prompt_ids"].unsqueeze(0), {}, all).logits[0];
+  // Inputs on m's device, so that a model on a GPU runs the same check.
+  auto logits = m.forward(cache, ref["prompt_ids"].unsqueeze(0).to(m.device()), {}, all).logits[0];
   run.prompt_err = max_abs_diff(logits, ref["prompt_logits"]);
   auto last = logits[-1].unsqueeze(0);
   run.step_err = max_abs_diff(last[0], ref["greedy_logits"][0]);
