@@ -21,7 +21,7 @@ namespace breadth::model {
 namespace {
 
 constexpr int64_t kChunk = GroupedWeight::kChunk;
-using Form = GroupedWeight::Scales;
+using ScaleForm = GroupedWeight::Scales;
 
 // The scales and offsets of r weight rows from row o as float32: pointers into the weight when it
 // stores float32, else made once into `buf` (the rows are contiguous in [N, K/group], so this is
@@ -36,7 +36,7 @@ struct Scales {
   // as a block's own arithmetic at one activation row), else one at a time.
   void load(const GroupedWeight& w, int64_t o, int64_t r, bool avx512 = true) {
     const int64_t g = w.in / w.group, n = r * g;
-    if (w.scales == Form::kFloat) {
+    if (w.scales == ScaleForm::kFloat) {
       s = static_cast<const float*>(w.scale) + o * g;
       z = static_cast<const float*>(w.offset) + o * g;
       return;
@@ -45,7 +45,7 @@ struct Scales {
     float *bs = buf.data(), *bz = buf.data() + n;
     s = bs;
     z = bz;
-    if (w.scales == Form::kHalf) {
+    if (w.scales == ScaleForm::kHalf) {
       const auto* hs = static_cast<const uint16_t*>(w.scale) + o * g;
       const auto* hz = static_cast<const uint16_t*>(w.offset) + o * g;
       if (avx512) {
