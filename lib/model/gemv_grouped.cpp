@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <type_traits>
 #include <vector>
 
 #include "model/gemv.hpp"
+#include "model/grouped_form.hpp"
 #include "model/simd_load.hpp"
 
 // GCC 12's AVX-512 headers start some intrinsics (_mm512_reduce_add_ps, _mm512_cvtepi32_epi16) from
@@ -232,26 +232,6 @@ __attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, c
       const float *s = sc.s + (o - first) * per_row, *z = sc.z + (o - first) * per_row;
       for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) { block_rows<BITS, SPLIT, 1>(mb, x, w, s, z, y, o, m); });
     }
-  }
-}
-
-// Calls f(bits, split) with w's code width and scales per chunk as compile-time constants.
-template <typename F>
-void with_form(const GroupedWeight& w, F&& f) {
-  using std::integral_constant;
-  auto split = [&](auto bits) {
-    if (w.group == kChunk)
-      f(bits, integral_constant<int, 1>{});
-    else
-      f(bits, integral_constant<int, 2>{});
-  };
-  switch (w.bits) {
-    case 2: return split(integral_constant<int, 2>{});
-    case 3: return split(integral_constant<int, 3>{});
-    case 4: return split(integral_constant<int, 4>{});
-    case 5: return split(integral_constant<int, 5>{});
-    case 6: return split(integral_constant<int, 6>{});
-    default: return split(integral_constant<int, 8>{});
   }
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "model/gemv.hpp"
+#include "model/grouped_form.hpp"
 
 namespace breadth::model {
 namespace {
@@ -150,29 +151,6 @@ __global__ void dequantize_kernel(DeviceWeight w, int64_t begin, int64_t end, Ou
   Out* dst = out + (o - begin) * w.in + c * kChunk;
 #pragma unroll
   for (int j = 0; j < kChunk; ++j) store(v[j], dst + j);
-}
-
-// Calls f(bits, split) with w's form as compile-time constants, as gemv_grouped.cpp does.
-template <int N>
-struct Int {
-  static constexpr int value = N;
-};
-template <typename F>
-void with_form(const GroupedWeight& w, F&& f) {
-  auto split = [&](auto bits) {
-    if (w.group == kChunk)
-      f(bits, Int<1>{});
-    else
-      f(bits, Int<2>{});
-  };
-  switch (w.bits) {
-    case 2: return split(Int<2>{});
-    case 3: return split(Int<3>{});
-    case 4: return split(Int<4>{});
-    case 5: return split(Int<5>{});
-    case 6: return split(Int<6>{});
-    default: return split(Int<8>{});
-  }
 }
 
 template <typename X, typename Y>
