@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "core/check.hpp"
 
@@ -95,8 +96,113 @@ std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positi
   return {cos.to(dtype), sin.to(dtype)};
 }
 
+namespace {
+
+// The element types the CPU loops below take: float32, or bfloat16 widened exactly and rounded as
+// libtorch rounds (to nearest, ties to even; its NaN is no concern here), so that each step rounds
+// where libtorch's op would. Integer arithmetic the compiler can vectorize, unlike c10::BFloat16's.
+inline float wide(float v) { return v; }
+inline float wide(c10::BFloat16 v) {
+  uint32_t u = static_cast<uint32_t>(v.x) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+inline uint16_t round_bf16_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return f != f ? uint16_t{0x7FC0} : static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+template <typename T>
+T narrow_to(float v);
+template <>
+inline float narrow_to<float>(float v) {
+  return v;
+}
+template <>
+inline c10::BFloat16 narrow_to<c10::BFloat16>(float v) {
+  return c10::BFloat16(round_bf16_bits(v), c10::BFloat16::from_bits());
+}
+
+// A decode step's tensors are a few rows of a few hundred values: there libtorch's composites
+// spend more time dispatching and allocating than computing (on this project's 2-core benchmark
+// machine, SmolLM2's row: rms_norm's eight ops in bfloat16 ~7.6 us, at::rms_norm ~6.8 us, one rope
+// ~5.6 us; 121 of them a step), so these loops do each in one pass, in the same order of roundings
+// (rms_norm's sum of squares aside: sixteen float32 running sums). A prompt's larger tensors stay
+// with libtorch's vectorized, threaded kernels.
+constexpr int64_t kLoopMaxElems = int64_t{1} << 15;
+
+bool cpu_loop_fits(const torch::Tensor& t) {
+  return t.is_cpu() && (t.scalar_type() == torch::kFloat32 || t.scalar_type() == torch::kBFloat16) &&
+         t.numel() <= kLoopMaxElems;
+}
+
+template <typename T, typename W>
+void rms_norm_rows(const T* x, const W* w, T* y, int64_t rows, int64_t n, float eps, bool weight_in_f32) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * n;
+    T* yr = y + r * n;
+    // Sixteen running sums (SIMD lanes); float32 like libtorch's mean of the squares.
+    float acc[16] = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+      for (int j = 0; j < 16; ++j) acc[j] += wide(xr[i + j]) * wide(xr[i + j]);
+    for (; i < n; ++i) acc[i % 16] += wide(xr[i]) * wide(xr[i]);
+    float sum = 0;
+    for (float a : acc) sum += a;
+    const float inv = 1.0f / std::sqrt(sum / static_cast<float>(n) + eps);
+    for (int64_t k = 0; k < n; ++k) {
+      const float normed = wide(xr[k]) * inv;
+      // Llama's order rounds the normalized value to the model dtype before the weight; OLMo-2
+      // and Gemma multiply in float32 and round once.
+      yr[k] = weight_in_f32 ? narrow_to<T>(normed * wide(w[k]))
+                            : narrow_to<T>(wide(w[k]) * wide(narrow_to<T>(normed)));
+    }
+  }
+}
+
+// x [B, H, T, D] (last dimension contiguous, any other strides) -> out contiguous; cos/sin
+// [B, 1, T, rot] contiguous, rot <= D and even.
+template <typename T>
+void rope_rows(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, torch::Tensor& out) {
+  const int64_t B = x.size(0), H = x.size(1), T_ = x.size(2), D = x.size(3), rot = cos.size(3), half = rot / 2;
+  const T* xp = reinterpret_cast<const T*>(x.data_ptr());
+  const T* cp = reinterpret_cast<const T*>(cos.data_ptr());
+  const T* sp = reinterpret_cast<const T*>(sin.data_ptr());
+  T* op = reinterpret_cast<T*>(out.data_ptr());
+  const int64_t sb = x.stride(0), sh = x.stride(1), st = x.stride(2);
+  for (int64_t i = 0; i < B * H * T_; ++i) {
+    const int64_t b = i / (H * T_), h = (i / T_) % H, t = i % T_;
+    const T* xr = xp + b * sb + h * sh + t * st;
+    const T* c = cp + (b * T_ + t) * rot;
+    const T* s = sp + (b * T_ + t) * rot;
+    T* o = op + i * D;
+    // x * cos + rotate_half(x) * sin, rotate_half(x) = (-x2, x1); each product and the sum
+    // rounded to T as libtorch's three ops round them. Negation is exact.
+    for (int64_t d = 0; d < half; ++d) {
+      const float x1 = wide(xr[d]), x2 = wide(xr[d + half]);
+      o[d] = narrow_to<T>(wide(narrow_to<T>(x1 * wide(c[d]))) + wide(narrow_to<T>(-x2 * wide(s[d]))));
+      o[d + half] = narrow_to<T>(wide(narrow_to<T>(x2 * wide(c[d + half]))) +
+                                 wide(narrow_to<T>(x1 * wide(s[d + half]))));
+    }
+    for (int64_t d = rot; d < D; ++d) o[d] = xr[d];
+  }
+}
+
+}  // namespace
+
 torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
   const int64_t rot = cos.size(-1);
+  if (cpu_loop_fits(x) && x.dim() == 4 && cos.scalar_type() == x.scalar_type() &&
+      sin.scalar_type() == x.scalar_type() && x.stride(3) == 1 && cos.dim() == 4 && cos.sizes() == sin.sizes() &&
+      cos.size(0) == x.size(0) && cos.size(1) == 1 && cos.size(2) == x.size(2) && rot % 2 == 0 &&
+      rot <= x.size(3) && cos.is_cpu() && sin.is_cpu()) {
+    auto c = cos.contiguous(), s = sin.contiguous();
+    auto out = torch::empty(x.sizes(), x.options());
+    if (x.scalar_type() == torch::kFloat32) rope_rows<float>(x, c, s, out);
+    else rope_rows<c10::BFloat16>(x, c, s, out);
+    return out;
+  }
   if (rot < x.size(-1)) {
     auto head = x.narrow(-1, 0, rot);
     return torch::cat({apply_rope(head, cos, sin), x.narrow(-1, rot, x.size(-1) - rot)}, -1);
@@ -111,6 +217,27 @@ torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps,
                        bool weight_in_f32) {
   const auto dtype = x.scalar_type();
+  const int64_t n = x.size(-1);
+  // (A float32 weight on a bfloat16 x without weight_in_f32 promotes the composite's result to
+  // float32: left to it.)
+  if (cpu_loop_fits(x) && weight.is_cpu() && weight.dim() == 1 && weight.size(0) == n &&
+      (weight.scalar_type() == dtype || (weight.scalar_type() == torch::kFloat32 && weight_in_f32))) {
+    auto xc = x.contiguous();
+    auto w = weight.contiguous();
+    auto out = torch::empty(x.sizes(), x.options());
+    const int64_t rows = n == 0 ? 0 : xc.numel() / n;
+    const float e = static_cast<float>(eps);
+    // In float32 the weight's place (before or after the cast) makes no difference.
+    if (dtype == torch::kFloat32)
+      rms_norm_rows(xc.data_ptr<float>(), w.data_ptr<float>(), out.data_ptr<float>(), rows, n, e, true);
+    else if (weight.scalar_type() == torch::kFloat32)
+      rms_norm_rows(xc.data_ptr<c10::BFloat16>(), w.data_ptr<float>(), out.data_ptr<c10::BFloat16>(), rows, n, e,
+                    weight_in_f32);
+    else
+      rms_norm_rows(xc.data_ptr<c10::BFloat16>(), w.data_ptr<c10::BFloat16>(), out.data_ptr<c10::BFloat16>(), rows,
+                    n, e, weight_in_f32);
+    return out;
+  }
   if (dtype == torch::kFloat32 && weight.scalar_type() == torch::kFloat32) {
     // One fused kernel; in float32 the weight's place (before/after the cast) makes no difference.
     return at::rms_norm(x, {x.size(-1)}, weight, eps);

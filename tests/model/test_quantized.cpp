@@ -122,21 +122,29 @@ TEST_CASE("SmolLM2 GGUF with native weights in bfloat16", "[model][quantized][gg
     return torch::cat(out);
   };
   auto reference = torch::cat({ref["prompt_logits"], ref["greedy_logits"].narrow(0, 1, S - 1)});
-  // [prompt error, decode error]: the prompt's weights are expanded to bfloat16 on both paths (the
-  // same numbers); decoding is where native keeps them exact.
+  // The deviation over the prompt and over the decode steps, as a root mean square over every logit
+  // (the claim is about the rounding of all of them; a single logit's maximum follows one rounding
+  // that either path may happen to hit, which moved with the order of rms_norm's float32 sum), and
+  // the decode steps' largest. The prompt's weights are expanded to bfloat16 on both paths (the same
+  // numbers); decoding is where native keeps them exact.
+  struct Errors {
+    double prompt_rms, decode_rms, decode_max;
+  };
   auto errors = [&](const CausalLM& m) {
     auto d = (run(m) - reference).abs();
-    return std::pair{d.narrow(0, 0, P).max().item<double>(), d.narrow(0, P, S - 1).max().item<double>()};
+    auto rms = [](const torch::Tensor& t) { return t.pow(2).mean().sqrt().item<double>(); };
+    return Errors{rms(d.narrow(0, 0, P)), rms(d.narrow(0, P, S - 1)), d.narrow(0, P, S - 1).max().item<double>()};
   };
   auto native = load(WeightFormat::kNative, torch::kBFloat16);
   const auto err_native = errors(*native);
   native.reset();
   const auto err_float = errors(*load(WeightFormat::kFloat, torch::kBFloat16));
-  INFO("max |native bf16 - float32|: prompt " << err_native.first << ", decode " << err_native.second
-                                              << "; float bf16: " << err_float.first << ", " << err_float.second);
-  CHECK(err_native.first <= err_float.first);
-  CHECK(err_native.second <= err_float.second);
-  CHECK(err_native.second < 2.0);  // bfloat16's own scale on logits of +-30
+  INFO("rms |bf16 - float32| native: prompt " << err_native.prompt_rms << ", decode " << err_native.decode_rms
+                                              << "; float: " << err_float.prompt_rms << ", " << err_float.decode_rms
+                                              << "; max over decode, native " << err_native.decode_max);
+  CHECK(err_native.prompt_rms <= err_float.prompt_rms);
+  CHECK(err_native.decode_rms < err_float.decode_rms);
+  CHECK(err_native.decode_max < 2.0);  // bfloat16's own scale on logits of +-30
 }
 
 TEST_CASE("cat_rows meets parts of different forms in the widest, without loss", "[model][quantized]") {
