@@ -54,7 +54,7 @@ TEST_CASE("gemv_bf16_bf16 equals a float64 reference within the float32 dot-prod
                    __builtin_cpu_supports("avx512bf16");
   torch::manual_seed(6);
   for (int64_t rows : {1, 2, 5, 6, 7, 10, 13, 16})
-    for (int64_t in : {1, 31, 32, 33, 64, 100, 576})
+    for (int64_t in : {1, 31, 32, 33, 64, 100, 576, 1000})
       for (int64_t out : {1, 3, 4, 6, 33, 577}) {
         INFO("rows " << rows << " in " << in << " out " << out);
         auto x = torch::randn({rows, in}).to(torch::kBFloat16);
@@ -229,7 +229,7 @@ TEST_CASE("gemv_grouped equals a float64 reference within the float32 dot-produc
   torch::manual_seed(8);
   for (const auto& [bits, group, form] : grouped_forms())
     for (int64_t rows : {1, 2, 3, 5, 10, 16})
-      for (int64_t in : form == ScaleForm::kHalf || form == ScaleForm::kFloat ? std::vector<int64_t>{32, 64, 576}
+      for (int64_t in : form == ScaleForm::kHalf || form == ScaleForm::kFloat ? std::vector<int64_t>{32, 64, 96, 576}
                                                                               : std::vector<int64_t>{256, 768})
         for (int64_t out : {1, 4, 5, 33, 96}) {
           INFO(bits << " bits, groups of " << group << ", scales " << static_cast<int>(form) << ", rows " << rows
