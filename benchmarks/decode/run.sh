@@ -22,11 +22,11 @@ export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads" TRANSFORMERS_VERBOS
        HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TQDM_DISABLE=1
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
-first=1
 for dt in $dtypes; do
-  bwflag=""; [ $first = 1 ] && bwflag="--bandwidth"; first=0
+  # The host's bandwidth moves between minutes (41-79 GB/s on the 2-core VMs): each dtype's bound
+  # is measured just before its own expanded run.
   "$bin" "$model" --dtype "$dt" --weights float --batches "$batches" --prompt "$prompt" --new "$new" \
-         --repeats "$repeats" --threads "$threads" $bwflag | tee -a "$out"
+         --repeats "$repeats" --threads "$threads" --bandwidth | tee -a "$out"
   "$bin" "$model" --dtype "$dt" --weights native --batches "$batches" --prompt "$prompt" --new "$new" \
          --repeats "$repeats" --threads "$threads" | tee -a "$out"
   "$py" "$here/bench_hf.py" "$model" --dtype "$dt" --batches "$batches" --prompt "$prompt" --new "$new" \

@@ -3,7 +3,14 @@ import json
 import sys
 
 rows = [json.loads(l) for l in sys.stdin if l.strip().startswith("{")]
-bw = next((r for r in rows if r["kind"] == "bandwidth"), None)
+# Each dtype's bound from the bandwidth measured last before its expanded batch-1 run (run.sh measures
+# it before each dtype's run: the host's bandwidth moves from minute to minute).
+bw_for, last_bw = {}, None
+for r in rows:
+    if r["kind"] == "bandwidth":
+        last_bw = r
+    elif r["kind"] == "run" and r["impl"] == "breadth" and r.get("weights") == "float" and r["batch"] == 1:
+        bw_for.setdefault(r["dtype"], last_bw)
 runs = {(r["impl"], r["dtype"], r.get("weights", "float"), r["batch"]): r
         for r in rows if r["kind"] == "run" and not r.get("file_type")}
 # Other llama.cpp file types made from the same weights (QUANTS), each side on its blocks.
@@ -41,17 +48,17 @@ for dtype in ("float32", "bfloat16"):
     if n and f and "model_resident_mib" in n:
         print(f"\nResident model memory ({dtype}): native {n['model_resident_mib']:.1f} MiB, "
               f"float {f.get('model_resident_mib', float('nan')):.1f} MiB.")
-if bw and params:
+if params and any(bw_for.values()):
     print()
-    print(f"Memory bandwidth: copy {bw['copy_gb_s']:.1f} GB/s (read+write), read-only sum {bw['read_gb_s']:.1f} GB/s.")
     for dtype, size in (("float32", 4), ("bfloat16", 2)):
-        b = runs.get(("breadth", dtype, "float", 1))
-        if not b:
+        b, bw = runs.get(("breadth", dtype, "float", 1)), bw_for.get(dtype)
+        if not b or not bw:
             continue
         bound = bw["read_gb_s"] * 1e9 / (params * size)
         print(f"Decode bound at batch 1, {dtype}: {params / 1e6:.0f}M weights x {size} B = "
-              f"{params * size / 1e6:.0f} MB per token -> {bound:.1f} tok/s at the read bandwidth; "
-              f"breadth reaches {b['decode_tok_s']:.1f} tok/s ({100 * b['decode_tok_s'] / bound:.0f}% of the bound).")
+              f"{params * size / 1e6:.0f} MB per token -> {bound:.1f} tok/s at the read bandwidth measured just "
+              f"before (read-only sum {bw['read_gb_s']:.1f} GB/s, copy {bw['copy_gb_s']:.1f}); breadth reaches "
+              f"{b['decode_tok_s']:.1f} tok/s ({100 * b['decode_tok_s'] / bound:.0f}% of the bound).")
 
 if typed:
     print()
