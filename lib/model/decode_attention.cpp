@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -10,48 +11,161 @@
 
 #include "model/simd_load.hpp"
 
+// GCC 12's AVX-512 headers start some intrinsics (_mm512_reduce_add_ps, _mm512_shuffle_f32x4) from
+// a deliberately undefined vector, which its own -Wuninitialized then reports at every inlining.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace breadth::model {
 namespace {
 
+// The sums of 16 vectors' lanes, r[i] = sum of v[i]'s 16 lanes, in one vector: pairs of vectors are
+// interleaved and added within 128-bit lanes, then fours of them, then the 128-bit blocks across
+// vectors (about 45 instructions for 16 sums, where 16 _mm512_reduce_add_ps take about 130).
+__attribute__((target("avx512f"))) inline __m512 sums16(const __m512 (&v)[16]) {
+  __m512 w[8], x[4];
+  for (int i = 0; i < 8; ++i)  // per 128-bit lane: a0+a2, b0+b2, a1+a3, b1+b3
+    w[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+  for (int i = 0; i < 4; ++i)  // per 128-bit lane: the lane's sums of v[4i .. 4i+3]
+    x[i] = _mm512_add_ps(_mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0x44),
+                         _mm512_shuffle_ps(w[2 * i], w[2 * i + 1], 0xEE));
+  // Block i of the result: x[i]'s four 128-bit lanes added.
+  const __m512 z01 = _mm512_add_ps(_mm512_shuffle_f32x4(x[0], x[1], 0x44), _mm512_shuffle_f32x4(x[0], x[1], 0xEE));
+  const __m512 z23 = _mm512_add_ps(_mm512_shuffle_f32x4(x[2], x[3], 0x44), _mm512_shuffle_f32x4(x[2], x[3], 0xEE));
+  return _mm512_add_ps(_mm512_shuffle_f32x4(z01, z23, 0x88), _mm512_shuffle_f32x4(z01, z23, 0xDD));
+}
+
+// e^x in 16 lanes, for softmax's x <= 0: 2^n e^r with n = round(x log2 e) and r = x - n ln 2 (ln 2
+// in two parts), e^r by Cephes' expf polynomial (relative error about 1e-7, a few float32 ulps;
+// std::exp one lane at a time was 40% of this kernel at 1024 columns). Below -87.3 (under float32's
+// normal range, a hidden column's -inf included) 0; NaN stays NaN.
+__attribute__((target("avx512f"))) inline __m512 exp16(__m512 x) {
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  const __mmask16 under = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
+  return _mm512_mask_mov_ps(_mm512_scalef_ps(p, n), under, _mm512_setzero_ps());
+}
+
+// Query heads whose weighted values are summed in one pass over the values (register accumulators).
+constexpr int kMaxHeads = 8;
+
+// out[h] = inv[h] * sum over the shown columns c of p[h][c] v[c], for G heads at once: each value
+// chunk is loaded (and widened) once for the G heads, and alternate columns go to two sets of
+// accumulators (2G of the 32 registers), so no sum waits on the one before it. A hidden column's
+// value is never read (it may be a slot not yet written). p: G x C; cols: the shown columns, or
+// null for all C.
+template <int G, typename T>
+__attribute__((target("avx512f"))) void weighted_values(const float* p, int64_t C, const T* v, int64_t D,
+                                                        const int64_t* cols, int64_t shown, const float* inv,
+                                                        float* out) {
+  auto column = [&](int64_t i) { return cols ? cols[i] : i; };
+  for (int64_t d = 0; d < D; d += 16) {
+    __m512 a[G], b[G];
+#pragma GCC unroll 8
+    for (int h = 0; h < G; ++h) a[h] = b[h] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 2 <= shown; i += 2) {
+      const int64_t c = column(i), c1 = column(i + 1);
+      const __m512 va = load16(v + c * D + d), vb = load16(v + c1 * D + d);
+#pragma GCC unroll 8
+      for (int h = 0; h < G; ++h) {
+        a[h] = _mm512_fmadd_ps(_mm512_set1_ps(p[h * C + c]), va, a[h]);
+        b[h] = _mm512_fmadd_ps(_mm512_set1_ps(p[h * C + c1]), vb, b[h]);
+      }
+    }
+    if (i < shown) {
+      const int64_t c = column(i);
+      const __m512 va = load16(v + c * D + d);
+#pragma GCC unroll 8
+      for (int h = 0; h < G; ++h) a[h] = _mm512_fmadd_ps(_mm512_set1_ps(p[h * C + c]), va, a[h]);
+    }
+#pragma GCC unroll 8
+    for (int h = 0; h < G; ++h)
+      _mm512_storeu_ps(out + h * D + d, _mm512_mul_ps(_mm512_add_ps(a[h], b[h]), _mm512_set1_ps(inv[h])));
+  }
+}
+
 // One (row, key head) pair: its g query heads against the pair's C cached columns.
-// q: g x D float32; s: g x C scratch; out: g x D float32.
+// q: g x D float32; s: g x C scratch; cols: C scratch; out: g x D float32.
 template <typename T>
 __attribute__((target("avx512f"))) void pair(const float* q, int64_t g, const T* k, const T* v, int64_t C,
-                                             int64_t D, const bool* visible, float scale, float* s, float* out) {
+                                             int64_t D, const bool* visible, float scale, float* s, int64_t* cols,
+                                             float* out) {
   const float ninf = -std::numeric_limits<float>::infinity();
-  for (int64_t c = 0; c < C; ++c) {
-    if (visible && !visible[c]) {
-      for (int64_t h = 0; h < g; ++h) s[h * C + c] = ninf;
-      continue;
-    }
-    const T* kr = k + c * D;
+  // Scores, 16 columns at a time: each column's products in one vector (the block's keys stay in L1
+  // across the g heads), the 16 vectors' sums at once.
+  for (int64_t c0 = 0; c0 < C; c0 += 16) {
+    const int64_t n = std::min<int64_t>(16, C - c0);
     for (int64_t h = 0; h < g; ++h) {
-      __m512 acc = _mm512_setzero_ps();
-      for (int64_t d = 0; d < D; d += 16) acc = _mm512_fmadd_ps(load16(kr + d), _mm512_loadu_ps(q + h * D + d), acc);
-      s[h * C + c] = _mm512_reduce_add_ps(acc) * scale;
+      __m512 acc[16];
+      for (int j = 0; j < 16; ++j) acc[j] = _mm512_setzero_ps();
+      for (int64_t j = 0; j < n; ++j) {
+        const T* kr = k + (c0 + j) * D;
+        for (int64_t d = 0; d < D; d += 16)
+          acc[j] = _mm512_fmadd_ps(load16(kr + d), _mm512_loadu_ps(q + h * D + d), acc[j]);
+      }
+      const __m512 sc = _mm512_mul_ps(sums16(acc), _mm512_set1_ps(scale));
+      _mm512_mask_storeu_ps(s + h * C + c0, static_cast<__mmask16>((1u << n) - 1), sc);
     }
   }
-  for (int64_t h = 0; h < g; ++h) {
-    float* sh = s + h * C;
-    float m = ninf;
-    for (int64_t c = 0; c < C; ++c) m = std::max(m, sh[c]);
-    float* o = out + h * D;
-    std::memset(o, 0, sizeof(float) * static_cast<size_t>(D));
-    if (m == ninf) continue;  // nothing visible: zeros (never the case for breadth's masks)
-    float sum = 0;
+  // The visible columns, listed once for the g heads (all of them without a mask).
+  int64_t shown = C;
+  if (visible) {
+    shown = 0;
     for (int64_t c = 0; c < C; ++c) {
-      sh[c] = sh[c] == ninf ? 0.0f : std::exp(sh[c] - m);
-      sum += sh[c];
+      if (visible[c]) {
+        cols[shown++] = c;
+      } else {
+        for (int64_t h = 0; h < g; ++h) s[h * C + c] = ninf;
+      }
     }
-    for (int64_t c = 0; c < C; ++c) {
-      if (sh[c] == 0.0f) continue;
-      const __m512 p = _mm512_set1_ps(sh[c]);
-      const T* vr = v + c * D;
-      for (int64_t d = 0; d < D; d += 16)
-        _mm512_storeu_ps(o + d, _mm512_fmadd_ps(p, load16(vr + d), _mm512_loadu_ps(o + d)));
+  } else {
+    cols = nullptr;
+  }
+  float inv[kMaxHeads];
+  for (int64_t h0 = 0; h0 < g; h0 += kMaxHeads) {
+    const int64_t heads = std::min<int64_t>(kMaxHeads, g - h0);
+    for (int64_t h = 0; h < heads; ++h) {
+      float* sh = s + (h0 + h) * C;
+      float m = ninf;
+      for (int64_t c = 0; c < C; ++c) m = std::max(m, sh[c]);
+      if (m == ninf) {  // nothing visible: zeros (never the case for breadth's masks)
+        std::memset(sh, 0, sizeof(float) * static_cast<size_t>(C));
+        inv[h] = 0;
+        continue;
+      }
+      const __m512 vm = _mm512_set1_ps(m);
+      __m512 vsum = _mm512_setzero_ps();
+      for (int64_t c = 0; c < C; c += 16) {
+        const auto lanes = static_cast<__mmask16>(C - c >= 16 ? 0xffff : (1u << (C - c)) - 1);
+        const __m512 e =
+            _mm512_maskz_mov_ps(lanes, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, sh + c), vm)));
+        _mm512_mask_storeu_ps(sh + c, lanes, e);
+        vsum = _mm512_add_ps(vsum, e);
+      }
+      inv[h] = 1.0f / _mm512_reduce_add_ps(vsum);
     }
-    const __m512 inv = _mm512_set1_ps(1.0f / sum);
-    for (int64_t d = 0; d < D; d += 16) _mm512_storeu_ps(o + d, _mm512_mul_ps(_mm512_loadu_ps(o + d), inv));
+    const float* p = s + h0 * C;
+    float* o = out + h0 * D;
+    switch (heads) {
+      case 8: weighted_values<8>(p, C, v, D, cols, shown, inv, o); break;
+      case 7: weighted_values<7>(p, C, v, D, cols, shown, inv, o); break;
+      case 6: weighted_values<6>(p, C, v, D, cols, shown, inv, o); break;
+      case 5: weighted_values<5>(p, C, v, D, cols, shown, inv, o); break;
+      case 4: weighted_values<4>(p, C, v, D, cols, shown, inv, o); break;
+      case 3: weighted_values<3>(p, C, v, D, cols, shown, inv, o); break;
+      case 2: weighted_values<2>(p, C, v, D, cols, shown, inv, o); break;
+      default: weighted_values<1>(p, C, v, D, cols, shown, inv, o); break;
+    }
   }
 }
 
@@ -66,10 +180,11 @@ void run(const torch::Tensor& qf, const torch::Tensor& k, const torch::Tensor& v
   const bool* mp = visible.defined() ? visible.data_ptr<bool>() : nullptr;
   at::parallel_for(0, B * nkv, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> s(static_cast<size_t>(g * C));
+    std::vector<int64_t> cols(static_cast<size_t>(C));
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / nkv, h = i % nkv;
       pair(qp + (b * nkv + h) * g * D, g, kp + b * k.stride(0) + h * k.stride(1), vp + b * v.stride(0) + h * v.stride(1),
-           C, D, mp ? mp + b * C : nullptr, scale, s.data(), op + (b * nkv + h) * g * D);
+           C, D, mp ? mp + b * C : nullptr, scale, s.data(), cols.data(), op + (b * nkv + h) * g * D);
     }
   });
 }

@@ -24,30 +24,50 @@ TEST_CASE("decode_attention equals SDPA in float64 on the same inputs") {
   torch::manual_seed(11);
   for (auto dt : {torch::kFloat32, torch::kBFloat16})
     for (int64_t B : {1, 3})
-      for (auto [nq, nkv] : {std::pair<int64_t, int64_t>{4, 4}, {6, 2}, {9, 3}})
+      for (auto [nq, nkv] : {std::pair<int64_t, int64_t>{4, 4}, {6, 2}, {9, 3}, {8, 1}, {10, 1}})
         for (int64_t D : {16, 64})
-          for (int64_t C : {1, 7, 130})
-            for (bool masked : {false, true}) {
-              INFO("dtype " << dt << " B " << B << " heads " << nq << "/" << nkv << " D " << D << " C " << C
-                            << " masked " << masked);
-              // The cache is a narrow of a longer buffer, as the decoder passes it.
-              auto kbuf = torch::randn({B, nkv, C + 5, D}).to(dt);
-              auto vbuf = torch::randn({B, nkv, C + 5, D}).to(dt);
-              auto k = kbuf.narrow(2, 0, C), v = vbuf.narrow(2, 0, C);
-              auto q = (torch::randn({B, nq, 1, D}) * 2).to(dt);
-              torch::Tensor mask;
-              if (masked) {
-                mask = torch::rand({B, 1, 1, C}) > 0.3;
-                mask.select(3, C - 1).fill_(true);  // a token always sees its own column
+          for (int64_t C : {1, 7, 16, 130})
+            for (bool masked : {false, true})
+              for (double q_size : {2.0, 40.0}) {  // 40: scores over +-100, softmax terms down to 0
+                INFO("dtype " << dt << " B " << B << " heads " << nq << "/" << nkv << " D " << D << " C " << C
+                              << " masked " << masked << " q size " << q_size);
+                // The cache is a narrow of a longer buffer, as the decoder passes it.
+                auto kbuf = torch::randn({B, nkv, C + 5, D}).to(dt);
+                auto vbuf = torch::randn({B, nkv, C + 5, D}).to(dt);
+                auto k = kbuf.narrow(2, 0, C), v = vbuf.narrow(2, 0, C);
+                auto q = (torch::randn({B, nq, 1, D}) * q_size).to(dt);
+                torch::Tensor mask;
+                if (masked) {
+                  mask = torch::rand({B, 1, 1, C}) > 0.3;
+                  mask.select(3, C - 1).fill_(true);  // a token always sees its own column
+                }
+                const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+                auto got = model::decode_attention(q, k, v, mask, scale);
+                REQUIRE(got.has_value());
+                CHECK(got->scalar_type() == torch::kFloat32);
+                auto want = reference(q, k, v, mask, scale);
+                // float32 sums of at most 130 terms of values of size ~1: 1e-5 absolute is ~100 ulps.
+                CHECK(torch::allclose(got->to(torch::kDouble), want, 1e-5, 1e-5));
               }
-              const double scale = 1.0 / std::sqrt(static_cast<double>(D));
-              auto got = model::decode_attention(q, k, v, mask, scale);
-              REQUIRE(got.has_value());
-              CHECK(got->scalar_type() == torch::kFloat32);
-              auto want = reference(q, k, v, mask, scale);
-              // float32 sums of at most 130 terms of values of size ~1: 1e-5 absolute is ~100 ulps.
-              CHECK(torch::allclose(got->to(torch::kDouble), want, 1e-5, 1e-5));
-            }
+}
+
+TEST_CASE("decode_attention never reads a hidden column's values into the output") {
+  // A slot the mask hides may hold anything (a fixed-shape step's unwritten capacity): NaN keys and
+  // values there must not reach the result, which equals the reference over the clean cache.
+  torch::manual_seed(12);
+  for (int64_t C : {5, 40}) {
+    auto q = torch::randn({2, 6, 1, 32}), k = torch::randn({2, 2, C, 32}), v = torch::randn({2, 2, C, 32});
+    auto mask = torch::rand({2, 1, 1, C}) > 0.4;
+    mask.select(3, 0).fill_(true);
+    mask.select(3, 1).fill_(false);
+    auto kn = k.clone(), vn = v.clone();
+    kn.select(2, 1).fill_(NAN);
+    vn.select(2, 1).fill_(NAN);
+    auto got = model::decode_attention(q, kn, vn, mask, 0.2);
+    REQUIRE(got.has_value());
+    CHECK(torch::isfinite(*got).all().item<bool>());
+    CHECK(torch::allclose(got->to(torch::kDouble), reference(q, k, v, mask, 0.2), 1e-5, 1e-5));
+  }
 }
 
 TEST_CASE("decode_attention declines what it is not built for") {
