@@ -117,7 +117,7 @@ __attribute__((target("avx512f"))) void pair(const float* q, int64_t g, const T*
       _mm512_mask_storeu_ps(s + h * C + c0, static_cast<__mmask16>((1u << n) - 1), sc);
     }
   }
-  // The visible columns, listed once for the g heads (all of them without a mask).
+  // The visible columns, listed once for the g heads (all C of them without a mask: no list).
   int64_t shown = C;
   if (visible) {
     shown = 0;
@@ -128,9 +128,8 @@ __attribute__((target("avx512f"))) void pair(const float* q, int64_t g, const T*
         for (int64_t h = 0; h < g; ++h) s[h * C + c] = ninf;
       }
     }
-  } else {
-    cols = nullptr;
   }
+  const int64_t* listed = visible ? cols : nullptr;
   float inv[kMaxHeads];
   for (int64_t h0 = 0; h0 < g; h0 += kMaxHeads) {
     const int64_t heads = std::min<int64_t>(kMaxHeads, g - h0);
@@ -157,14 +156,14 @@ __attribute__((target("avx512f"))) void pair(const float* q, int64_t g, const T*
     const float* p = s + h0 * C;
     float* o = out + h0 * D;
     switch (heads) {
-      case 8: weighted_values<8>(p, C, v, D, cols, shown, inv, o); break;
-      case 7: weighted_values<7>(p, C, v, D, cols, shown, inv, o); break;
-      case 6: weighted_values<6>(p, C, v, D, cols, shown, inv, o); break;
-      case 5: weighted_values<5>(p, C, v, D, cols, shown, inv, o); break;
-      case 4: weighted_values<4>(p, C, v, D, cols, shown, inv, o); break;
-      case 3: weighted_values<3>(p, C, v, D, cols, shown, inv, o); break;
-      case 2: weighted_values<2>(p, C, v, D, cols, shown, inv, o); break;
-      default: weighted_values<1>(p, C, v, D, cols, shown, inv, o); break;
+      case 8: weighted_values<8>(p, C, v, D, listed, shown, inv, o); break;
+      case 7: weighted_values<7>(p, C, v, D, listed, shown, inv, o); break;
+      case 6: weighted_values<6>(p, C, v, D, listed, shown, inv, o); break;
+      case 5: weighted_values<5>(p, C, v, D, listed, shown, inv, o); break;
+      case 4: weighted_values<4>(p, C, v, D, listed, shown, inv, o); break;
+      case 3: weighted_values<3>(p, C, v, D, listed, shown, inv, o); break;
+      case 2: weighted_values<2>(p, C, v, D, listed, shown, inv, o); break;
+      default: weighted_values<1>(p, C, v, D, listed, shown, inv, o); break;
     }
   }
 }

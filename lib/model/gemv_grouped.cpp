@@ -211,24 +211,20 @@ __attribute__((target("avx512f"))) inline void one_row_grouped(const X* x, const
   const int64_t in = w.in, chunks = in / kChunk;
   const uint8_t* row = w.codes + o * w.row_bytes();
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-  int64_t c = 0;
-  for (; c + 2 <= chunks; c += 2) {
-#pragma GCC unroll 2
-    for (int u = 0; u < 2; ++u) {
-      __m512 sa, za, sb, zb, a, b;
-      chunk_scales<SPLIT>(s, z, c + u, sa, za, sb, zb);
-      chunk_weights<BITS>(row, c + u, sa, za, sb, zb, a, b);
-      acc[2 * u] = _mm512_fmadd_ps(a, load16(x + (c + u) * kChunk), acc[2 * u]);
-      acc[2 * u + 1] = _mm512_fmadd_ps(b, load16(x + (c + u) * kChunk + 16), acc[2 * u + 1]);
-    }
-  }
-  if (c < chunks) {
+  // Chunk c's two halves into accumulators u and u + 1.
+  auto chunk = [&](int64_t c, int u) __attribute__((always_inline, target("avx512f"))) {
     __m512 sa, za, sb, zb, a, b;
     chunk_scales<SPLIT>(s, z, c, sa, za, sb, zb);
     chunk_weights<BITS>(row, c, sa, za, sb, zb, a, b);
-    acc[0] = _mm512_fmadd_ps(a, load16(x + c * kChunk), acc[0]);
-    acc[1] = _mm512_fmadd_ps(b, load16(x + c * kChunk + 16), acc[1]);
+    acc[u] = _mm512_fmadd_ps(a, load16(x + c * kChunk), acc[u]);
+    acc[u + 1] = _mm512_fmadd_ps(b, load16(x + c * kChunk + 16), acc[u + 1]);
+  };
+  int64_t c = 0;
+  for (; c + 2 <= chunks; c += 2) {
+    chunk(c, 0);
+    chunk(c + 1, 2);
   }
+  if (c < chunks) chunk(c, 0);
   put(_mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]))), y + o);
 }
 

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include <cmath>
-#include <cstring>
 
 #include "core/check.hpp"
 
@@ -98,30 +97,14 @@ std::pair<torch::Tensor, torch::Tensor> rope_cos_sin(const torch::Tensor& positi
 
 namespace {
 
-// The element types the CPU loops below take: float32, or bfloat16 widened exactly and rounded as
-// libtorch rounds (to nearest, ties to even; its NaN is no concern here), so that each step rounds
-// where libtorch's op would. Integer arithmetic the compiler can vectorize, unlike c10::BFloat16's.
+// The element types the CPU loops below take: float32, or bfloat16 widened exactly and rounded by
+// c10's conversion (to nearest, ties to even, as libtorch's ops round), so that each step rounds
+// where libtorch's op would.
 inline float wide(float v) { return v; }
-inline float wide(c10::BFloat16 v) {
-  uint32_t u = static_cast<uint32_t>(v.x) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-inline uint16_t round_bf16_bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return f != f ? uint16_t{0x7FC0} : static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
+inline float wide(c10::BFloat16 v) { return static_cast<float>(v); }
 template <typename T>
-T narrow_to(float v);
-template <>
-inline float narrow_to<float>(float v) {
-  return v;
-}
-template <>
-inline c10::BFloat16 narrow_to<c10::BFloat16>(float v) {
-  return c10::BFloat16(round_bf16_bits(v), c10::BFloat16::from_bits());
+inline T narrow_to(float v) {
+  return static_cast<T>(v);
 }
 
 // A decode step's tensors are a few rows of a few hundred values: there libtorch's composites
