@@ -55,6 +55,21 @@ __attribute__((target("avx512f"))) inline __m512 exp16(__m512 x) {
   return _mm512_mask_mov_ps(_mm512_scalef_ps(p, n), under, _mm512_setzero_ps());
 }
 
+// The visible columns, listed once for the g heads in cols (all C of them without a mask: no
+// list), the hidden ones' scores in s (g x C) set to -inf; returns how many are shown.
+inline int64_t list_visible(const bool* visible, int64_t C, int64_t g, float* s, int64_t* cols) {
+  if (!visible) return C;
+  int64_t shown = 0;
+  for (int64_t c = 0; c < C; ++c) {
+    if (visible[c]) {
+      cols[shown++] = c;
+    } else {
+      for (int64_t h = 0; h < g; ++h) s[h * C + c] = -std::numeric_limits<float>::infinity();
+    }
+  }
+  return shown;
+}
+
 // Query heads whose weighted values are summed in one pass over the values (register accumulators).
 constexpr int kMaxHeads = 8;
 
@@ -117,18 +132,7 @@ __attribute__((target("avx512f"))) void pair(const float* q, int64_t g, const T*
       _mm512_mask_storeu_ps(s + h * C + c0, static_cast<__mmask16>((1u << n) - 1), sc);
     }
   }
-  // The visible columns, listed once for the g heads (all C of them without a mask: no list).
-  int64_t shown = C;
-  if (visible) {
-    shown = 0;
-    for (int64_t c = 0; c < C; ++c) {
-      if (visible[c]) {
-        cols[shown++] = c;
-      } else {
-        for (int64_t h = 0; h < g; ++h) s[h * C + c] = ninf;
-      }
-    }
-  }
+  const int64_t shown = list_visible(visible, C, g, s, cols);
   const int64_t* listed = visible ? cols : nullptr;
   float inv[kMaxHeads];
   for (int64_t h0 = 0; h0 < g; h0 += kMaxHeads) {
@@ -168,9 +172,132 @@ __attribute__((target("avx512f"))) void pair(const float* q, int64_t g, const T*
   }
 }
 
+// The same kernel eight lanes wide, for CPUs with AVX2 but no AVX-512: without it such a CPU ran
+// libtorch's SDPA per layer (a small MKL GEMM per row and head). Same steps as above; the
+// differences are AVX2's: 16 registers (so up to 4 query heads a value pass), no masked
+// instructions (lane masks as vectors), 2^n built in the exponent bits instead of scalef.
+#define BREADTH_AVX2 __attribute__((target("avx2,fma")))
+
+// r[i] = sum of v[i]'s 8 lanes: pairwise horizontal adds, then the two 128-bit halves.
+BREADTH_AVX2 inline __m256 sums8(const __m256 (&v)[8]) {
+  const __m256 h01 = _mm256_hadd_ps(v[0], v[1]), h23 = _mm256_hadd_ps(v[2], v[3]);
+  const __m256 h45 = _mm256_hadd_ps(v[4], v[5]), h67 = _mm256_hadd_ps(v[6], v[7]);
+  const __m256 a = _mm256_hadd_ps(h01, h23), b = _mm256_hadd_ps(h45, h67);  // [v0..v3 | v0..v3] halves, [v4..v7 | ..]
+  return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+}
+
+// exp16's polynomial in 8 lanes; 2^n as the float with exponent n + 127 (n >= -126 wherever the
+// lane is kept: x >= -87.3).
+BREADTH_AVX2 inline __m256 exp8(__m256 x) {
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  const __m256 under = _mm256_cmp_ps(x, _mm256_set1_ps(-87.3f), _CMP_LT_OQ);
+  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+
+// Lanes i < n all ones (AVX2's masked loads and stores take the mask as a vector).
+BREADTH_AVX2 inline __m256i first_lanes(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<int64_t>(n, 8))),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+constexpr int kMaxHeadsAvx2 = 4;
+
+template <int G, typename T>
+BREADTH_AVX2 void weighted_values_avx2(const float* p, int64_t C, const T* v, int64_t D, const int64_t* cols,
+                                       int64_t shown, const float* inv, float* out) {
+  auto column = [&](int64_t i) { return cols ? cols[i] : i; };
+  for (int64_t d = 0; d < D; d += 8) {
+    __m256 a[G], b[G];
+#pragma GCC unroll 4
+    for (int h = 0; h < G; ++h) a[h] = b[h] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 2 <= shown; i += 2) {
+      const int64_t c = column(i), c1 = column(i + 1);
+      const __m256 va = load8(v + c * D + d), vb = load8(v + c1 * D + d);
+#pragma GCC unroll 4
+      for (int h = 0; h < G; ++h) {
+        a[h] = _mm256_fmadd_ps(_mm256_set1_ps(p[h * C + c]), va, a[h]);
+        b[h] = _mm256_fmadd_ps(_mm256_set1_ps(p[h * C + c1]), vb, b[h]);
+      }
+    }
+    if (i < shown) {
+      const int64_t c = column(i);
+      const __m256 va = load8(v + c * D + d);
+#pragma GCC unroll 4
+      for (int h = 0; h < G; ++h) a[h] = _mm256_fmadd_ps(_mm256_set1_ps(p[h * C + c]), va, a[h]);
+    }
+#pragma GCC unroll 4
+    for (int h = 0; h < G; ++h)
+      _mm256_storeu_ps(out + h * D + d, _mm256_mul_ps(_mm256_add_ps(a[h], b[h]), _mm256_set1_ps(inv[h])));
+  }
+}
+
+template <typename T>
+BREADTH_AVX2 void pair_avx2(const float* q, int64_t g, const T* k, const T* v, int64_t C, int64_t D,
+                            const bool* visible, float scale, float* s, int64_t* cols, float* out) {
+  for (int64_t c0 = 0; c0 < C; c0 += 8) {
+    const int64_t n = std::min<int64_t>(8, C - c0);
+    for (int64_t h = 0; h < g; ++h) {
+      __m256 acc[8];
+      for (int j = 0; j < 8; ++j) acc[j] = _mm256_setzero_ps();
+      for (int64_t j = 0; j < n; ++j) {
+        const T* kr = k + (c0 + j) * D;
+        for (int64_t d = 0; d < D; d += 8)
+          acc[j] = _mm256_fmadd_ps(load8(kr + d), _mm256_loadu_ps(q + h * D + d), acc[j]);
+      }
+      _mm256_maskstore_ps(s + h * C + c0, first_lanes(n), _mm256_mul_ps(sums8(acc), _mm256_set1_ps(scale)));
+    }
+  }
+  const int64_t shown = list_visible(visible, C, g, s, cols);
+  const int64_t* listed = visible ? cols : nullptr;
+  float inv[kMaxHeadsAvx2];
+  for (int64_t h0 = 0; h0 < g; h0 += kMaxHeadsAvx2) {
+    const int64_t heads = std::min<int64_t>(kMaxHeadsAvx2, g - h0);
+    for (int64_t h = 0; h < heads; ++h) {
+      float* sh = s + (h0 + h) * C;
+      const float m = *std::max_element(sh, sh + C);
+      if (m == -std::numeric_limits<float>::infinity()) {  // nothing visible (as pair)
+        std::memset(sh, 0, sizeof(float) * static_cast<size_t>(C));
+        inv[h] = 0;
+        continue;
+      }
+      const __m256 vm = _mm256_set1_ps(m);
+      __m256 vsum = _mm256_setzero_ps();
+      for (int64_t c = 0; c < C; c += 8) {
+        const __m256i lanes = first_lanes(C - c);
+        const __m256 e = _mm256_and_ps(_mm256_castsi256_ps(lanes),
+                                       exp8(_mm256_sub_ps(_mm256_maskload_ps(sh + c, lanes), vm)));
+        _mm256_maskstore_ps(sh + c, lanes, e);
+        vsum = _mm256_add_ps(vsum, e);
+      }
+      inv[h] = 1.0f / sum8(vsum);
+    }
+    const float* p = s + h0 * C;
+    float* o = out + h0 * D;
+    switch (heads) {
+      case 4: weighted_values_avx2<4>(p, C, v, D, listed, shown, inv, o); break;
+      case 3: weighted_values_avx2<3>(p, C, v, D, listed, shown, inv, o); break;
+      case 2: weighted_values_avx2<2>(p, C, v, D, listed, shown, inv, o); break;
+      default: weighted_values_avx2<1>(p, C, v, D, listed, shown, inv, o); break;
+    }
+  }
+}
+#undef BREADTH_AVX2
+
 template <typename T>
 void run(const torch::Tensor& qf, const torch::Tensor& k, const torch::Tensor& v, const torch::Tensor& visible,
-         float scale, torch::Tensor& out) {
+         float scale, bool avx512, torch::Tensor& out) {
   const int64_t B = k.size(0), nkv = k.size(1), C = k.size(2), D = k.size(3), g = qf.size(1) / nkv;
   const T* kp = reinterpret_cast<const T*>(k.data_ptr());
   const T* vp = reinterpret_cast<const T*>(v.data_ptr());
@@ -182,8 +309,10 @@ void run(const torch::Tensor& qf, const torch::Tensor& k, const torch::Tensor& v
     std::vector<int64_t> cols(static_cast<size_t>(C));
     for (int64_t i = begin; i < end; ++i) {
       const int64_t b = i / nkv, h = i % nkv;
-      pair(qp + (b * nkv + h) * g * D, g, kp + b * k.stride(0) + h * k.stride(1), vp + b * v.stride(0) + h * v.stride(1),
-           C, D, mp ? mp + b * C : nullptr, scale, s.data(), cols.data(), op + (b * nkv + h) * g * D);
+      const auto kernel = avx512 ? pair<T> : pair_avx2<T>;
+      kernel(qp + (b * nkv + h) * g * D, g, kp + b * k.stride(0) + h * k.stride(1),
+             vp + b * v.stride(0) + h * v.stride(1), C, D, mp ? mp + b * C : nullptr, scale, s.data(), cols.data(),
+             op + (b * nkv + h) * g * D);
     }
   });
 }
@@ -191,14 +320,19 @@ void run(const torch::Tensor& qf, const torch::Tensor& k, const torch::Tensor& v
 }  // namespace
 
 std::optional<torch::Tensor> decode_attention(const torch::Tensor& q, const torch::Tensor& k,
-                                              const torch::Tensor& v, const torch::Tensor& mask, double scale) {
-  if (!cpu_has_avx512f() || !q.is_cpu() || q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || q.size(2) != 1) return std::nullopt;
+                                              const torch::Tensor& v, const torch::Tensor& mask, double scale,
+                                              CpuIsa isa) {
+  const bool avx512 = isa == CpuIsa::kBest && cpu_has_avx512f();
+  if ((!avx512 && !cpu_has_avx2()) || !q.is_cpu() || q.dim() != 4 || k.dim() != 4 || v.dim() != 4 ||
+      q.size(2) != 1)
+    return std::nullopt;
   const auto dt = k.scalar_type();
   if ((dt != torch::kFloat32 && dt != torch::kBFloat16) || v.scalar_type() != dt || !k.is_cpu() || !v.is_cpu())
     return std::nullopt;
   const int64_t B = k.size(0), nkv = k.size(1), C = k.size(2), D = k.size(3), nq = q.size(1);
-  if (D % 16 != 0 || nkv == 0 || nq % nkv != 0 || q.size(0) != B || q.size(3) != D || v.sizes() != k.sizes() ||
-      k.stride(3) != 1 || k.stride(2) != D || v.stride(3) != 1 || v.stride(2) != D || C == 0)
+  if (D % (avx512 ? 16 : 8) != 0 || nkv == 0 || nq % nkv != 0 || q.size(0) != B || q.size(3) != D ||
+      v.sizes() != k.sizes() || k.stride(3) != 1 || k.stride(2) != D || v.stride(3) != 1 || v.stride(2) != D ||
+      C == 0)
     return std::nullopt;
   torch::Tensor visible;
   if (mask.defined()) {
@@ -209,8 +343,8 @@ std::optional<torch::Tensor> decode_attention(const torch::Tensor& q, const torc
   }
   auto qf = q.to(torch::kFloat32).contiguous();
   auto out = torch::empty({B, nq, 1, D}, q.options().dtype(torch::kFloat32));
-  if (dt == torch::kFloat32) run<float>(qf, k, v, visible, static_cast<float>(scale), out);
-  else run<uint16_t>(qf, k, v, visible, static_cast<float>(scale), out);
+  if (dt == torch::kFloat32) run<float>(qf, k, v, visible, static_cast<float>(scale), avx512, out);
+  else run<uint16_t>(qf, k, v, visible, static_cast<float>(scale), avx512, out);
   return out;
 }
 

@@ -25,11 +25,6 @@ namespace {
 // the weights). Several rows: blocks of 4 weight rows x MB activation rows, one accumulator per
 // pair, so that each loaded weight vector feeds MB FMAs.
 
-__attribute__((target("avx2,fma"))) inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
-__attribute__((target("avx2,fma"))) inline __m256 load8(const uint16_t* p) {
-  auto wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
-}
 inline float scalar(float v) { return v; }
 inline float scalar(uint16_t v) {
   const uint32_t bits = static_cast<uint32_t>(v) << 16;
@@ -215,13 +210,6 @@ __attribute__((target("avx512f,avx512bw,avx512bf16"))) void rows_dpbf16(const ui
     for_each_row_block(rows, 6, [&](int64_t mb, int64_t m) { dpbf16_rows<1, Y>(mb, x, w, in, out, y, o, m); });
 }
 
-__attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
-
 template <typename W>
 __attribute__((target("avx2,fma"))) void rows_avx2(const float* x, int64_t rows, const W* w, int64_t in,
                                                    int64_t out, float* y, int64_t begin, int64_t end) {
@@ -250,17 +238,16 @@ template <typename W>
 using RowsFn = void (*)(const float*, int64_t, const W*, int64_t, int64_t, float*, int64_t, int64_t);
 
 template <typename W>
-RowsFn<W> pick(GemvIsa isa) {
-  if (isa == GemvIsa::kBest && cpu_has_avx512f()) return rows_avx512<W>;
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return rows_avx2<W>;
+RowsFn<W> pick(CpuIsa isa) {
+  if (isa == CpuIsa::kBest && cpu_has_avx512f()) return rows_avx512<W>;
+  if (cpu_has_avx2()) return rows_avx2<W>;
   return nullptr;
 }
 
 template <typename W>
-bool run(const float* x, int64_t rows, const W* w, int64_t in, int64_t out, float* y, GemvIsa isa) {
-  static const RowsFn<W> kBest = pick<W>(GemvIsa::kBest), kAvx2 = pick<W>(GemvIsa::kAvx2);
-  const RowsFn<W> kernel = isa == GemvIsa::kBest ? kBest : kAvx2;
+bool run(const float* x, int64_t rows, const W* w, int64_t in, int64_t out, float* y, CpuIsa isa) {
+  static const RowsFn<W> kBest = pick<W>(CpuIsa::kBest), kAvx2 = pick<W>(CpuIsa::kAvx2);
+  const RowsFn<W> kernel = isa == CpuIsa::kBest ? kBest : kAvx2;
   if (kernel == nullptr || rows < 1 || rows > kGemvMaxRows) return false;
   // Grains of 32 weight rows: enough work per task to amortize the split, and every thread gets some.
   at::parallel_for(0, out, 32, [&](int64_t b, int64_t e) { kernel(x, rows, w, in, out, y, b, e); });
@@ -283,11 +270,11 @@ bool gemv_bf16_bf16(const uint16_t* x, int64_t rows, const uint16_t* w, int64_t 
   return run_dpbf16(x, rows, w, in, out, y);
 }
 
-bool gemv_f32(const float* x, int64_t rows, const float* w, int64_t in, int64_t out, float* y, GemvIsa isa) {
+bool gemv_f32(const float* x, int64_t rows, const float* w, int64_t in, int64_t out, float* y, CpuIsa isa) {
   return run(x, rows, w, in, out, y, isa);
 }
 
-bool gemv_bf16(const float* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, float* y, GemvIsa isa) {
+bool gemv_bf16(const float* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, float* y, CpuIsa isa) {
   return run(x, rows, w, in, out, y, isa);
 }
 

@@ -7,6 +7,11 @@
 
 namespace breadth::model {
 
+/// Which instruction set a CPU kernel here (and decode_attention's) runs: the widest this CPU has
+/// (kBest: AVX-512F, else AVX2), or AVX2 even where AVX-512F is there, so that tests on an AVX-512
+/// machine check both.
+enum class CpuIsa { kBest, kAvx2 };
+
 /// The most activation rows gemv_f32 takes: each weight row is read from memory once and used for
 /// every activation row while it sits in L1, which pays while the rows fit beside it.
 constexpr int64_t kGemvMaxRows = 16;
@@ -17,14 +22,13 @@ constexpr int64_t kGemvMaxRows = 16;
 /// libtorch's float32 linear at one row is MKL's sgemv, which reads weights at about half the rate
 /// of this loop on AMD EPYC (benchmarks/RESULTS.md), and decoding is that read.
 /// `isa`: the widest kernel this CPU runs (kBest), or the AVX2 one (tests run both where they can).
-enum class GemvIsa { kBest, kAvx2 };
 bool gemv_f32(const float* x, int64_t rows, const float* w, int64_t in, int64_t out, float* y,
-              GemvIsa isa = GemvIsa::kBest);
+              CpuIsa isa = CpuIsa::kBest);
 /// The same with bfloat16 weights (their bits), widened to float32 exactly as they are loaded:
 /// half the bytes of gemv_f32 for the same float32 arithmetic (libtorch's bfloat16 linear on the
 /// CPU also multiplies and sums in float32). The caller rounds y to bfloat16 when its model is.
 bool gemv_bf16(const float* x, int64_t rows, const uint16_t* w, int64_t in, int64_t out, float* y,
-               GemvIsa isa = GemvIsa::kBest);
+               CpuIsa isa = CpuIsa::kBest);
 /// Activations and weights both bfloat16 (bits): AVX512-BF16's pairwise dot product, exact products
 /// summed in float32, twice the products per instruction of gemv_bf16 and no widening; what a
 /// bfloat16 model's decode step runs, since its activations are bfloat16 already. Returns false
@@ -72,16 +76,23 @@ struct GroupedWeight {
 /// to float32 computes, up to the order of the additions; libtorch's own 4-bit kernel is fast only
 /// with bfloat16 activations, scales and output, too coarse for a float32 model's greedy tokens.
 /// x: float32, or bfloat16 bits (a bfloat16 model's activations, widened exactly); y: float32, or
-/// rounded to bfloat16 bits. Returns false (and writes nothing) without AVX-512F or when rows is
-/// outside [1, kGemvMaxRows]; the caller then dequantizes and multiplies.
-bool gemv_grouped(const float* x, int64_t rows, const GroupedWeight& w, float* y);
-bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, float* y);
-bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint16_t* y);
+/// rounded to bfloat16 bits. AVX-512F kernels, or AVX2 ones (FMA, F16C) eight lanes wide on CPUs
+/// without it (`isa` kAvx2 picks those on any CPU: tests run both where they can). Returns false
+/// (and writes nothing) on a CPU with neither, or when rows is outside [1, kGemvMaxRows]; the
+/// caller then dequantizes and multiplies.
+bool gemv_grouped(const float* x, int64_t rows, const GroupedWeight& w, float* y, CpuIsa isa = CpuIsa::kBest);
+bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, float* y,
+                  CpuIsa isa = CpuIsa::kBest);
+bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint16_t* y,
+                  CpuIsa isa = CpuIsa::kBest);
 
 /// Rows [begin, end) of W as float32, or as bfloat16 rounded to nearest (what expanding the
-/// weights to the model's dtype gives), into out [end - begin, in]; the same values gemv_grouped uses.
-void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, float* out);
-void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, c10::BFloat16* out);
+/// weights to the model's dtype gives), into out [end - begin, in]; the same values gemv_grouped
+/// uses, made by the same instruction set (one element at a time on a CPU without AVX2).
+void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, float* out,
+                        CpuIsa isa = CpuIsa::kBest);
+void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, c10::BFloat16* out,
+                        CpuIsa isa = CpuIsa::kBest);
 
 /// The same two on a CUDA device (gemv_grouped.cu, built only with BREADTH_CUDA; callers check
 /// BREADTH_WITH_CUDA): x, y, out and w's arrays in that device's memory, launched on `stream` (a

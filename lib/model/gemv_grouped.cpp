@@ -23,6 +23,14 @@ namespace {
 constexpr int64_t kChunk = GroupedWeight::kChunk;
 using ScaleForm = GroupedWeight::Scales;
 
+// The kernels a call runs: AVX-512F's, AVX2's (eight lanes, for CPUs without AVX-512, or asked
+// for by CpuIsa::kAvx2), or none (gemv_grouped declines; dequantize_grouped goes one at a time).
+enum class Isa { kAvx512, kAvx2, kNone };
+Isa isa_for(CpuIsa want) {
+  if (want == CpuIsa::kBest && cpu_has_avx512f()) return Isa::kAvx512;
+  return cpu_has_avx2() ? Isa::kAvx2 : Isa::kNone;
+}
+
 // The scales and offsets of r weight rows from row o as float32: pointers into the weight when it
 // stores float32, else made once into `buf` (the rows are contiguous in [N, K/group], so this is
 // one run of r * K/group values per tensor): float16 widened, or two-level scales multiplied out
@@ -32,9 +40,9 @@ struct Scales {
   const float* s = nullptr;
   const float* z = nullptr;
 
-  // `avx512`: 16 at a time with AVX-512F (the kernels; a software conversion costs about as much
-  // as a block's own arithmetic at one activation row), else one at a time.
-  void load(const GroupedWeight& w, int64_t o, int64_t r, bool avx512 = true) {
+  // 16 at a time with AVX-512F, 8 with AVX2 (the kernels; a software conversion costs about as
+  // much as a block's own arithmetic at one activation row), else one at a time.
+  void load(const GroupedWeight& w, int64_t o, int64_t r, Isa isa) {
     const int64_t g = w.in / w.group, n = r * g;
     if (w.scales == ScaleForm::kFloat) {
       s = static_cast<const float*>(w.scale) + o * g;
@@ -48,9 +56,12 @@ struct Scales {
     if (w.scales == ScaleForm::kHalf) {
       const auto* hs = static_cast<const uint16_t*>(w.scale) + o * g;
       const auto* hz = static_cast<const uint16_t*>(w.offset) + o * g;
-      if (avx512) {
+      if (isa == Isa::kAvx512) {
         widen_avx512(hs, n, bs);
         widen_avx512(hz, n, bz);
+      } else if (isa == Isa::kAvx2) {
+        widen_avx2(hs, n, bs);
+        widen_avx2(hz, n, bz);
       } else {
         widen(hs, 0, n, bs);
         widen(hz, 0, n, bz);
@@ -64,9 +75,12 @@ struct Scales {
     const int8_t* b = (w.sub_offset ? w.sub_offset : w.sub_scale) + o * g;
     const float* ds = w.super_scale + o * supers;
     const float* dz = w.super_offset + o * supers;
-    if (avx512) {
+    if (isa == Isa::kAvx512) {
       multiply_avx512(ds, a, per_super, n, bs);
       multiply_avx512(dz, b, per_super, n, bz);
+    } else if (isa == Isa::kAvx2) {
+      multiply_avx2(ds, a, per_super, n, bs);
+      multiply_avx2(dz, b, per_super, n, bz);
     } else {
       multiply(ds, a, per_super, 0, n, bs);
       multiply(dz, b, per_super, 0, n, bz);
@@ -79,6 +93,12 @@ struct Scales {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
       _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(h + i))));
+    widen(h, i, n, f);
+  }
+  __attribute__((target("avx2,f16c"))) static void widen_avx2(const uint16_t* h, int64_t n, float* f) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
     widen(h, i, n, f);
   }
   static void multiply(const float* d, const int8_t* q, int64_t per, int64_t i, int64_t n, float* f) {
@@ -95,6 +115,17 @@ struct Scales {
           per == 16 ? _mm512_set1_ps(d[i / 16])
                     : _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(d[i / 8]), _mm512_set1_ps(d[i / 8 + 1]));
       _mm512_storeu_ps(f + i, _mm512_mul_ps(dv, qv));
+    }
+    multiply(d, q, per, i, n, f);
+  }
+  // per: 16 or 8, so eight groups from a multiple of 8 share one super-block.
+  __attribute__((target("avx2"))) static void multiply_avx2(const float* d, const int8_t* q, int64_t per, int64_t n,
+                                                             float* f) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const __m128i q8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + i));
+      const __m256 qv = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q8));
+      _mm256_storeu_ps(f + i, _mm256_mul_ps(_mm256_set1_ps(d[i / per]), qv));
     }
     multiply(d, q, per, i, n, f);
   }
@@ -249,7 +280,7 @@ __attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, c
   const int64_t per_row = w.in / w.group;
   for (int64_t first = begin; first < end; first += 64) {
     const int64_t last = std::min(end, first + 64);
-    sc.load(w, first, last - first);
+    sc.load(w, first, last - first, Isa::kAvx512);
     if (rows == 1) {
       for (int64_t o = first; o < last; ++o)
         one_row_grouped<BITS, SPLIT>(x, w, sc.s + (o - first) * per_row, sc.z + (o - first) * per_row, y, o);
@@ -267,14 +298,6 @@ __attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, c
   }
 }
 
-template <typename X, typename Y>
-bool run(const X* x, int64_t rows, const GroupedWeight& w, Y* y) {
-  if (!cpu_has_avx512f() || rows < 1 || rows > kGemvMaxRows) return false;
-  at::parallel_for(0, w.out, 32, [&](int64_t b, int64_t e) {
-    with_form(w, [&](auto bits, auto split) { rows_grouped<bits, split>(x, rows, w, y, b, e); });
-  });
-  return true;
-}
 
 // Rows [begin, end) as floats, the values chunk_weights makes; bfloat16 output is rounded to nearest,
 // ties to even (libtorch's .to(bfloat16) of the float path's weights).
@@ -292,7 +315,7 @@ __attribute__((target("avx512f"))) void dequantize_rows_avx512(const GroupedWeig
   const int64_t in = w.in, chunks = in / kChunk, row_bytes = w.row_bytes();
   Scales sc;
   for (int64_t o = begin; o < end; ++o) {
-    sc.load(w, o, 1);
+    sc.load(w, o, 1, Isa::kAvx512);
     const uint8_t* row = w.codes + o * row_bytes;
     Out* dst = out + (o - begin) * in;
     for (int64_t c = 0; c < chunks; ++c) {
@@ -304,6 +327,173 @@ __attribute__((target("avx512f"))) void dequantize_rows_avx512(const GroupedWeig
     }
   }
 }
+
+// The same kernels eight lanes wide, for CPUs with AVX2 but no AVX-512 (AMD's Zen 1-3, Intel's
+// client cores): the same weights bit for bit (one FMA each), the sums in another order. Without
+// them such a CPU dequantized a whole projection per decode step, element by element (SmolLM2's
+// Q4_1 file at 2 tok/s on a 2-core AVX2 EPYC, where its float32 copy ran at 42).
+#define BREADTH_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+// The 32 codes of the chunk at p as four vectors of int32: q[t] holds elements 8t..8t+7.
+template <int BITS>
+BREADTH_AVX2 inline void chunk_codes8(const uint8_t* p, __m256i (&q)[4]) {
+  auto bytes8 = [](const uint8_t* b) __attribute__((always_inline, target("avx2"))) {
+    return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b));
+  };
+  if constexpr (BITS == 8) {
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; ++t) q[t] = _mm256_cvtepi8_epi32(bytes8(p + 8 * t));
+  } else {
+    constexpr int kBase = BITS < 4 ? 2 : 4;
+    if constexpr (kBase == 4) {
+      // Byte j holds q_j low and q_{16+j} high.
+      const __m256i lo = _mm256_cvtepu8_epi32(bytes8(p)), hi = _mm256_cvtepu8_epi32(bytes8(p + 8));
+      const __m256i fifteen = _mm256_set1_epi32(15);
+      q[0] = _mm256_and_si256(lo, fifteen);
+      q[1] = _mm256_and_si256(hi, fifteen);
+      q[2] = _mm256_srli_epi32(lo, 4);
+      q[3] = _mm256_srli_epi32(hi, 4);
+    } else {
+      // Byte j holds q_{8t+j} at bit 2t.
+      const __m256i v = _mm256_cvtepu8_epi32(bytes8(p));
+      const __m256i three = _mm256_set1_epi32(3);
+      q[0] = _mm256_and_si256(v, three);
+      q[1] = _mm256_and_si256(_mm256_srli_epi32(v, 2), three);
+      q[2] = _mm256_and_si256(_mm256_srli_epi32(v, 4), three);
+      q[3] = _mm256_srli_epi32(v, 6);
+    }
+    // Bit i of plane h is bit kBase + h of code i: lane j of q[t] takes bit 8t + j.
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), one = _mm256_set1_epi32(1);
+#pragma GCC unroll 2
+    for (int h = 0; h < BITS - kBase; ++h) {
+      uint32_t plane;
+      std::memcpy(&plane, p + 4 * kBase + 4 * h, 4);
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; ++t) {
+        const __m256i bit = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(plane >> (8 * t))),
+                                                               lane), one);
+        q[t] = _mm256_or_si256(q[t], _mm256_slli_epi32(bit, kBase + h));
+      }
+    }
+  }
+}
+
+// Chunk c's 32 weights of one row as four vectors, w = scale * q + offset rounded once (as
+// chunk_weights): elements 0-15 take group c * SPLIT's scale and offset, 16-31 the chunk's last.
+template <int BITS, int SPLIT>
+BREADTH_AVX2 inline void chunk_weights8(const uint8_t* row, int64_t c, const float* s, const float* z, __m256 (&w)[4]) {
+  __m256i q[4];
+  chunk_codes8<BITS>(row + c * (4 * BITS), q);
+  const __m256 sa = _mm256_set1_ps(s[c * SPLIT]), za = _mm256_set1_ps(z[c * SPLIT]);
+  const __m256 sb = SPLIT == 1 ? sa : _mm256_set1_ps(s[c * SPLIT + SPLIT - 1]);
+  const __m256 zb = SPLIT == 1 ? za : _mm256_set1_ps(z[c * SPLIT + SPLIT - 1]);
+  w[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q[0]), sa, za);
+  w[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q[1]), sa, za);
+  w[2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q[2]), sb, zb);
+  w[3] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(q[3]), sb, zb);
+}
+
+// One activation row: the row's codes as one sequential stream, a chunk's four vectors into four
+// accumulators.
+template <int BITS, int SPLIT, typename X, typename Y>
+BREADTH_AVX2 inline void one_row_avx2(const X* x, const GroupedWeight& w, const float* s, const float* z, Y* y,
+                                      int64_t o) {
+  const int64_t chunks = w.in / kChunk;
+  const uint8_t* row = w.codes + o * w.row_bytes();
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int64_t c = 0; c < chunks; ++c) {
+    __m256 wv[4];
+    chunk_weights8<BITS, SPLIT>(row, c, s, z, wv);
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; ++t) acc[t] = _mm256_fmadd_ps(wv[t], load8(x + c * kChunk + 8 * t), acc[t]);
+  }
+  put(sum8(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]))), y + o);
+}
+
+// MB activation rows from m0 against one weight row made into `wrow` (in floats, in L1): each
+// loaded weight vector feeds MB FMAs, two accumulators per row hide their latency (16 registers:
+// 2 MB accumulators, MB activations, one weight).
+template <int MB, typename X, typename Y>
+BREADTH_AVX2 inline void rows_against(const float* wrow, const X* x, int64_t in, int64_t out, Y* y, int64_t o,
+                                      int64_t m0) {
+  __m256 acc[2][MB];
+#pragma GCC unroll 4
+  for (int j = 0; j < MB; ++j) acc[0][j] = acc[1][j] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < in; k += 16) {
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+      const __m256 wv = _mm256_loadu_ps(wrow + k + 8 * h);
+#pragma GCC unroll 4
+      for (int j = 0; j < MB; ++j) acc[h][j] = _mm256_fmadd_ps(wv, load8(x + (m0 + j) * in + k + 8 * h), acc[h][j]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int j = 0; j < MB; ++j) put(sum8(_mm256_add_ps(acc[0][j], acc[1][j])), y + (m0 + j) * out + o);
+}
+
+template <int BITS, int SPLIT, typename X, typename Y>
+BREADTH_AVX2 void rows_grouped_avx2(const X* x, int64_t rows, const GroupedWeight& w, Y* y, int64_t begin,
+                                    int64_t end) {
+  const int64_t in = w.in, chunks = in / kChunk, per_row = in / w.group;
+  Scales sc;
+  // Several activation rows: each weight row is made once into this buffer and read from L1 by all.
+  std::vector<float> wrow(rows > 1 ? static_cast<size_t>(in) : 0);
+  for (int64_t first = begin; first < end; first += 64) {
+    const int64_t last = std::min(end, first + 64);
+    sc.load(w, first, last - first, Isa::kAvx2);
+    for (int64_t o = first; o < last; ++o) {
+      const float *s = sc.s + (o - first) * per_row, *z = sc.z + (o - first) * per_row;
+      if (rows == 1) {
+        one_row_avx2<BITS, SPLIT>(x, w, s, z, y, o);
+        continue;
+      }
+      const uint8_t* row = w.codes + o * w.row_bytes();
+      for (int64_t c = 0; c < chunks; ++c) {
+        __m256 wv[4];
+        chunk_weights8<BITS, SPLIT>(row, c, s, z, wv);
+#pragma GCC unroll 4
+        for (int t = 0; t < 4; ++t) _mm256_storeu_ps(wrow.data() + c * kChunk + 8 * t, wv[t]);
+      }
+      for_each_row_block(rows, 4, [&](int64_t mb, int64_t m) {
+        switch (mb) {
+          case 4: return rows_against<4>(wrow.data(), x, in, w.out, y, o, m);
+          case 3: return rows_against<3>(wrow.data(), x, in, w.out, y, o, m);
+          case 2: return rows_against<2>(wrow.data(), x, in, w.out, y, o, m);
+          default: return rows_against<1>(wrow.data(), x, in, w.out, y, o, m);
+        }
+      });
+    }
+  }
+}
+
+// Eight float32 lanes stored as float32, or rounded to bfloat16 as store16 rounds.
+BREADTH_AVX2 inline void store8(float* p, __m256 v) { _mm256_storeu_ps(p, v); }
+BREADTH_AVX2 inline void store8(c10::BFloat16* p, __m256 v) {
+  const __m256i bits = _mm256_castps_si256(v);
+  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+  const __m256i r = _mm256_srli_epi32(_mm256_add_epi32(bits, _mm256_add_epi32(_mm256_set1_epi32(0x7fff), odd)), 16);
+  // Pack within each 128-bit half, then take the low 64 bits of each half.
+  const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(packed));
+}
+
+template <int BITS, int SPLIT, typename Out>
+BREADTH_AVX2 void dequantize_rows_avx2(const GroupedWeight& w, int64_t begin, int64_t end, Out* out) {
+  const int64_t in = w.in, chunks = in / kChunk, row_bytes = w.row_bytes();
+  Scales sc;
+  for (int64_t o = begin; o < end; ++o) {
+    sc.load(w, o, 1, Isa::kAvx2);
+    const uint8_t* row = w.codes + o * row_bytes;
+    Out* dst = out + (o - begin) * in;
+    for (int64_t c = 0; c < chunks; ++c) {
+      __m256 wv[4];
+      chunk_weights8<BITS, SPLIT>(row, c, sc.s, sc.z, wv);
+#pragma GCC unroll 4
+      for (int t = 0; t < 4; ++t) store8(dst + c * kChunk + 8 * t, wv[t]);
+    }
+  }
+}
+#undef BREADTH_AVX2
 
 // Code k of a row, read one element at a time from the layout GroupedWeight describes.
 inline int code_at(const uint8_t* row, int64_t k, int bits) {
@@ -320,13 +510,13 @@ inline int code_at(const uint8_t* row, int64_t k, int bits) {
   return q;
 }
 
-// Without AVX-512: the same values one at a time (std::fma rounds once, as the vector FMA does).
+// Without AVX2: the same values one at a time (std::fma rounds once, as the vector FMA does).
 template <typename Out>
 void dequantize_rows_scalar(const GroupedWeight& w, int64_t begin, int64_t end, Out* out) {
   const int64_t in = w.in, row_bytes = w.row_bytes();
   Scales sc;
   for (int64_t o = begin; o < end; ++o) {
-    sc.load(w, o, 1, false);
+    sc.load(w, o, 1, Isa::kNone);
     const uint8_t* row = w.codes + o * row_bytes;
     Out* dst = out + (o - begin) * in;
     for (int64_t k = 0; k < in; ++k) {
@@ -336,30 +526,55 @@ void dequantize_rows_scalar(const GroupedWeight& w, int64_t begin, int64_t end, 
   }
 }
 
+template <typename X, typename Y>
+bool run(const X* x, int64_t rows, const GroupedWeight& w, Y* y, CpuIsa want) {
+  const Isa isa = isa_for(want);
+  if (isa == Isa::kNone || rows < 1 || rows > kGemvMaxRows) return false;
+  at::parallel_for(0, w.out, 32, [&](int64_t b, int64_t e) {
+    with_form(w, [&](auto bits, auto split) {
+      if (isa == Isa::kAvx512)
+        rows_grouped<bits, split>(x, rows, w, y, b, e);
+      else
+        rows_grouped_avx2<bits, split>(x, rows, w, y, b, e);
+    });
+  });
+  return true;
+}
+
 template <typename Out>
-void dequantize(const GroupedWeight& w, int64_t begin, int64_t end, Out* out) {
+void dequantize(const GroupedWeight& w, int64_t begin, int64_t end, Out* out, CpuIsa want) {
+  const Isa isa = isa_for(want);
   at::parallel_for(begin, end, 16, [&](int64_t b, int64_t e) {
     Out* dst = out + (b - begin) * w.in;
-    if (!cpu_has_avx512f())
+    if (isa == Isa::kNone)
       dequantize_rows_scalar(w, b, e, dst);
     else
-      with_form(w, [&](auto bits, auto split) { dequantize_rows_avx512<bits, split>(w, b, e, dst); });
+      with_form(w, [&](auto bits, auto split) {
+        if (isa == Isa::kAvx512)
+          dequantize_rows_avx512<bits, split>(w, b, e, dst);
+        else
+          dequantize_rows_avx2<bits, split>(w, b, e, dst);
+      });
   });
 }
 
 }  // namespace
 
-bool gemv_grouped(const float* x, int64_t rows, const GroupedWeight& w, float* y) { return run(x, rows, w, y); }
-bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, float* y) { return run(x, rows, w, y); }
-bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint16_t* y) {
-  return run(x, rows, w, y);
+bool gemv_grouped(const float* x, int64_t rows, const GroupedWeight& w, float* y, CpuIsa isa) {
+  return run(x, rows, w, y, isa);
+}
+bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, float* y, CpuIsa isa) {
+  return run(x, rows, w, y, isa);
+}
+bool gemv_grouped(const uint16_t* x, int64_t rows, const GroupedWeight& w, uint16_t* y, CpuIsa isa) {
+  return run(x, rows, w, y, isa);
 }
 
-void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, float* out) {
-  dequantize(w, begin, end, out);
+void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, float* out, CpuIsa isa) {
+  dequantize(w, begin, end, out, isa);
 }
-void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, c10::BFloat16* out) {
-  dequantize(w, begin, end, out);
+void dequantize_grouped(const GroupedWeight& w, int64_t begin, int64_t end, c10::BFloat16* out, CpuIsa isa) {
+  dequantize(w, begin, end, out, isa);
 }
 
 }  // namespace breadth::model

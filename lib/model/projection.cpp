@@ -204,7 +204,7 @@ torch::Tensor Projection::run_grouped(const torch::Tensor& x) const {
     }
     if (kernels.cuda()) fail<Error>("the grouped CUDA kernel failed to launch on {}", x.device().str());
   }
-  // Many rows (or a CPU without AVX-512): a slice of W's rows at a time, dequantized into scratch
+  // Many rows (or a CPU without AVX2): a slice of W's rows at a time, dequantized into scratch
   // (this thread's on the CPU, the caching allocator's on a GPU), then one GEMM for the slice.
   const int64_t most = kernels.cuda() ? kScratchElemsCuda : kScratchElems;
   const int64_t chunk = std::min(out_, std::max<int64_t>(16, most / std::max<int64_t>(in_, 1) / 16 * 16));

@@ -1,7 +1,8 @@
 // What the decode kernels (gemv.cpp, gemv_grouped.cpp, decode_attention.cpp) share: the CPU
-// features they run on, asked once, loading 16 weights or cached values as float32 lanes whatever
-// their storage type (bfloat16 is the top half of a float32, so widening it is a shift and exact),
-// storing a result as float32 or bfloat16, and how activation rows are split into register blocks.
+// features they run on, asked once, loading 16 (AVX-512) or 8 (AVX2) weights or cached values as
+// float32 lanes whatever their storage type (bfloat16 is the top half of a float32, so widening it
+// is a shift and exact), storing a result as float32 or bfloat16, and how activation rows are split
+// into register blocks.
 #pragma once
 
 #include <c10/util/BFloat16.h>
@@ -20,6 +21,16 @@ inline bool cpu_has_avx512f() {
   return has;
 }
 
+/// AVX2 with FMA and F16C (the eight-lane kernels, for CPUs without AVX-512: every AVX2 CPU has
+/// the other two).
+inline bool cpu_has_avx2() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  }();
+  return has;
+}
+
 /// AVX512-BF16's dot product and the AVX512-BW masked loads around it (gemv_bf16_bf16).
 inline bool cpu_has_avx512bf16() {
   static const bool has = [] {
@@ -34,6 +45,20 @@ __attribute__((target("avx512f"))) inline __m512 load16(const float* p) { return
 __attribute__((target("avx512f"))) inline __m512 load16(const uint16_t* p) {
   auto wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+}
+
+__attribute__((target("avx2,fma"))) inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+__attribute__((target("avx2,fma"))) inline __m256 load8(const uint16_t* p) {
+  auto wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+}
+
+/// The sum of v's eight lanes.
+__attribute__((target("avx2,fma"))) inline float sum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
 }
 
 /// A kernel's float32 result stored as float32, or rounded to bfloat16 bits by libtorch's own

@@ -12,7 +12,7 @@ using namespace breadth;
 
 namespace {
 
-void check_against_float64(int64_t rows, int64_t in, int64_t out, model::GemvIsa isa, bool bf16) {
+void check_against_float64(int64_t rows, int64_t in, int64_t out, model::CpuIsa isa, bool bf16) {
   INFO("rows " << rows << " in " << in << " out " << out << " isa " << static_cast<int>(isa) << " bf16 " << bf16);
   auto x = torch::randn({rows, in});
   auto w = torch::randn({out, in});
@@ -39,7 +39,7 @@ void check_against_float64(int64_t rows, int64_t in, int64_t out, model::GemvIsa
 TEST_CASE("gemv_f32 equals a float64 reference within the float32 dot-product bound") {
   torch::manual_seed(3);
   for (bool bf16 : {false, true})
-    for (auto isa : {model::GemvIsa::kBest, model::GemvIsa::kAvx2})
+    for (auto isa : {model::CpuIsa::kBest, model::CpuIsa::kAvx2})
       for (int64_t rows : {1, 2, 5, 7, 16})
         for (int64_t in : {1, 15, 64, 100, 576})
           for (int64_t out : {1, 6, 33, 577}) check_against_float64(rows, in, out, isa, bf16);
@@ -237,26 +237,28 @@ TEST_CASE("gemv_grouped equals a float64 reference within the float32 dot-produc
           RandomGrouped g(bits, form, out, in, group);
           auto w = g.exact();
           const double n = static_cast<double>(in) + 1, gamma = n * u / (1 - n * u);
-          for (bool bf16_x : {false, true}) {
-            auto x = torch::randn({rows, in});
-            if (bf16_x) x = x.to(torch::kBFloat16).to(torch::kFloat32);
-            auto ref = torch::matmul(x.to(torch::kDouble), w.t());
-            auto bound = torch::matmul(x.abs().to(torch::kDouble), w.abs().t()) * gamma;
-            auto y = torch::full({rows, out}, NAN);
-            if (bf16_x) {
-              auto xb = x.to(torch::kBFloat16);
-              const auto* xp = reinterpret_cast<const uint16_t*>(xb.data_ptr());
-              REQUIRE(model::gemv_grouped(xp, rows, g.w, y.data_ptr<float>()));
-              auto yb = torch::empty({rows, out}, torch::kBFloat16);
-              REQUIRE(model::gemv_grouped(xp, rows, g.w, reinterpret_cast<uint16_t*>(yb.data_ptr())));
-              // The bfloat16 output is the float32 one rounded as libtorch rounds.
-              CHECK(torch::equal(yb, y.to(torch::kBFloat16)));
-            } else {
-              REQUIRE(model::gemv_grouped(x.data_ptr<float>(), rows, g.w, y.data_ptr<float>()));
+          for (bool bf16_x : {false, true})
+            for (auto isa : {model::CpuIsa::kBest, model::CpuIsa::kAvx2}) {
+              INFO("bf16 x " << bf16_x << " isa " << static_cast<int>(isa));
+              auto x = torch::randn({rows, in});
+              if (bf16_x) x = x.to(torch::kBFloat16).to(torch::kFloat32);
+              auto ref = torch::matmul(x.to(torch::kDouble), w.t());
+              auto bound = torch::matmul(x.abs().to(torch::kDouble), w.abs().t()) * gamma;
+              auto y = torch::full({rows, out}, NAN);
+              if (bf16_x) {
+                auto xb = x.to(torch::kBFloat16);
+                const auto* xp = reinterpret_cast<const uint16_t*>(xb.data_ptr());
+                REQUIRE(model::gemv_grouped(xp, rows, g.w, y.data_ptr<float>(), isa));
+                auto yb = torch::empty({rows, out}, torch::kBFloat16);
+                REQUIRE(model::gemv_grouped(xp, rows, g.w, reinterpret_cast<uint16_t*>(yb.data_ptr()), isa));
+                // The bfloat16 output is the float32 one rounded as libtorch rounds.
+                CHECK(torch::equal(yb, y.to(torch::kBFloat16)));
+              } else {
+                REQUIRE(model::gemv_grouped(x.data_ptr<float>(), rows, g.w, y.data_ptr<float>(), isa));
+              }
+              CHECK(((y.to(torch::kDouble) - ref).abs() <= bound).all().item<bool>());
+              CHECK(torch::isfinite(y).all().item<bool>());
             }
-            CHECK(((y.to(torch::kDouble) - ref).abs() <= bound).all().item<bool>());
-            CHECK(torch::isfinite(y).all().item<bool>());
-          }
         }
   float x = 1, y = 0;
   RandomGrouped g(4, ScaleForm::kHalf, 1, 32);
@@ -272,14 +274,17 @@ TEST_CASE("dequantize_grouped gives scale * q + offset rounded once, in float32 
     RandomGrouped g(bits, form, 37, in, group);
     // Rounding the exact float64 value to float32 is the one rounding a fused multiply-add makes.
     auto want = g.exact().to(torch::kFloat32);
-    auto f = torch::empty({37, in});
-    model::dequantize_grouped(g.w, 0, 37, f.data_ptr<float>());
-    CHECK(torch::equal(f, want));
-    auto tail = torch::empty({7, in});
-    model::dequantize_grouped(g.w, 30, 37, tail.data_ptr<float>());
-    CHECK(torch::equal(tail, want.narrow(0, 30, 7)));
-    auto b = torch::empty({37, in}, torch::kBFloat16);
-    model::dequantize_grouped(g.w, 0, 37, b.data_ptr<c10::BFloat16>());
-    CHECK(torch::equal(b, want.to(torch::kBFloat16)));
+    for (auto isa : {model::CpuIsa::kBest, model::CpuIsa::kAvx2}) {
+      INFO("isa " << static_cast<int>(isa));
+      auto f = torch::empty({37, in});
+      model::dequantize_grouped(g.w, 0, 37, f.data_ptr<float>(), isa);
+      CHECK(torch::equal(f, want));
+      auto tail = torch::empty({7, in});
+      model::dequantize_grouped(g.w, 30, 37, tail.data_ptr<float>(), isa);
+      CHECK(torch::equal(tail, want.narrow(0, 30, 7)));
+      auto b = torch::empty({37, in}, torch::kBFloat16);
+      model::dequantize_grouped(g.w, 0, 37, b.data_ptr<c10::BFloat16>(), isa);
+      CHECK(torch::equal(b, want.to(torch::kBFloat16)));
+    }
   }
 }
