@@ -298,7 +298,6 @@ __attribute__((target("avx512f"))) void rows_grouped(const X* x, int64_t rows, c
   }
 }
 
-
 // Rows [begin, end) as floats, the values chunk_weights makes; bfloat16 output is rounded to nearest,
 // ties to even (libtorch's .to(bfloat16) of the float path's weights).
 __attribute__((target("avx512f"))) inline void store16(float* p, __m512 v) { _mm512_storeu_ps(p, v); }
