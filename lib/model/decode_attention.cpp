@@ -38,6 +38,8 @@ __attribute__((target("avx512f"))) inline __m512 sums16(const __m512 (&v)[16]) {
 // exp16's and exp8's constants: log2(e), ln 2 in two parts (the first exact in few bits, so that
 // n ln 2 is subtracted without rounding), and Cephes' expf polynomial, highest power first.
 constexpr float kLog2e = 1.44269504088896341f, kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+// Below this e^x is under float32's normal range: both return 0 there.
+constexpr float kExpUnder = -87.3f;
 constexpr float kExpPoly[6] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
                                4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
 
@@ -54,7 +56,7 @@ __attribute__((target("avx512f"))) inline __m512 exp16(__m512 x) {
 #pragma GCC unroll 5
   for (int i = 1; i < 6; ++i) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kExpPoly[i]));
   p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  const __mmask16 under = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.3f), _CMP_LT_OQ);
+  const __mmask16 under = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kExpUnder), _CMP_LT_OQ);
   return _mm512_mask_mov_ps(_mm512_scalef_ps(p, n), under, _mm512_setzero_ps());
 }
 
@@ -71,6 +73,18 @@ inline int64_t list_visible(const bool* visible, int64_t C, int64_t g, float* s,
     }
   }
   return shown;
+}
+
+// The largest of a head's C scores (NaN skipped). When every column is hidden (-inf; never the
+// case for breadth's masks) the head's weights become zeros, `inv` 0, and -inf is returned.
+inline float scores_max(float* sh, int64_t C, float& inv) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t c = 0; c < C; ++c) m = std::max(m, sh[c]);
+  if (m == -std::numeric_limits<float>::infinity()) {
+    std::memset(sh, 0, sizeof(float) * static_cast<size_t>(C));
+    inv = 0;
+  }
+  return m;
 }
 
 // Query heads whose weighted values are summed in one pass over the values (register accumulators).
@@ -142,13 +156,8 @@ __attribute__((target("avx512f"))) void pair(const float* q, int64_t g, const T*
     const int64_t heads = std::min<int64_t>(kMaxHeads, g - h0);
     for (int64_t h = 0; h < heads; ++h) {
       float* sh = s + (h0 + h) * C;
-      float m = ninf;
-      for (int64_t c = 0; c < C; ++c) m = std::max(m, sh[c]);
-      if (m == ninf) {  // nothing visible: zeros (never the case for breadth's masks)
-        std::memset(sh, 0, sizeof(float) * static_cast<size_t>(C));
-        inv[h] = 0;
-        continue;
-      }
+      const float m = scores_max(sh, C, inv[h]);
+      if (m == ninf) continue;
       const __m512 vm = _mm512_set1_ps(m);
       __m512 vsum = _mm512_setzero_ps();
       for (int64_t c = 0; c < C; c += 16) {
@@ -202,7 +211,7 @@ BREADTH_AVX2 inline __m256 exp8(__m256 x) {
   for (int i = 1; i < 6; ++i) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kExpPoly[i]));
   p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
   const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  const __m256 under = _mm256_cmp_ps(x, _mm256_set1_ps(-87.3f), _CMP_LT_OQ);
+  const __m256 under = _mm256_cmp_ps(x, _mm256_set1_ps(kExpUnder), _CMP_LT_OQ);
   return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
@@ -267,12 +276,8 @@ BREADTH_AVX2 void pair_avx2(const float* q, int64_t g, const T* k, const T* v, i
     const int64_t heads = std::min<int64_t>(kMaxHeadsAvx2, g - h0);
     for (int64_t h = 0; h < heads; ++h) {
       float* sh = s + (h0 + h) * C;
-      const float m = *std::max_element(sh, sh + C);
-      if (m == -std::numeric_limits<float>::infinity()) {  // nothing visible (as pair)
-        std::memset(sh, 0, sizeof(float) * static_cast<size_t>(C));
-        inv[h] = 0;
-        continue;
-      }
+      const float m = scores_max(sh, C, inv[h]);
+      if (m == -std::numeric_limits<float>::infinity()) continue;
       const __m256 vm = _mm256_set1_ps(m);
       __m256 vsum = _mm256_setzero_ps();
       for (int64_t c = 0; c < C; c += 8) {
